@@ -1,0 +1,152 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { WithStartWorkflowOperation, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { z } from 'zod';
+import type { CallMeta, Upstream } from '../src/domain/upstream';
+import type { Connectors } from '../src/connectors/registry';
+import type { NormalizedLead } from '../src/domain/lead';
+import type { ClaimRequest, ClaimResult } from '../src/domain/leadState';
+import type { AccountMatch, CalendarFacts, EmployeeRecord, EnrichmentFacts, HrisFacts, RoutingConfig } from '../src/domain/routing';
+import type { TenantRegistry } from '../src/tenants/registry';
+import { claimUpdate } from '../workflows/messages';
+
+export interface ActivityDeps {
+  tenants: TenantRegistry;
+  connectors: Connectors;
+  /** Client used to reach pool entity workflows (update-with-start). */
+  temporal: Client;
+  taskQueue: string;
+}
+
+// Schemas of the normalized shapes mappings must produce: a mapping that drifts fails loudly.
+const AccountSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  ownerId: z.string(),
+  domains: z.array(z.string()),
+  website: z.string().nullable(),
+});
+const EmployeeSchema = z.object({
+  email: z.string(),
+  employmentStatus: z.enum(['ACTIVE', 'INACTIVE', 'TERMINATED']),
+  timezone: z.string().nullable(),
+  timeOff: z.array(z.object({ start: z.string(), end: z.string(), type: z.string() })),
+});
+const CalendarSchema = z.object({
+  email: z.string(),
+  busy: z.array(z.object({ start: z.string(), end: z.string() })),
+});
+const WriteSchema = z.object({ crmLeadId: z.string(), ownerId: z.string() });
+const MessageSchema = z.object({ messageId: z.string(), channel: z.string().nullable() });
+const EnrichmentSchema = z.custom<EnrichmentFacts>(
+  (v) => typeof v === 'object' && v !== null && typeof (v as { status?: unknown }).status === 'string',
+  'must be an enrichment result with a status',
+);
+
+function signal(): AbortSignal | undefined {
+  try {
+    return Context.current().cancellationSignal;
+  } catch {
+    return undefined; // called outside an activity (tests of the function itself)
+  }
+}
+
+export function poolWorkflowId(tenantId: string, poolId: string): string {
+  return `pool:${tenantId}:${poolId}`;
+}
+
+/** Activities are thin: each resolves the tenant's connector and calls one or a few operations. */
+export function createActivities(deps: ActivityDeps) {
+  const { connectors, tenants } = deps;
+  const client = (tenantId: string, category: Parameters<Connectors['client']>[1]) => connectors.client(tenantId, category, signal());
+
+  return {
+    async loadRoutingConfig(input: { tenantId: string }): Promise<RoutingConfig> {
+      if (!tenants.get(input.tenantId)) {
+        throw ApplicationFailure.nonRetryable(`unknown tenant ${input.tenantId}`, 'ConnectionMisconfigured');
+      }
+      return tenants.routingConfig(input.tenantId);
+    },
+
+    async enrichCompany(input: { tenantId: string; domain: string }): Promise<EnrichmentFacts & Upstream> {
+      if (!connectors.connection(input.tenantId, 'enrichment')) {
+        return { status: 'skipped', reason: 'no enrichment connection configured', calls: [] };
+      }
+      const result = await client(input.tenantId, 'enrichment').call('enrichment.company', { domain: input.domain }, EnrichmentSchema);
+      return { ...result.data, calls: [result.meta] };
+    },
+
+    /** First domain with a matching account wins; domains are tried most specific first. */
+    async matchAccount(input: { tenantId: string; domains: string[] }): Promise<AccountMatch & Upstream> {
+      const crm = client(input.tenantId, 'crm');
+      const calls: CallMeta[] = [];
+      for (const domain of input.domains) {
+        const result = await crm.call('crm.findAccounts', { domain }, z.array(AccountSchema));
+        calls.push(result.meta);
+        const [first, ...others] = [...result.data].sort((a, b) => a.id.localeCompare(b.id));
+        if (first) return { status: 'matched', account: first, matchedDomain: domain, otherMatches: others.map((a) => a.id), calls };
+      }
+      return { status: 'none', domains: input.domains, calls };
+    },
+
+    async lookupEmployees(input: { tenantId: string; emails: string[] }): Promise<HrisFacts & Upstream> {
+      const result = await client(input.tenantId, 'hris').call('hris.findEmployees', { emails: input.emails }, z.array(EmployeeSchema));
+      return { status: 'ok', employees: result.data as EmployeeRecord[], calls: [result.meta] };
+    },
+
+    async lookupCalendars(input: { tenantId: string; emails: string[]; start: string; end: string }): Promise<CalendarFacts & Upstream> {
+      const result = await client(input.tenantId, 'calendar').call('calendar.availability', input, z.array(CalendarSchema));
+      return { status: 'ok', calendars: result.data, calls: [result.meta] };
+    },
+
+    /** Claims the next owner from the pool's entity workflow, starting it if it is not running. */
+    async claimRoundRobin(input: { tenantId: string; poolId: string; request: ClaimRequest }): Promise<ClaimResult> {
+      const startOperation = new WithStartWorkflowOperation('leadPool', {
+        workflowId: poolWorkflowId(input.tenantId, input.poolId),
+        taskQueue: deps.taskQueue,
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        args: [{ tenantId: input.tenantId, poolId: input.poolId }],
+      });
+      try {
+        return await deps.temporal.workflow.executeUpdateWithStart(claimUpdate, {
+          args: [input.request],
+          startWorkflowOperation: startOperation,
+        });
+      } catch (err) {
+        // The pool's validator rejected the claim: asking again cannot help.
+        if (err instanceof WorkflowUpdateFailedError) {
+          throw ApplicationFailure.nonRetryable(`pool ${input.poolId} rejected the claim: ${err.cause?.message ?? err.message}`, 'PoolClaimRejected');
+        }
+        throw err;
+      }
+    },
+
+    /** Creates the lead in the CRM with its owner; the idempotency key makes a retried write a no-op. */
+    async assignOwner(input: { tenantId: string; lead: NormalizedLead; ownerId: string; idempotencyKey: string }): Promise<{ crmLeadId: string; replayed: boolean } & Upstream> {
+      const result = await client(input.tenantId, 'crm').call('crm.createLead', input, WriteSchema);
+      return { crmLeadId: result.data.crmLeadId, replayed: result.meta.replayed, calls: [result.meta] };
+    },
+
+    async changeOwner(input: { tenantId: string; crmLeadId: string; ownerId: string; idempotencyKey: string }): Promise<{ crmLeadId: string; replayed: boolean } & Upstream> {
+      const result = await client(input.tenantId, 'crm').call('crm.updateLeadOwner', input, WriteSchema);
+      return { crmLeadId: result.data.crmLeadId, replayed: result.meta.replayed, calls: [result.meta] };
+    },
+
+    async notify(input: {
+      tenantId: string;
+      recipient: { email: string } | { channel: string };
+      text: string;
+      idempotencyKey: string;
+    }): Promise<{ messageId: string } & Upstream> {
+      const payload = {
+        text: input.text,
+        idempotencyKey: input.idempotencyKey,
+        ...('email' in input.recipient ? { recipientEmail: input.recipient.email } : { channelId: input.recipient.channel }),
+      };
+      const result = await client(input.tenantId, 'messaging').call('messaging.send', payload, MessageSchema);
+      return { messageId: result.data.messageId, calls: [result.meta] };
+    },
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+/**
+ * Entry point of `npm start`, `npm test` and `npm run bench` on any machine, fresh clone included:
+ * installs the npm dependencies when they are missing or older than package-lock.json, then runs
+ * the command. (The Temporal CLI is installed by the command itself when it needs a server.)
+ * Plain Node, no dependencies: it runs before anything is installed.
+ */
+'use strict';
+const { spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const bin = (name) => path.join(root, 'node_modules', '.bin', process.platform === 'win32' ? `${name}.cmd` : name);
+
+function depsStale() {
+  const marker = path.join(root, 'node_modules', '.package-lock.json');
+  if (!fs.existsSync(marker)) return true;
+  return fs.statSync(path.join(root, 'package-lock.json')).mtimeMs > fs.statSync(marker).mtimeMs;
+}
+
+function ensureDeps() {
+  if (!depsStale()) return;
+  console.log('[bootstrap] installing npm dependencies (npm ci)');
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  const result = spawnSync(npm, ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  if (result.status !== 0) process.exit(result.status ?? 1);
+}
+
+/** Runs a command to completion; Ctrl-C reaches the child (same process group) and we exit with its code. */
+function run(command, args) {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: root, stdio: 'inherit' });
+    const ignore = () => {};
+    process.on('SIGINT', ignore);
+    process.on('SIGTERM', () => child.kill('SIGTERM'));
+    child.on('exit', (code, signal) => {
+      process.off('SIGINT', ignore);
+      resolve(code ?? (signal ? 1 : 0));
+    });
+  });
+}
+
+async function main() {
+  const [command = 'start', ...args] = process.argv.slice(2);
+  ensureDeps();
+  let code;
+  switch (command) {
+    case 'start':
+      code = await run(bin('tsx'), ['src/main.ts', ...args]);
+      break;
+    case 'test':
+      code = await run(bin('tsc'), ['--noEmit', '-p', 'tsconfig.json']);
+      if (code === 0) code = await run(bin('jest'), ['--ci', ...args]);
+      break;
+    case 'bench':
+      code = await run(bin('tsx'), ['bench/bench.ts', ...args]);
+      break;
+    default:
+      console.error(`unknown command ${command}: use start, test or bench`);
+      code = 2;
+  }
+  process.exit(code);
+}
+
+void main();

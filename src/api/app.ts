@@ -1,0 +1,32 @@
+import express from 'express';
+import { authenticate, requireJson } from './auth';
+import type { ApiContext } from './context';
+import { errorHandler, notFound } from './errors';
+import { getHealthz } from './routes/get-healthz';
+import { getLead } from './routes/get-lead';
+import { postLeadReassign } from './routes/post-lead-reassign';
+import { postLeads } from './routes/post-leads';
+
+/** The HTTP API: JSON in and out, one error envelope, tenants identified by API key. */
+export function createApp(ctx: ApiContext): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+
+  const open = express.Router();
+  getHealthz(open, ctx);
+  app.use(open);
+
+  const v1 = express.Router();
+  v1.use(authenticate(ctx.tenants));
+  v1.use(requireJson);
+  v1.use(express.json({ limit: ctx.bodyLimit, strict: true }));
+  postLeads(v1, ctx);
+  getLead(v1, ctx);
+  postLeadReassign(v1, ctx);
+  app.use(v1);
+
+  app.use(notFound);
+  app.use(errorHandler(ctx.onError));
+  return app;
+}

@@ -1,0 +1,24 @@
+import type { Client } from '@temporalio/client';
+import type { TenantRegistry } from '../tenants/registry';
+
+export interface HealthReport {
+  ok: boolean;
+  checks: Record<string, { ok: boolean; detail: string }>;
+}
+
+/** What the routes need, passed in explicitly (tests build it with real parts). */
+export interface ApiContext {
+  client: Client;
+  tenants: TenantRegistry;
+  taskQueue: string;
+  namespace: string;
+  /** Base URL of the Temporal Web UI, to link each lead's run; null when there is none. */
+  webUiUrl: string | null;
+  bodyLimit: string;
+  health: () => Promise<HealthReport>;
+  onError: (err: unknown) => void;
+}
+
+export function runUrl(ctx: ApiContext, workflowId: string): string | null {
+  return ctx.webUiUrl ? `${ctx.webUiUrl}/namespaces/${encodeURIComponent(ctx.namespace)}/workflows/${encodeURIComponent(workflowId)}` : null;
+}

@@ -1,0 +1,24 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { canonicalJson } from '../tenants/registry';
+
+/**
+ * A lead's ID derives from its tenant and idempotency key, so a resubmission maps to the same
+ * lead and the same workflow; without a key, a random one is used.
+ */
+export function leadIdFor(tenantId: string, idempotencyKey: string): string {
+  return `ld_${createHash('sha256').update(`${tenantId}\n${idempotencyKey}`).digest('hex').slice(0, 24)}`;
+}
+
+export const LEAD_ID_PATTERN = /^ld_[a-f0-9]{24}$/;
+
+export function leadWorkflowId(tenantId: string, leadId: string): string {
+  return `lead:${tenantId}:${leadId}`;
+}
+
+export function newKey(): string {
+  return randomUUID();
+}
+
+export function payloadHash(body: unknown): string {
+  return createHash('sha256').update(canonicalJson(body)).digest('hex');
+}

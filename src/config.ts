@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { parseOrThrow } from './tenants/registry';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const flag = z.enum(['on', 'off', 'true', 'false', '1', '0']).transform((v) => v === 'on' || v === 'true' || v === '1');
+
+/** Every setting the product reads from the environment, parsed once at start-up. */
+export const EnvSchema = z.object({
+  /** `embedded` spawns the Temporal CLI dev server; `external` connects to TEMPORAL_ADDRESS. */
+  LEADRELAY_TEMPORAL: z.enum(['embedded', 'external']).default('embedded'),
+  TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_UI_PORT: port.default(8233),
+  TEMPORAL_CLI_PATH: z.string().optional(),
+  LEADRELAY_TASK_QUEUE: z.string().default('leadrelay'),
+  LEADRELAY_DATA_DIR: z.string().default('.data'),
+  API_HOST: z.string().default('127.0.0.1'),
+  API_PORT: port.default(3000),
+  /** Largest accepted request body. */
+  API_BODY_LIMIT: z.string().default('64kb'),
+  LEADRELAY_SANDBOX: flag.default(true),
+  SANDBOX_PORT: port.default(4010),
+  /** Emulated upstream latency (ms) per request, with as much jitter again at most. */
+  SANDBOX_LATENCY_MS: z.coerce.number().int().min(0).max(60_000).default(40),
+  /** JSON file of tenants (see README); added to the sandbox's demo tenant when both are on. */
+  LEADRELAY_TENANTS_FILE: z.string().optional(),
+  /** JSON file of environment-level mapping overrides per provider ID. */
+  LEADRELAY_MAPPING_OVERRIDES: z.string().optional(),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export function loadEnv(source: Record<string, string | undefined> = process.env): Env {
+  return parseOrThrow(EnvSchema, source, 'environment');
+}

@@ -1,0 +1,120 @@
+import type { TenantRegistry } from '../tenants/registry';
+import { canonicalJson } from '../tenants/registry';
+import type { Connection, ConnectionCategory, SecretRef } from '../tenants/schema';
+import type { Classification } from './classify';
+import { ProviderClient, type ClientOptions } from './client';
+import { compileProvider, type CompiledProvider, type DefinitionOverride, type ProviderDefinitionInput } from './definition';
+import { UpstreamFailure, upstreamFailure } from './failure';
+import { clearbitProvider } from './providers/clearbit';
+import { unifiedProvider } from './providers/unified';
+import type { RateLimitState } from './ratelimit';
+
+/** Platform defaults: the bottom of the override stack. */
+export const PLATFORM_PROVIDERS: Record<Connection['provider'], ProviderDefinitionInput> = {
+  unified: unifiedProvider,
+  clearbit: clearbitProvider,
+};
+
+export interface ConnectionHealth {
+  connectionId: string;
+  lastStatus: number;
+  lastOutcome: Classification['outcome'];
+  rateLimit: RateLimitState;
+  at: string;
+}
+
+export interface ConnectorsOptions {
+  /** Environment-level overrides per provider ID: the middle of the override stack. */
+  environmentOverrides?: Record<string, DefinitionOverride>;
+  env?: Record<string, string | undefined>;
+  fetch?: typeof fetch;
+  now?: () => number;
+}
+
+/**
+ * Builds provider clients for a tenant's connections: resolves the override stack once per
+ * distinct configuration, resolves secrets at call time (so they never travel in workflow
+ * inputs), and remembers each connection's latest rate-limit state for operators.
+ */
+export class Connectors {
+  private readonly compiled = new Map<string, CompiledProvider>();
+  private readonly health = new Map<string, ConnectionHealth>();
+
+  constructor(
+    private readonly tenants: TenantRegistry,
+    private readonly options: ConnectorsOptions = {},
+  ) {}
+
+  /** Compile every definition every tenant uses; throws naming the provider, operation and path. */
+  validateAll(): void {
+    for (const tenant of this.tenants.list()) {
+      for (const connection of Object.values(tenant.connections)) {
+        if (connection) this.compiledFor(connection);
+      }
+    }
+  }
+
+  compiledFor(connection: Connection): CompiledProvider {
+    const key = `${connection.provider}:${canonicalJson(connection.mappings ?? {})}`;
+    let compiled = this.compiled.get(key);
+    if (!compiled) {
+      compiled = compileProvider(
+        PLATFORM_PROVIDERS[connection.provider],
+        this.options.environmentOverrides?.[connection.provider],
+        connection.mappings,
+      );
+      this.compiled.set(key, compiled);
+    }
+    return compiled;
+  }
+
+  connection(tenantId: string, category: ConnectionCategory): Connection | undefined {
+    const tenant = this.tenants.get(tenantId);
+    if (!tenant) throw upstreamFailure(UpstreamFailure.Misconfigured, 'leadrelay', category, `unknown tenant ${tenantId}`, false);
+    return tenant.connections[category];
+  }
+
+  client(tenantId: string, category: ConnectionCategory, signal?: AbortSignal): ProviderClient {
+    const connection = this.connection(tenantId, category);
+    if (!connection) {
+      throw upstreamFailure(UpstreamFailure.Misconfigured, 'leadrelay', category, `tenant ${tenantId} has no ${category} connection`, false);
+    }
+    const options: ClientOptions = {
+      onAnswer: (connectionId, c) =>
+        this.health.set(connectionId, {
+          connectionId,
+          lastStatus: c.status,
+          lastOutcome: c.outcome,
+          rateLimit: c.rateLimit,
+          at: new Date((this.options.now ?? Date.now)()).toISOString(),
+        }),
+      ...(this.options.fetch ? { fetch: this.options.fetch } : {}),
+      ...(this.options.now ? { now: this.options.now } : {}),
+      ...(signal ? { signal } : {}),
+    };
+    return new ProviderClient(
+      this.compiledFor(connection),
+      {
+        connectionId: `${tenantId}/${connection.id}`,
+        baseUrl: connection.baseUrl,
+        accountId: connection.accountId ?? null,
+        secret: this.resolveSecret(connection, category),
+      },
+      options,
+    );
+  }
+
+  connectionHealth(tenantId: string): ConnectionHealth[] {
+    return [...this.health.values()].filter((h) => h.connectionId.startsWith(`${tenantId}/`));
+  }
+
+  private resolveSecret(connection: Connection, category: string): string {
+    const ref: SecretRef = connection.secret;
+    if ('value' in ref) return ref.value;
+    const value = (this.options.env ?? process.env)[ref.env];
+    if (!value) {
+      throw upstreamFailure(UpstreamFailure.Misconfigured, connection.provider, category, `secret ${ref.env} is not set`, false);
+    }
+    return value;
+  }
+}

@@ -1,0 +1,87 @@
+import type {
+  CalendarFacts,
+  Eligibility,
+  HrisFacts,
+  Interval,
+  SkipReason,
+  TeamMember,
+  WorkingHours,
+} from './routing';
+
+const WEEKDAYS: Record<string, number> = { Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6, Sun: 7 };
+
+/** Minutes since local midnight from "HH:MM" ("24:00" → 1440). */
+function minutesOf(hhmm: string): number {
+  const [h, m] = hhmm.split(':').map(Number);
+  return (h ?? 0) * 60 + (m ?? 0);
+}
+
+/** The ISO weekday and minute of the day of an instant in an IANA time zone. */
+export function localTime(atMs: number, timeZone: string): { weekday: number; minutes: number } {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    weekday: 'short',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).formatToParts(new Date(atMs));
+  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
+  return { weekday: WEEKDAYS[get('weekday')] ?? 0, minutes: Number(get('hour')) * 60 + Number(get('minute')) };
+}
+
+export function withinWorkingHours(atMs: number, timeZone: string, hours: WorkingHours): boolean {
+  const { weekday, minutes } = localTime(atMs, timeZone);
+  return hours.days.includes(weekday) && minutes >= minutesOf(hours.start) && minutes < minutesOf(hours.end);
+}
+
+function covers(interval: Interval, atMs: number): boolean {
+  return Date.parse(interval.start) <= atMs && atMs < Date.parse(interval.end);
+}
+
+/**
+ * Pure: can this rep take a lead at `atMs`? Every reason that rules them out is listed (not just
+ * the first), so the trace answers "why not Ana?" completely. An upstream that could not answer
+ * does not rule anyone out: the rep is assumed available and the assumption is recorded.
+ */
+export function evaluateRep(member: TeamMember, hris: HrisFacts, calendar: CalendarFacts, atMs: number): Eligibility {
+  const reasons: SkipReason[] = [];
+  const assumptions: string[] = [];
+  const email = member.email.toLowerCase();
+  let timezone = member.timezone;
+
+  if (hris.status === 'ok') {
+    const employee = hris.employees.find((e) => e.email.toLowerCase() === email);
+    if (!employee) {
+      reasons.push({ code: 'not_in_hris', detail: `no HRIS employee has the email ${member.email}` });
+    } else {
+      if (employee.timezone) timezone = employee.timezone;
+      if (employee.employmentStatus !== 'ACTIVE') {
+        reasons.push({ code: 'inactive', detail: `HRIS employment status is ${employee.employmentStatus}` });
+      }
+      const leave = employee.timeOff.find((t) => covers(t, atMs));
+      if (leave) {
+        reasons.push({ code: 'on_leave', detail: `${leave.type} from ${leave.start} to ${leave.end}` });
+      }
+    }
+  } else {
+    assumptions.push(`HRIS unavailable (${hris.status === 'unavailable' ? hris.reason : ''}); assumed active and not on leave`);
+  }
+
+  if (calendar.status === 'ok') {
+    const busy = calendar.calendars.find((c) => c.email.toLowerCase() === email)?.busy.find((b) => covers(b, atMs));
+    if (busy) reasons.push({ code: 'busy', detail: `calendar busy from ${busy.start} to ${busy.end}` });
+  } else {
+    assumptions.push(`calendar unavailable (${calendar.reason}); assumed free`);
+  }
+
+  if (!withinWorkingHours(atMs, timezone, member.workingHours)) {
+    const { minutes } = localTime(atMs, timezone);
+    const local = `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+    reasons.push({
+      code: 'outside_hours',
+      detail: `${local} in ${timezone} is outside ${member.workingHours.start}-${member.workingHours.end} on days ${member.workingHours.days.join(',')}`,
+    });
+  }
+
+  return { repId: member.id, name: member.name, eligible: reasons.length === 0, reasons, assumptions };
+}

@@ -1,0 +1,24 @@
+import type { RateLimitState } from '../connectors/ratelimit';
+
+/** What one upstream call answered: recorded in activity results, hence in workflow history. */
+export interface CallMeta {
+  provider: string;
+  operation: string;
+  status: number;
+  pages: number;
+  durationMs: number;
+  rateLimit: RateLimitState;
+  /** The upstream said it replayed a stored answer for our idempotency key. */
+  replayed: boolean;
+}
+
+/** Activity results that called upstreams carry their calls. */
+export interface Upstream {
+  calls: CallMeta[];
+}
+
+export type UpstreamCallRecord = CallMeta & { step: string };
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+/** A result with its `calls` taken out (they go to the lead's upstream log). */
+export type WithoutCalls<T> = T extends Upstream ? DistributiveOmit<T, 'calls'> : T;

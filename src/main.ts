@@ -1,0 +1,123 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadEnv } from './config';
+import type { DefinitionOverride } from './connectors/definition';
+import { logger, setLogLevel } from './log';
+import { DEMO_API_KEY, demoSandboxWorkspace, demoTenant } from './sandbox/demoTenant';
+import { startSandbox, type RunningSandbox } from './sandbox/server';
+import { startStack, type RunningStack } from './stack';
+import { PROJECT_ROOT, resolveTemporalCli, startDevServer, type RunningDevServer } from './temporal/devServer';
+import { TenantRegistry } from './tenants/registry';
+
+const log = logger('leadrelay');
+
+/**
+ * `npm start`: the Temporal dev server (unless LEADRELAY_TEMPORAL=external), the sandbox
+ * emulators with the demo tenant, the worker and the API — one process tree, stopped by Ctrl-C.
+ */
+/** Whatever has been started, in start order; stopped in reverse. */
+const stops: Array<() => Promise<void>> = [];
+let stopping = false;
+
+async function shutdown(why: string, code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log.info(`${why}, stopping`);
+  for (const stop of stops.reverse()) {
+    await stop().catch((err) => log.warn('error while stopping', { error: String(err) }));
+  }
+  log.info('stopped');
+  process.exit(code);
+}
+
+async function main(): Promise<void> {
+  const env = loadEnv();
+  setLogLevel(env.LOG_LEVEL);
+  const dataDir = path.resolve(PROJECT_ROOT, env.LEADRELAY_DATA_DIR);
+  process.on('SIGINT', () => void shutdown('received SIGINT', 0));
+  process.on('SIGTERM', () => void shutdown('received SIGTERM', 0));
+
+  let temporalAddress = env.TEMPORAL_ADDRESS;
+  let webUiUrl: string | null = null;
+  if (env.LEADRELAY_TEMPORAL === 'embedded') {
+    const cli = resolveTemporalCli(process.env, (m) => log.info(m));
+    const port = Number(temporalAddress.split(':').pop() ?? 7233);
+    const dbFile = path.join(dataDir, 'temporal.sqlite');
+    log.info('starting Temporal dev server', { cli, port, db: path.relative(PROJECT_ROOT, dbFile) });
+    const server: RunningDevServer = await startDevServer({
+      cli,
+      port,
+      uiPort: env.TEMPORAL_UI_PORT,
+      dbFile,
+      namespace: env.TEMPORAL_NAMESPACE,
+      logFile: path.join(dataDir, 'temporal.log'),
+    });
+    stops.push(() => server.stop());
+    temporalAddress = server.address;
+    webUiUrl = server.uiUrl;
+    log.info('Temporal dev server ready', { address: server.address, ui: server.uiUrl ?? 'off' });
+  } else {
+    log.info('using an external Temporal server', { address: temporalAddress });
+  }
+
+  const tenants = env.LEADRELAY_TENANTS_FILE ? TenantRegistry.fromFile(env.LEADRELAY_TENANTS_FILE) : new TenantRegistry();
+  let sandbox: RunningSandbox | null = null;
+  if (env.LEADRELAY_SANDBOX) {
+    const latency = { baseMs: env.SANDBOX_LATENCY_MS, jitterMs: env.SANDBOX_LATENCY_MS };
+    sandbox = await startSandbox({
+      port: env.SANDBOX_PORT,
+      workspaces: [demoSandboxWorkspace(new Date())],
+      latency: { crm: latency, hris: latency, calendar: latency, messaging: latency, enrichment: latency },
+    });
+    const running = sandbox;
+    stops.push(() => running.close());
+    tenants.add(demoTenant(sandbox.url), 'sandbox');
+    log.info('sandbox emulators ready', { url: sandbox.url, latencyMs: `${env.SANDBOX_LATENCY_MS}+jitter` });
+  }
+  if (tenants.list().length === 0) throw new Error('no tenants: set LEADRELAY_TENANTS_FILE or leave the sandbox on');
+
+  const environmentOverrides = env.LEADRELAY_MAPPING_OVERRIDES
+    ? (JSON.parse(readFileSync(env.LEADRELAY_MAPPING_OVERRIDES, 'utf8')) as Record<string, DefinitionOverride>)
+    : undefined;
+  const stack: RunningStack = await startStack({
+    temporalAddress,
+    namespace: env.TEMPORAL_NAMESPACE,
+    taskQueue: env.LEADRELAY_TASK_QUEUE,
+    tenants,
+    apiHost: env.API_HOST,
+    apiPort: env.API_PORT,
+    bodyLimit: env.API_BODY_LIMIT,
+    webUiUrl,
+    ...(environmentOverrides ? { environmentOverrides } : {}),
+  });
+  stops.push(() => stack.close());
+  log.info('worker running', { taskQueue: env.LEADRELAY_TASK_QUEUE });
+  log.info('API listening', { url: stack.apiUrl });
+
+  const banner = [
+    '',
+    'Leadrelay is running.',
+    `  API          ${stack.apiUrl}`,
+    `  Web UI       ${webUiUrl ?? '(external Temporal: use its UI)'}`,
+    `  Temporal     ${temporalAddress} (namespace ${env.TEMPORAL_NAMESPACE}, task queue ${env.LEADRELAY_TASK_QUEUE})`,
+  ];
+  if (sandbox) {
+    banner.push(
+      `  Sandbox      ${sandbox.url}  (everything the emulated upstreams received: ${sandbox.url}/_sandbox/events)`,
+      `  Demo API key ${DEMO_API_KEY}  (development key of the sandbox's demo tenant)`,
+      '',
+      'Route a demo lead (acme.com is an existing account):',
+      `  curl -s -X POST ${stack.apiUrl}/v1/leads -H 'Authorization: Bearer ${DEMO_API_KEY}' -H 'Content-Type: application/json' \\`,
+      `    -d '{"email":"jane.doe@acme.com","firstName":"Jane","lastName":"Doe","company":"Acme","source":"form"}'`,
+      'Then read its status (replace LEAD_ID with the leadId returned):',
+      `  curl -s ${stack.apiUrl}/v1/leads/LEAD_ID -H 'Authorization: Bearer ${DEMO_API_KEY}'`,
+    );
+  }
+  banner.push('', 'Ctrl-C stops everything.', '');
+  process.stdout.write(`${banner.join('\n')}\n`);
+}
+
+main().catch((err) => {
+  log.error('failed to start', { error: err instanceof Error ? err.message : String(err) });
+  void shutdown('start-up failed', 1);
+});

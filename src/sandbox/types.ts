@@ -1,0 +1,110 @@
+/**
+ * Seed data for the local emulators. One workspace is one customer's set of upstream systems
+ * (their CRM, HRIS, calendar, messaging and enrichment accounts), reached with one bearer token.
+ */
+export interface SandboxAccount {
+  id: string;
+  name: string;
+  /** Registered domains of the account (e.g. ["acme.com"]). */
+  domains: string[];
+  website?: string;
+  ownerId: string;
+  industry?: string;
+  country?: string;
+}
+
+export interface SandboxUser {
+  /** CRM user ID (what a CRM `owner_id` refers to). */
+  id: string;
+  email: string;
+  name: string;
+}
+
+export interface SandboxTimeOff {
+  /** ISO 8601 instants, end exclusive. */
+  start: string;
+  end: string;
+  type: 'PTO' | 'SICK' | 'HOLIDAY' | 'OTHER';
+}
+
+export interface SandboxEmployee {
+  id: string;
+  email: string;
+  name: string;
+  status: 'ACTIVE' | 'INACTIVE' | 'TERMINATED';
+  /** IANA time zone. */
+  timezone: string;
+  managerId?: string;
+  timeOff: SandboxTimeOff[];
+}
+
+export interface SandboxBusyBlock {
+  email: string;
+  /** ISO 8601 instants. */
+  start: string;
+  end: string;
+}
+
+export interface SandboxCompany {
+  domain: string;
+  name: string;
+  industry: string;
+  sector: string;
+  country: string;
+  countryCode: string;
+  state?: string;
+  employees: number;
+  employeesRange: string;
+  annualRevenue?: number;
+}
+
+export interface SandboxWorkspace {
+  /** The `integrated_account_id` this workspace answers to. */
+  id: string;
+  /** Bearer token accepted by every emulated system of this workspace. */
+  token: string;
+  accounts: SandboxAccount[];
+  users: SandboxUser[];
+  employees: SandboxEmployee[];
+  busy: SandboxBusyBlock[];
+  companies: SandboxCompany[];
+  /** Requests allowed per rate-limit window (default 1000) and the window's length (default 60 s). */
+  rateLimit?: { limit: number; windowSeconds: number };
+}
+
+export type SandboxSystem = 'crm' | 'hris' | 'calendar' | 'messaging' | 'enrichment';
+
+/** One request an emulated upstream received, as `GET /_sandbox/events` reports it. */
+export interface SandboxEvent {
+  seq: number;
+  system: SandboxSystem;
+  workspace: string | null;
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  headers: { idempotencyKey?: string };
+  body: unknown;
+  status: number;
+  /** True when an Idempotency-Key replay returned a stored response and changed nothing. */
+  replayed: boolean;
+  /** Epoch milliseconds when the request arrived. */
+  receivedAt: number;
+  at: string;
+  latencyMs: number;
+}
+
+/** A fault injected with `POST /_sandbox/faults`: the next `times` matching requests get it. */
+export interface SandboxFault {
+  system?: SandboxSystem;
+  method?: string;
+  pathPrefix?: string;
+  status: number;
+  headers?: Record<string, string>;
+  body?: unknown;
+  times: number;
+}
+
+export interface SandboxLatency {
+  /** Added before answering, per system: base + uniform jitter in [0, jitterMs). */
+  [system: string]: { baseMs: number; jitterMs: number };
+}

@@ -1,0 +1,108 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Worker } from '@temporalio/worker';
+import { createApp } from './api/app';
+import type { HealthReport } from './api/context';
+import { Connectors } from './connectors/registry';
+import type { DefinitionOverride } from './connectors/definition';
+import { logger } from './log';
+import { connectTemporal, ensureSearchAttributes, type TemporalConnections } from './temporal/connection';
+import type { TenantRegistry } from './tenants/registry';
+import { createWorker } from './worker';
+
+export interface StackOptions {
+  temporalAddress: string;
+  namespace: string;
+  taskQueue: string;
+  tenants: TenantRegistry;
+  apiHost: string;
+  /** 0 = any free port. */
+  apiPort: number;
+  bodyLimit?: string;
+  webUiUrl: string | null;
+  workflowBundle?: { codePath: string };
+  environmentOverrides?: Record<string, DefinitionOverride>;
+  /** Run the worker in this process (default) — off for an API-only process. */
+  runWorker?: boolean;
+}
+
+export interface RunningStack {
+  apiUrl: string;
+  temporal: TemporalConnections;
+  connectors: Connectors;
+  worker: Worker | null;
+  close(): Promise<void>;
+}
+
+const log = logger('stack');
+
+/**
+ * Worker + API against a Temporal server: the same assembly for `npm start`, the integration
+ * tests and the benchmark. Mapping definitions are compiled up front so bad configuration fails
+ * here, naming the provider, operation and path, not on the first lead.
+ */
+export async function startStack(options: StackOptions): Promise<RunningStack> {
+  const connectors = new Connectors(options.tenants, options.environmentOverrides ? { environmentOverrides: options.environmentOverrides } : {});
+  connectors.validateAll();
+
+  const temporal = await connectTemporal(options.temporalAddress, options.namespace);
+  const added = await ensureSearchAttributes(temporal.connection, options.namespace);
+  if (added.length) log.info('registered search attributes', { added: added.join(',') });
+
+  let worker: Worker | null = null;
+  let workerRun: Promise<void> | null = null;
+  if (options.runWorker !== false) {
+    worker = await createWorker({
+      connection: temporal.native,
+      namespace: options.namespace,
+      taskQueue: options.taskQueue,
+      deps: { tenants: options.tenants, connectors, temporal: temporal.client, taskQueue: options.taskQueue },
+      ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : {}),
+    });
+    workerRun = worker.run().catch((err) => log.error('worker stopped with an error', { error: String(err) }));
+  }
+
+  const health = async (): Promise<HealthReport> => {
+    const checks: HealthReport['checks'] = {};
+    try {
+      await temporal.connection.workflowService.getSystemInfo({});
+      checks['temporal'] = { ok: true, detail: options.temporalAddress };
+    } catch (err) {
+      checks['temporal'] = { ok: false, detail: (err as Error).message };
+    }
+    const state = worker?.getState() ?? 'NOT_IN_PROCESS';
+    checks['worker'] = { ok: state === 'RUNNING' || state === 'NOT_IN_PROCESS', detail: `${state} on task queue ${options.taskQueue}` };
+    return { ok: Object.values(checks).every((c) => c.ok), checks };
+  };
+
+  const app = createApp({
+    client: temporal.client,
+    tenants: options.tenants,
+    taskQueue: options.taskQueue,
+    namespace: options.namespace,
+    webUiUrl: options.webUiUrl,
+    bodyLimit: options.bodyLimit ?? '64kb',
+    health,
+    onError: (err) => log.error('unexpected API error', { error: err instanceof Error ? err.stack ?? err.message : String(err) }),
+  });
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(options.apiPort, options.apiHost, () => resolve(s));
+    s.once('error', reject);
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    apiUrl: `http://${options.apiHost}:${port}`,
+    temporal,
+    connectors,
+    worker,
+    close: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+      if (worker && worker.getState() === 'RUNNING') worker.shutdown();
+      await workerRun;
+      await temporal.close();
+    },
+  };
+}

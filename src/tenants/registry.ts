@@ -1,0 +1,94 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { RoutingConfig } from '../domain/routing';
+import { TenantSchema, TenantsFileSchema, type Tenant, type TenantInput } from './schema';
+
+export function sha256Hex(value: string): string {
+  return createHash('sha256').update(value).digest('hex');
+}
+
+/** Stable JSON (sorted keys) so equal configurations hash equally. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export class ConfigError extends Error {
+  constructor(source: string, path: string, message: string) {
+    super(`${source}: ${path || '(root)'}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parse with zod; on failure, an error naming the source and the path of the first bad field. */
+export function parseOrThrow<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } } }, value: unknown, source: string): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  throw new ConfigError(source, issue?.path.map(String).join('.') ?? '', issue?.message ?? 'invalid');
+}
+
+/** The tenants this deployment serves, found by ID or by API key. */
+export class TenantRegistry {
+  private readonly tenants = new Map<string, Tenant>();
+
+  constructor(tenants: Tenant[] = []) {
+    for (const t of tenants) this.tenants.set(t.id, t);
+  }
+
+  static fromFile(path: string): TenantRegistry {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(path, 'utf8'));
+    } catch (err) {
+      throw new ConfigError(path, '', `cannot read tenants file: ${(err as Error).message}`);
+    }
+    return new TenantRegistry(parseOrThrow(TenantsFileSchema, raw, path).tenants);
+  }
+
+  add(input: TenantInput, source = 'tenant'): Tenant {
+    const tenant = parseOrThrow(TenantSchema, input, `${source} ${input.id}`);
+    this.tenants.set(tenant.id, tenant);
+    return tenant;
+  }
+
+  get(id: string): Tenant | undefined {
+    return this.tenants.get(id);
+  }
+
+  list(): Tenant[] {
+    return [...this.tenants.values()];
+  }
+
+  /** Constant-time comparison of the key's hash against every stored hash. */
+  byApiKey(apiKey: string): Tenant | undefined {
+    const hash = Buffer.from(sha256Hex(apiKey), 'hex');
+    let found: Tenant | undefined;
+    for (const tenant of this.tenants.values()) {
+      for (const key of tenant.apiKeys) {
+        if (timingSafeEqual(hash, Buffer.from(key.sha256, 'hex'))) found = tenant;
+      }
+    }
+    return found;
+  }
+
+  routingConfig(tenantId: string): RoutingConfig {
+    const tenant = this.tenants.get(tenantId);
+    if (!tenant) throw new Error(`unknown tenant ${tenantId}`);
+    const { routing } = tenant;
+    return {
+      tenantId,
+      version: sha256Hex(canonicalJson(routing)).slice(0, 12),
+      team: routing.team,
+      pool: routing.pool,
+      fallback: routing.fallback,
+      holdOpenSeconds: routing.holdOpenSeconds,
+    };
+  }
+}

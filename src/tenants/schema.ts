@@ -1,0 +1,97 @@
+import { z } from 'zod';
+
+/** A credential reference: configuration names where a secret lives, never the secret itself. */
+export const SecretRefSchema = z.union([
+  z.object({ env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name') }).strict(),
+  /** Inline values exist for generated, in-memory configuration (the sandbox); files should use `env`. */
+  z.object({ value: z.string().min(1) }).strict(),
+]);
+export type SecretRef = z.infer<typeof SecretRefSchema>;
+
+export const PROVIDER_IDS = ['unified', 'clearbit'] as const;
+
+export const ConnectionSchema = z
+  .object({
+    id: z.string().min(1),
+    provider: z.enum(PROVIDER_IDS),
+    baseUrl: z.url(),
+    accountId: z.string().min(1).optional(),
+    secret: SecretRefSchema,
+    /** Tenant-level mapping overrides, deep-merged over the platform and environment definitions. */
+    mappings: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
+export type Connection = z.infer<typeof ConnectionSchema>;
+
+const HHMM = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'must be HH:MM');
+
+export const WorkingHoursSchema = z
+  .object({
+    days: z.array(z.number().int().min(1).max(7)).min(1),
+    start: HHMM,
+    end: HHMM,
+  })
+  .strict();
+
+const DEFAULT_HOURS = { days: [1, 2, 3, 4, 5], start: '09:00', end: '17:00' };
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const TeamMemberSchema = z
+  .object({
+    id: z.string().min(1),
+    name: z.string().min(1),
+    email: z.email().transform((e) => e.toLowerCase()),
+    timezone: z.string().refine(isTimeZone, 'must be an IANA time zone'),
+    workingHours: WorkingHoursSchema.default(DEFAULT_HOURS),
+  })
+  .strict();
+
+export const RoutingSettingsSchema = z
+  .object({
+    team: z.array(TeamMemberSchema).min(1),
+    pool: z.object({ id: z.string().min(1), members: z.array(z.string().min(1)).min(1) }).strict(),
+    fallback: z
+      .object({ ownerId: z.string().min(1), label: z.string().min(1), notifyChannel: z.string().min(1).nullable().default(null) })
+      .strict(),
+    holdOpenSeconds: z.number().int().min(0).max(30 * 24 * 3600).default(3600),
+  })
+  .strict()
+  .superRefine((r, ctx) => {
+    const ids = new Set(r.team.map((m) => m.id));
+    r.pool.members.forEach((m, i) => {
+      if (!ids.has(m)) ctx.addIssue({ code: 'custom', path: ['pool', 'members', i], message: `${m} is not on the team` });
+    });
+  });
+
+export const TenantSchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must be a lower-case slug'),
+    name: z.string().min(1),
+    /** SHA-256 (hex) of each API key: keys themselves are never stored. */
+    apiKeys: z.array(z.object({ id: z.string().min(1), sha256: z.string().regex(/^[a-f0-9]{64}$/) }).strict()).min(1),
+    connections: z
+      .object({
+        crm: ConnectionSchema,
+        hris: ConnectionSchema,
+        calendar: ConnectionSchema,
+        messaging: ConnectionSchema,
+        enrichment: ConnectionSchema.optional(),
+      })
+      .strict(),
+    routing: RoutingSettingsSchema,
+  })
+  .strict();
+export type Tenant = z.infer<typeof TenantSchema>;
+export type TenantInput = z.input<typeof TenantSchema>;
+
+export const TenantsFileSchema = z.object({ tenants: z.array(TenantSchema) }).strict();
+
+export type ConnectionCategory = keyof Tenant['connections'];

@@ -1,0 +1,2 @@
+export { routeLead } from './routeLead';
+export { leadPool } from './leadPool';

@@ -1,0 +1,120 @@
+import type { FailureRecord, LeadState, NotificationRecord, RouteLeadInput, StepTiming } from '../src/domain/leadState';
+import type { Upstream, WithoutCalls } from '../src/domain/upstream';
+
+/** The type and message of a failure, looking through an ActivityFailure to its cause. */
+export function describeFailure(err: unknown): { type: string; message: string } {
+  const cause = (err as { cause?: unknown }).cause;
+  const inner = cause instanceof Error ? cause : err;
+  const type = (inner as { type?: string }).type ?? (inner instanceof Error ? inner.name : 'Unknown');
+  return { type, message: inner instanceof Error ? inner.message : String(inner) };
+}
+
+const failureMessage = (err: unknown): string => describeFailure(err).message;
+const failureType = (err: unknown): string => describeFailure(err).type;
+
+/**
+ * The lead's state as the status query shows it, plus per-step timings. Plain state and
+ * bookkeeping: the workflow function stays a readable sequence of steps.
+ */
+export class LeadTracker {
+  readonly state: LeadState;
+
+  constructor(input: RouteLeadInput) {
+    this.state = {
+      leadId: input.leadId,
+      tenantId: input.tenantId,
+      status: 'received',
+      receivedAt: input.receivedAt,
+      routedAt: null,
+      lead: null,
+      policyVersion: null,
+      enrichment: null,
+      account: null,
+      decision: null,
+      owner: null,
+      crmLeadId: null,
+      notifications: [],
+      reassignments: [],
+      timings: [],
+      upstream: [],
+      failures: [],
+    };
+  }
+
+  private begin(step: string): StepTiming {
+    const timing: StepTiming = { step, startedAt: new Date(Date.now()).toISOString(), endedAt: null, durationMs: null, outcome: null, note: null };
+    this.state.timings.push(timing);
+    return timing;
+  }
+
+  private end(timing: StepTiming, outcome: StepTiming['outcome'], note: string | null = null): void {
+    const now = Date.now();
+    timing.endedAt = new Date(now).toISOString();
+    timing.durationMs = now - Date.parse(timing.startedAt);
+    timing.outcome = outcome;
+    timing.note = note;
+  }
+
+  /** Moves a result's upstream calls into the lead's upstream log. */
+  private collect<T>(step: string, result: T): WithoutCalls<T> {
+    if (result && typeof result === 'object' && Array.isArray((result as { calls?: unknown }).calls)) {
+      const { calls, ...rest } = result as T & Upstream;
+      for (const call of calls) this.state.upstream.push({ ...call, step });
+      return rest as WithoutCalls<T>;
+    }
+    return result as WithoutCalls<T>;
+  }
+
+  /** Runs a step that must succeed; its failure propagates. */
+  async step<T>(name: string, run: () => Promise<T>): Promise<WithoutCalls<T>> {
+    const timing = this.begin(name);
+    try {
+      const result = this.collect(name, await run());
+      this.end(timing, 'ok');
+      return result;
+    } catch (err) {
+      this.end(timing, 'failed', failureMessage(err));
+      throw err;
+    }
+  }
+
+  /** Runs a step whose failure degrades the routing instead of stopping it. */
+  async optionalStep<T, D>(name: string, run: () => Promise<T>, degraded: (err: unknown) => D): Promise<WithoutCalls<T> | D> {
+    const timing = this.begin(name);
+    try {
+      const result = this.collect(name, await run());
+      this.end(timing, 'ok');
+      return result;
+    } catch (err) {
+      this.end(timing, 'degraded', failureMessage(err));
+      this.state.failures.push({ step: name, type: failureType(err), message: failureMessage(err) });
+      return degraded(err);
+    }
+  }
+
+  async skipStep<T>(name: string, value: T): Promise<T> {
+    const timing = this.begin(name);
+    this.end(timing, 'ok', 'skipped');
+    return value;
+  }
+
+  note(name: string, note: string): void {
+    this.end(this.begin(name), 'ok', note);
+  }
+
+  fail(step: string, failure: Omit<FailureRecord, 'step'>): void {
+    this.state.failures.push({ step, ...failure });
+  }
+
+  /** Sends one notification; a failed notification is recorded, never fatal to the lead. */
+  async notify(kind: NotificationRecord['kind'], recipient: string, step: string, send: () => Promise<{ messageId: string } & Upstream>): Promise<void> {
+    const record: NotificationRecord = { kind, recipient, messageId: null, at: new Date(Date.now()).toISOString(), error: null };
+    this.state.notifications.push(record);
+    try {
+      record.messageId = (await this.step(step, send)).messageId;
+    } catch (err) {
+      record.error = failureMessage(err);
+      this.state.failures.push({ step, type: failureType(err), message: failureMessage(err) });
+    }
+  }
+}
