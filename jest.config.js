@@ -2,6 +2,8 @@
 const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }] };
 
 module.exports = {
+  // The Temporal native runtime keeps handles open after the last test; end the run anyway.
+  forceExit: true,
   projects: [
     {
       displayName: 'unit',
@@ -16,6 +18,7 @@ module.exports = {
       testEnvironment: 'node',
       globalSetup: '<rootDir>/test/support/globalSetup.ts',
       globalTeardown: '<rootDir>/test/support/globalTeardown.ts',
+      setupFiles: ['<rootDir>/test/support/quietRuntime.ts'],
       testTimeout: 120000,
     },
   ],

@@ -8,7 +8,7 @@ import type { DefinitionOverride } from './connectors/definition';
 import { logger } from './log';
 import { connectTemporal, ensureSearchAttributes, type TemporalConnections } from './temporal/connection';
 import type { TenantRegistry } from './tenants/registry';
-import { createWorker } from './worker';
+import { bundleWorkflows, createWorker } from './worker';
 
 export interface StackOptions {
   temporalAddress: string;
@@ -20,7 +20,7 @@ export interface StackOptions {
   apiPort: number;
   bodyLimit?: string;
   webUiUrl: string | null;
-  workflowBundle?: { codePath: string };
+  workflowBundle?: { codePath: string } | { code: string };
   environmentOverrides?: Record<string, DefinitionOverride>;
   /** Run the worker in this process (default) — off for an API-only process. */
   runWorker?: boolean;
@@ -57,7 +57,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       namespace: options.namespace,
       taskQueue: options.taskQueue,
       deps: { tenants: options.tenants, connectors, temporal: temporal.client, taskQueue: options.taskQueue },
-      ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : {}),
+      workflowBundle: options.workflowBundle ?? (await bundleWorkflows()),
     });
     workerRun = worker.run().catch((err) => log.error('worker stopped with an error', { error: String(err) }));
   }

@@ -65,31 +65,32 @@ export class LeadTracker {
     return result as WithoutCalls<T>;
   }
 
-  /** Runs a step that must succeed; its failure propagates. */
+  /** Runs a step that must succeed; its failure is timed as `failed` and propagates. */
   async step<T>(name: string, run: () => Promise<T>): Promise<WithoutCalls<T>> {
-    const timing = this.begin(name);
-    try {
-      const result = this.collect(name, await run());
-      this.end(timing, 'ok');
-      return result;
-    } catch (err) {
-      this.end(timing, 'failed', failureMessage(err));
+    return this.timed(name, run, 'failed', (err) => {
       throw err;
-    }
+    });
   }
 
   /** Runs a step whose failure degrades the routing instead of stopping it. */
   async optionalStep<T, D>(name: string, run: () => Promise<T>, degraded: (err: unknown) => D): Promise<WithoutCalls<T> | D> {
-    const timing = this.begin(name);
-    try {
-      const result = this.collect(name, await run());
-      this.end(timing, 'ok');
-      return result;
-    } catch (err) {
-      this.end(timing, 'degraded', failureMessage(err));
+    return this.timed(name, run, 'degraded', (err) => {
       this.state.failures.push({ step: name, type: failureType(err), message: failureMessage(err) });
       return degraded(err);
+    });
+  }
+
+  private async timed<T, D>(name: string, run: () => Promise<T>, outcome: 'failed' | 'degraded', onError: (err: unknown) => D): Promise<WithoutCalls<T> | D> {
+    const timing = this.begin(name);
+    let result: WithoutCalls<T>;
+    try {
+      result = this.collect(name, await run());
+    } catch (err) {
+      this.end(timing, outcome, failureMessage(err));
+      return onError(err);
     }
+    this.end(timing, 'ok');
+    return result;
   }
 
   async skipStep<T>(name: string, value: T): Promise<T> {

@@ -1,0 +1,49 @@
+import { randomBytes } from 'node:crypto';
+import { DEMO_QUEUE_USER, DEMO_TRIAGE_CHANNEL, demoSandboxWorkspace, demoTenant } from '../../src/sandbox/demoTenant';
+import type { SandboxWorkspace } from '../../src/sandbox/types';
+import { sha256Hex } from '../../src/tenants/registry';
+import type { TenantInput } from '../../src/tenants/schema';
+
+export const ALWAYS = { days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '24:00' };
+
+export interface Scenario {
+  workspace: SandboxWorkspace;
+  tenant: TenantInput;
+  apiKey: string;
+}
+
+export interface ScenarioOptions {
+  /** Rep IDs in the pool (and on the team), default all five demo reps. */
+  members?: string[];
+  holdOpenSeconds?: number;
+}
+
+/**
+ * The demo data set under a fresh tenant ID, workspace and API key, so test files never share a
+ * pool entity or a CRM. Reps work around the clock (tests must not depend on the hour): PTO
+ * (Chloe) and a meeting (Dieter) are what rules reps out.
+ */
+export function demoScenario(options: ScenarioOptions = {}): (sandboxUrl: string) => Scenario {
+  const suffix = randomBytes(4).toString('hex');
+  return (sandboxUrl) => {
+    const workspace = { ...demoSandboxWorkspace(new Date()), id: `ws-${suffix}`, token: `token-${suffix}` };
+    const apiKey = `key-${suffix}`;
+    const base = demoTenant(sandboxUrl, workspace);
+    const team = base.routing.team
+      .filter((m) => !options.members || options.members.includes(m.id))
+      .map((m) => ({ ...m, workingHours: ALWAYS }));
+    const tenant: TenantInput = {
+      ...base,
+      id: `t-${suffix}`,
+      apiKeys: [{ id: 'test', sha256: sha256Hex(apiKey) }],
+      routing: {
+        ...base.routing,
+        team,
+        pool: { id: 'inbound', members: team.map((m) => m.id) },
+        fallback: { ownerId: DEMO_QUEUE_USER.id, label: 'Inbound Queue', notifyChannel: DEMO_TRIAGE_CHANNEL },
+        holdOpenSeconds: options.holdOpenSeconds ?? 600,
+      },
+    };
+    return { workspace, tenant, apiKey };
+  };
+}

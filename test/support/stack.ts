@@ -1,0 +1,103 @@
+import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { startSandbox, type RunningSandbox } from '../../src/sandbox/server';
+import type { SandboxEvent, SandboxSystem } from '../../src/sandbox/types';
+import { startStack, type RunningStack } from '../../src/stack';
+import { TenantRegistry } from '../../src/tenants/registry';
+import type { Tenant } from '../../src/tenants/schema';
+import { TEST_ENV_FILE } from './globalSetup';
+import type { Scenario } from './scenario';
+
+export interface TestStack {
+  api: string;
+  sandbox: RunningSandbox;
+  stack: RunningStack;
+  tenants: TenantRegistry;
+  tenant: Tenant;
+  apiKey: string;
+  /** The scenarios as built, in the order given (the first is the default for requests). */
+  scenarios: Scenario[];
+  /** JSON request to the API with the scenario's key unless `headers.authorization` says otherwise. */
+  request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; body: any }>;
+  events(system?: SandboxSystem): SandboxEvent[];
+  close(): Promise<void>;
+}
+
+export function testEnv(): { address: string; bundlePath: string } {
+  return JSON.parse(readFileSync(TEST_ENV_FILE, 'utf8'));
+}
+
+/** Sandbox + worker + API on ephemeral ports, against the run's shared dev server. */
+export async function startTestStack(...scenarios: Array<(sandboxUrl: string) => Scenario>): Promise<TestStack> {
+  const env = testEnv();
+  const sandbox = await startSandbox({ workspaces: [] });
+  const built = scenarios.map((s) => s(sandbox.url));
+  const tenants = new TenantRegistry();
+  for (const s of built) {
+    sandbox.addWorkspace(s.workspace);
+    tenants.add(s.tenant);
+  }
+  const first = built[0];
+  if (!first) throw new Error('at least one scenario');
+  const stack = await startStack({
+    temporalAddress: env.address,
+    namespace: 'default',
+    taskQueue: `test-${randomBytes(4).toString('hex')}`,
+    tenants,
+    apiHost: '127.0.0.1',
+    apiPort: 0,
+    bodyLimit: '16kb',
+    webUiUrl: null,
+    workflowBundle: { codePath: env.bundlePath },
+  });
+  const tenant = tenants.get(first.tenant.id)!;
+  return {
+    api: stack.apiUrl,
+    sandbox,
+    stack,
+    tenants,
+    tenant,
+    apiKey: first.apiKey,
+    scenarios: built,
+    async request(method, path, body, headers = {}) {
+      const res = await fetch(`${stack.apiUrl}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${first.apiKey}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...headers,
+        },
+        ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+      });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = text ? JSON.parse(text) : null;
+      } catch {
+        // leave as text
+      }
+      return { status: res.status, headers: res.headers, body: parsed };
+    },
+    events: (system) => sandbox.events().filter((e) => !system || e.system === system),
+    async close() {
+      await stack.close();
+      await sandbox.close();
+    },
+  };
+}
+
+/** Polls until `check` returns a value (not undefined) or the time runs out. */
+export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
+}
