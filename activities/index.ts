@@ -15,11 +15,13 @@ export interface ActivityDeps {
   connectors: Connectors;
   /** Client used to reach pool entity workflows (update-with-start). */
   temporal: Client;
-  taskQueue: string;
+  /** Task queue of the pool entity workflows (see `poolTaskQueue`). */
+  poolTaskQueue: string;
 }
 
 // Schemas of the normalized shapes mappings must produce: a mapping that drifts fails loudly.
-const AccountSchema = z.object({
+// Accounts keep extra keys: that is where tenant-mapped custom fields (territory, tier) arrive.
+const AccountSchema = z.looseObject({
   id: z.string(),
   name: z.string(),
   ownerId: z.string(),
@@ -49,6 +51,14 @@ function signal(): AbortSignal | undefined {
   } catch {
     return undefined; // called outside an activity (tests of the function itself)
   }
+}
+
+/**
+ * Pool entities get a task queue of their own: every claim of a pool funnels through one
+ * workflow, so its tasks must never wait behind the lead traffic on the main queue.
+ */
+export function poolTaskQueue(taskQueue: string): string {
+  return `${taskQueue}-pools`;
 }
 
 export function poolWorkflowId(tenantId: string, poolId: string): string {
@@ -103,7 +113,7 @@ export function createActivities(deps: ActivityDeps) {
     async claimRoundRobin(input: { tenantId: string; poolId: string; request: ClaimRequest }): Promise<ClaimResult> {
       const startOperation = new WithStartWorkflowOperation('leadPool', {
         workflowId: poolWorkflowId(input.tenantId, input.poolId),
-        taskQueue: deps.taskQueue,
+        taskQueue: deps.poolTaskQueue,
         workflowIdConflictPolicy: 'USE_EXISTING',
         args: [{ tenantId: input.tenantId, poolId: input.poolId }],
       });

@@ -8,7 +8,7 @@ import type { DefinitionOverride } from './connectors/definition';
 import { logger } from './log';
 import { connectTemporal, ensureSearchAttributes, type TemporalConnections } from './temporal/connection';
 import type { TenantRegistry } from './tenants/registry';
-import { bundleWorkflows, createWorker } from './worker';
+import { bundleWorkflows, createWorkers } from './worker';
 
 export interface StackOptions {
   temporalAddress: string;
@@ -30,7 +30,7 @@ export interface RunningStack {
   apiUrl: string;
   temporal: TemporalConnections;
   connectors: Connectors;
-  worker: Worker | null;
+  workers: Worker[];
   close(): Promise<void>;
 }
 
@@ -49,17 +49,17 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const added = await ensureSearchAttributes(temporal.connection, options.namespace);
   if (added.length) log.info('registered search attributes', { added: added.join(',') });
 
-  let worker: Worker | null = null;
-  let workerRun: Promise<void> | null = null;
+  let workers: Worker[] = [];
+  let running: Promise<unknown> = Promise.resolve();
   if (options.runWorker !== false) {
-    worker = await createWorker({
+    workers = await createWorkers({
       connection: temporal.native,
       namespace: options.namespace,
       taskQueue: options.taskQueue,
-      deps: { tenants: options.tenants, connectors, temporal: temporal.client, taskQueue: options.taskQueue },
+      deps: { tenants: options.tenants, connectors, temporal: temporal.client },
       workflowBundle: options.workflowBundle ?? (await bundleWorkflows()),
     });
-    workerRun = worker.run().catch((err) => log.error('worker stopped with an error', { error: String(err) }));
+    running = Promise.all(workers.map((w) => w.run().catch((err) => log.error('worker stopped with an error', { error: String(err) }))));
   }
 
   const health = async (): Promise<HealthReport> => {
@@ -70,8 +70,11 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     } catch (err) {
       checks['temporal'] = { ok: false, detail: (err as Error).message };
     }
-    const state = worker?.getState() ?? 'NOT_IN_PROCESS';
-    checks['worker'] = { ok: state === 'RUNNING' || state === 'NOT_IN_PROCESS', detail: `${state} on task queue ${options.taskQueue}` };
+    const states = workers.map((w) => w.getState());
+    checks['worker'] = {
+      ok: states.every((s) => s === 'RUNNING'),
+      detail: workers.length ? `${states.join(', ')} on task queue ${options.taskQueue}` : 'no worker in this process',
+    };
     return { ok: Object.values(checks).every((c) => c.ok), checks };
   };
 
@@ -95,13 +98,13 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     apiUrl: `http://${options.apiHost}:${port}`,
     temporal,
     connectors,
-    worker,
+    workers,
     close: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;
-      if (worker && worker.getState() === 'RUNNING') worker.shutdown();
-      await workerRun;
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      await running;
       await temporal.close();
     },
   };

@@ -1,11 +1,11 @@
 import { bundleWorkflowCode, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
-import { createActivities, type ActivityDeps } from '../activities';
+import { createActivities, poolTaskQueue, type ActivityDeps } from '../activities';
 
 export interface WorkerSetup {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
-  deps: ActivityDeps;
+  deps: Omit<ActivityDeps, 'poolTaskQueue'>;
   /** A prebuilt workflow bundle (tests and benchmarks bundle once); otherwise bundled from source. */
   workflowBundle?: { codePath: string } | { code: string };
 }
@@ -21,18 +21,25 @@ export async function bundleWorkflows(): Promise<{ code: string }> {
   return { code };
 }
 
-/** A worker for routeLead and the pool entities, with activities built from their dependencies. */
-export async function createWorker(setup: WorkerSetup): Promise<Worker> {
-  const options: WorkerOptions = {
+/**
+ * The workers of one process: lead workflows with their activities on the main task queue, and
+ * the pool entities on their own queue (see `poolTaskQueue`).
+ */
+export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
+  const base = {
     connection: setup.connection,
     namespace: setup.namespace,
-    taskQueue: setup.taskQueue,
-    activities: createActivities(setup.deps),
     ...(setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+  };
+  const leads: WorkerOptions = {
+    ...base,
+    taskQueue: setup.taskQueue,
+    activities: createActivities({ ...setup.deps, poolTaskQueue: poolTaskQueue(setup.taskQueue) }),
     // Bound the workflow cache: leads stay open for their hold-open window.
     maxCachedWorkflows: 2000,
     maxConcurrentActivityTaskExecutions: 200,
     maxConcurrentWorkflowTaskExecutions: 100,
   };
-  return Worker.create(options);
+  const pools: WorkerOptions = { ...base, taskQueue: poolTaskQueue(setup.taskQueue), maxCachedWorkflows: 100 };
+  return Promise.all([Worker.create(leads), Worker.create(pools)]);
 }

@@ -1,6 +1,7 @@
 import {
   condition,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   type RetryPolicy,
@@ -34,6 +35,8 @@ const retry = (maximumInterval: Duration, maximumAttempts?: number): RetryPolicy
   nonRetryableErrorTypes: PERMANENT,
 });
 
+/** Reads the worker's own configuration: no server round trip, and its result (with the version) is still in history. */
+const local = proxyLocalActivities<Activities>({ startToCloseTimeout: '5s', retry: retry('1s', 5) });
 /** Steps that gate routing: short timeouts, a bounded budget, then the lead moves on without them. */
 const gating = proxyActivities<Activities>({
   startToCloseTimeout: '5s',
@@ -45,6 +48,12 @@ const enrichment = proxyActivities<Activities>({
   startToCloseTimeout: '4s',
   scheduleToCloseTimeout: '12s',
   retry: retry('2s', 3),
+});
+/** The pool entity serializes every claim of its pool: give it time under load rather than retrying into it. */
+const claims = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '2m',
+  retry: retry('5s'),
 });
 /** Writes after the decision: they must land, so they retry for longer (idempotency keys make that safe). */
 const writes = proxyActivities<Activities>({
@@ -85,27 +94,25 @@ export async function routeLead(input: RouteLeadInput): Promise<RouteLeadResult>
   ]);
 
   const config: RoutingConfig = await t.step('load_config', () =>
-    gating.loadRoutingConfig.executeWithOptions(summary(`routing config of ${input.tenantId}`), [{ tenantId: input.tenantId }]),
+    local.loadRoutingConfig.executeWithOptions(summary(`routing config of ${input.tenantId}`), [{ tenantId: input.tenantId }]),
   );
   t.state.policyVersion = config.version;
 
-  setStatus('enriching');
-  const companyDomain = lead.companyDomain;
-  const enriched: EnrichmentFacts = companyDomain
-    ? await t.optionalStep(
-        'enrich',
-        () => enrichment.enrichCompany.executeWithOptions(summary(`enrich ${companyDomain}`), [{ tenantId: input.tenantId, domain: companyDomain }]),
-        (err): EnrichmentFacts => ({ status: 'unavailable', reason: failureOf(err).message }),
-      )
-    : await t.skipStep('enrich', { status: 'skipped', reason: 'no company domain (free email, no website)' } as EnrichmentFacts);
-  t.state.enrichment = enriched;
-
+  // Enrichment runs beside the reads: none of them needs it, and the decision sees all four.
   setStatus('matching');
+  const companyDomain = lead.companyDomain;
   const emails = config.team.map((m) => m.email);
   const windowStart = new Date(Date.now()).toISOString();
   const windowEnd = new Date(Date.now() + 30 * 60_000).toISOString();
   const domains = matchDomains(lead);
-  const [account, hris, calendar] = await Promise.all([
+  const [enriched, account, hris, calendar] = await Promise.all([
+    companyDomain
+      ? t.optionalStep(
+          'enrich',
+          () => enrichment.enrichCompany.executeWithOptions(summary(`enrich ${companyDomain}`), [{ tenantId: input.tenantId, domain: companyDomain }]),
+          (err): EnrichmentFacts => ({ status: 'unavailable', reason: failureOf(err).message }),
+        )
+      : t.skipStep('enrich', { status: 'skipped', reason: 'no company domain (free email, no website)' } as EnrichmentFacts),
     domains.length === 0
       ? t.skipStep('match_account', { status: 'none', domains: [] } as AccountMatch)
       : t.optionalStep(
@@ -127,6 +134,7 @@ export async function routeLead(input: RouteLeadInput): Promise<RouteLeadResult>
       (err): CalendarFacts => ({ status: 'unavailable', reason: failureOf(err).message }),
     ),
   ]);
+  t.state.enrichment = enriched;
   t.state.account = account;
 
   setStatus('deciding');
@@ -139,7 +147,7 @@ export async function routeLead(input: RouteLeadInput): Promise<RouteLeadResult>
       'claim_round_robin',
       async () =>
         (
-          await gating.claimRoundRobin.executeWithOptions(summary(`round robin in pool ${plan.poolId}`), [
+          await claims.claimRoundRobin.executeWithOptions(summary(`round robin in pool ${plan.poolId}`), [
             { tenantId: input.tenantId, poolId: plan.poolId, request: { leadId: input.leadId, roster: plan.roster, eligible: plan.eligible } },
           ])
         ).ownerId,

@@ -171,18 +171,23 @@ export class ProviderClient {
       headers['content-type'] = 'application/json';
     }
 
-    const signals = [AbortSignal.timeout(def.timeoutMs), ...(this.options.signal ? [this.options.signal] : [])];
+    const cancel = this.options.signal;
+    const signals = [AbortSignal.timeout(def.timeoutMs), ...(cancel ? [cancel] : [])];
     let response: Response;
+    let text: string;
     try {
       response = await this.fetchImpl(url, { method: op.definition.method, headers, ...(body === undefined ? {} : { body }), signal: AbortSignal.any(signals) });
+      // The body is part of the answer: a timeout or reset while reading it is the same failure.
+      text = await response.text();
     } catch (err) {
+      // The activity was cancelled: let Temporal see the cancellation, not a retryable failure.
+      if (cancel?.aborted) throw cancel.reason ?? err;
       const e = err as Error & { cause?: { code?: string } };
       if (e.name === 'TimeoutError') {
         throw upstreamFailure(UpstreamFailure.Timeout, providerId, op.name, `no answer within ${def.timeoutMs} ms`, true);
       }
       throw upstreamFailure(UpstreamFailure.Network, providerId, op.name, `${e.message}${e.cause?.code ? ` (${e.cause.code})` : ''}`, true);
     }
-    const text = await response.text();
     let parsed: unknown = text;
     if (text && (response.headers.get('content-type') ?? '').includes('json')) {
       try {

@@ -5,7 +5,6 @@ import type { UpstreamCallRecord } from './upstream';
 
 export type LeadStatus =
   | 'received'
-  | 'enriching'
   | 'matching'
   | 'deciding'
   | 'assigning'

@@ -105,6 +105,8 @@ export function devServerArgs(options: DevServerOptions): string[] {
     'frontend.enableUpdateWorkflowExecution',
     'frontend.enableUpdateWorkflowExecutionAsyncAccepted',
     'frontend.enableExecuteMultiOperation',
+    // Lets a workflow task's completion hand the worker its activity directly (no extra poll round trip).
+    'system.enableActivityEagerExecution',
   ]) {
     args.push('--dynamic-config-value', `${key}=true`);
   }

@@ -19,16 +19,16 @@ export const clearbitProvider: ProviderDefinitionInput = {
         : {
           "status": "found",
           "company": {
-            "name": name ? name : null,
+            "name": $exists(name) ? name : null,
             "domain": domain ? domain : $input.domain,
-            "industry": category.industry ? category.industry : null,
-            "sector": category.sector ? category.sector : null,
-            "country": geo.country ? geo.country : null,
-            "countryCode": geo.countryCode ? geo.countryCode : null,
-            "state": geo.state ? geo.state : null,
-            "employees": metrics.employees ? metrics.employees : null,
-            "employeesRange": metrics.employeesRange ? metrics.employeesRange : null,
-            "annualRevenue": metrics.annualRevenue ? metrics.annualRevenue : null
+            "industry": $exists(category.industry) ? category.industry : null,
+            "sector": $exists(category.sector) ? category.sector : null,
+            "country": $exists(geo.country) ? geo.country : null,
+            "countryCode": $exists(geo.countryCode) ? geo.countryCode : null,
+            "state": $exists(geo.state) ? geo.state : null,
+            "employees": $exists(metrics.employees) ? metrics.employees : null,
+            "employeesRange": $exists(metrics.employeesRange) ? metrics.employeesRange : null,
+            "annualRevenue": $exists(metrics.annualRevenue) ? metrics.annualRevenue : null
           }
         }`,
     },

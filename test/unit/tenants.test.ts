@@ -1,0 +1,55 @@
+import { ConfigError, TenantRegistry, sha256Hex } from '../../src/tenants/registry';
+import type { TenantInput } from '../../src/tenants/schema';
+import { demoTenant } from '../../src/sandbox/demoTenant';
+
+const tenant = (over: (t: TenantInput) => void = () => {}): TenantInput => {
+  const t = structuredClone(demoTenant('http://127.0.0.1:4010'));
+  over(t);
+  return t;
+};
+
+describe('tenant configuration', () => {
+  it('finds a tenant by its API key and by nothing else', () => {
+    const registry = new TenantRegistry();
+    registry.add(tenant());
+    expect(registry.byApiKey('demo-key')?.id).toBe('demo');
+    expect(registry.byApiKey('demo-key ')).toBeUndefined();
+    expect(registry.byApiKey(sha256Hex('demo-key'))).toBeUndefined();
+  });
+
+  it('names the path of a pool member who is not on the team', () => {
+    const registry = new TenantRegistry();
+    expect(() => registry.add(tenant((t) => t.routing.pool.members.push('usr_ghost')))).toThrow(
+      new ConfigError('tenant demo', 'routing.pool.members.5', 'usr_ghost is not on the team'),
+    );
+  });
+
+  it('rejects a time zone that does not exist and bad working hours, naming the field', () => {
+    const registry = new TenantRegistry();
+    expect(() => registry.add(tenant((t) => (t.routing.team[0]!.timezone = 'Mars/Olympus')))).toThrow(/routing\.team\.0\.timezone: must be an IANA time zone/);
+    expect(() => registry.add(tenant((t) => (t.routing.team[1]!.workingHours = { days: [1], start: '9am', end: '17:00' })))).toThrow(/routing\.team\.1\.workingHours\.start: must be HH:MM/);
+  });
+
+  it('refuses a credential that names no environment variable correctly', () => {
+    const registry = new TenantRegistry();
+    expect(() => registry.add(tenant((t) => (t.connections.crm.secret = { env: 'lower-case' })))).toThrow(/connections\.crm\.secret/);
+  });
+
+  it('versions the routing configuration by content', () => {
+    const a = new TenantRegistry([]);
+    a.add(tenant());
+    const b = new TenantRegistry([]);
+    b.add(tenant((t) => (t.routing.holdOpenSeconds = 60)));
+    const c = new TenantRegistry([]);
+    c.add(tenant());
+    expect(a.routingConfig('demo').version).toBe(c.routingConfig('demo').version);
+    expect(a.routingConfig('demo').version).not.toBe(b.routingConfig('demo').version);
+    expect(a.routingConfig('demo').version).toMatch(/^[a-f0-9]{12}$/);
+  });
+
+  it('keeps secrets out of the routing configuration that workflows receive', () => {
+    const registry = new TenantRegistry();
+    registry.add(tenant());
+    expect(JSON.stringify(registry.routingConfig('demo'))).not.toContain('sandbox-demo-token');
+  });
+});
