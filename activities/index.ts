@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { WithStartWorkflowOperation, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { z } from 'zod';
+import { AccountSchema, CalendarSchema, EmployeeSchema, EnrichmentSchema, MessageSchema, WriteSchema } from '../src/connectors/normalized';
 import type { CallMeta, Upstream } from '../src/domain/upstream';
 import type { Connectors } from '../src/connectors/registry';
 import type { NormalizedLead } from '../src/domain/lead';
@@ -18,32 +19,6 @@ export interface ActivityDeps {
   /** Task queue of the pool entity workflows (see `poolTaskQueue`). */
   poolTaskQueue: string;
 }
-
-// Schemas of the normalized shapes mappings must produce: a mapping that drifts fails loudly.
-// Accounts keep extra keys: that is where tenant-mapped custom fields (territory, tier) arrive.
-const AccountSchema = z.looseObject({
-  id: z.string(),
-  name: z.string(),
-  ownerId: z.string(),
-  domains: z.array(z.string()),
-  website: z.string().nullable(),
-});
-const EmployeeSchema = z.object({
-  email: z.string(),
-  employmentStatus: z.enum(['ACTIVE', 'INACTIVE', 'TERMINATED']),
-  timezone: z.string().nullable(),
-  timeOff: z.array(z.object({ start: z.string(), end: z.string(), type: z.string() })),
-});
-const CalendarSchema = z.object({
-  email: z.string(),
-  busy: z.array(z.object({ start: z.string(), end: z.string() })),
-});
-const WriteSchema = z.object({ crmLeadId: z.string(), ownerId: z.string() });
-const MessageSchema = z.object({ messageId: z.string(), channel: z.string().nullable() });
-const EnrichmentSchema = z.custom<EnrichmentFacts>(
-  (v) => typeof v === 'object' && v !== null && typeof (v as { status?: unknown }).status === 'string',
-  'must be an enrichment result with a status',
-);
 
 function signal(): AbortSignal | undefined {
   try {

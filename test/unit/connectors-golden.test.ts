@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
+import { AccountSchema, EmployeeSchema, EnrichmentSchema, OPERATION_SCHEMAS, WriteSchema } from '../../src/connectors/normalized';
 import type { Classification } from '../../src/connectors/classify';
 import { ProviderClient, type ClientOptions } from '../../src/connectors/client';
 import { compileProvider, type DefinitionOverride, type ProviderDefinitionInput } from '../../src/connectors/definition';
@@ -65,40 +66,7 @@ const FIXTURE_FILES = readdirSync(GOLDEN_DIR)
 
 const PROVIDERS: Record<Fixture['provider'], ProviderDefinitionInput> = { unified: unifiedProvider, clearbit: clearbitProvider };
 
-// The normalized shapes the activities validate mapped output with (activities/index.ts).
-const AccountSchema = z.object({
-  id: z.string(),
-  name: z.string(),
-  ownerId: z.string(),
-  domains: z.array(z.string()),
-  website: z.string().nullable(),
-});
-const EmployeeSchema = z.object({
-  email: z.string(),
-  employmentStatus: z.enum(['ACTIVE', 'INACTIVE', 'TERMINATED']),
-  timezone: z.string().nullable(),
-  timeOff: z.array(z.object({ start: z.string(), end: z.string(), type: z.string() })),
-});
-const CalendarSchema = z.object({
-  email: z.string(),
-  busy: z.array(z.object({ start: z.string(), end: z.string() })),
-});
-const WriteSchema = z.object({ crmLeadId: z.string(), ownerId: z.string() });
-const MessageSchema = z.object({ messageId: z.string(), channel: z.string().nullable() });
-const EnrichmentSchema = z.custom<EnrichmentFacts>(
-  (v) => typeof v === 'object' && v !== null && typeof (v as { status?: unknown }).status === 'string',
-  'must be an enrichment result with a status',
-);
-
-const SCHEMAS: Record<string, z.ZodType<unknown>> = {
-  'crm.findAccounts': z.array(AccountSchema),
-  'hris.findEmployees': z.array(EmployeeSchema),
-  'calendar.availability': z.array(CalendarSchema),
-  'crm.createLead': WriteSchema,
-  'crm.updateLeadOwner': WriteSchema,
-  'messaging.send': MessageSchema,
-  'enrichment.company': EnrichmentSchema,
-};
+const SCHEMAS: Record<string, z.ZodType<unknown>> = OPERATION_SCHEMAS;
 
 function schemaFor(operation: string): z.ZodType<unknown> {
   const schema = SCHEMAS[operation];

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ProviderClient } from '../../src/connectors/client';
+import { AccountSchema } from '../../src/connectors/normalized';
 import { compileProvider, deepMerge, DefinitionError, type DefinitionOverride } from '../../src/connectors/definition';
 import { clearbitProvider } from '../../src/connectors/providers/clearbit';
 import { unifiedProvider } from '../../src/connectors/providers/unified';
@@ -9,15 +10,6 @@ import { DEMO_TOKEN, DEMO_WORKSPACE_ID } from '../../src/sandbox/seed';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server';
 import { TenantRegistry } from '../../src/tenants/registry';
 import type { TenantInput } from '../../src/tenants/schema';
-
-/** The account shape the matchAccount activity validates (activities/index.ts), plus tenant extras. */
-const AccountSchema = z.object({
-  id: z.string(),
-  name: z.string(),
-  ownerId: z.string(),
-  domains: z.array(z.string()),
-  website: z.string().nullable(),
-});
 
 /** The platform's account mapping with extra fields appended, the way a tenant would extend it. */
 function accountMappingWith(extra: string): string {
