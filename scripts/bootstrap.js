@@ -50,7 +50,9 @@ async function main() {
       code = await run(bin('tsx'), ['src/main.ts', ...args]);
       break;
     case 'test':
+      // Types, then lint (workflow determinism rules), then unit + integration tests.
       code = await run(bin('tsc'), ['--noEmit', '-p', 'tsconfig.json']);
+      if (code === 0) code = await run(bin('eslint'), ['--max-warnings=0', '.']);
       if (code === 0) code = await run(bin('jest'), ['--ci', ...args]);
       break;
     case 'bench':
