@@ -21,9 +21,12 @@ function depsStale() {
 
 function ensureDeps() {
   if (!depsStale()) return;
-  console.log('[bootstrap] installing npm dependencies (npm ci)');
+  // `npm install` against the committed lock, not `npm ci`: npm 11 can reject its own lock in
+  // `ci` over other platforms' optional binaries (@swc/core-*), while `install` installs the
+  // locked versions and leaves the lock untouched.
+  console.log('[bootstrap] installing npm dependencies (npm install from package-lock.json)');
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  const result = spawnSync(npm, ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  const result = spawnSync(npm, ['install', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
 
