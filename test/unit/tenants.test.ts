@@ -53,3 +53,13 @@ describe('tenant configuration', () => {
     expect(JSON.stringify(registry.routingConfig('demo'))).not.toContain('sandbox-demo-token');
   });
 });
+
+describe('the documented example configuration', () => {
+  it('parses, and keeps every credential as an environment reference', () => {
+    const registry = TenantRegistry.fromFile(require.resolve('../../config/tenants.example.json'));
+    const [example] = registry.list();
+    expect(example?.id).toBe('acme-sales');
+    for (const connection of Object.values(example!.connections)) expect(connection?.secret).toHaveProperty('env');
+    expect(example?.routing.team[0]?.workingHours).toEqual({ days: [1, 2, 3, 4, 5], start: '09:00', end: '17:00' });
+  });
+});
