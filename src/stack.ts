@@ -85,6 +85,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     namespace: options.namespace,
     webUiUrl: options.webUiUrl,
     bodyLimit: options.bodyLimit ?? '64kb',
+    temporalTimeoutMs: 10_000,
     health,
     onError: (err) => log.error('unexpected API error', { error: err instanceof Error ? err.stack ?? err.message : String(err) }),
   });

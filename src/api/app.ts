@@ -18,6 +18,10 @@ export function createApp(ctx: ApiContext): express.Express {
   app.use(open);
 
   const v1 = express.Router();
+  // Every Temporal call made while handling the request inherits this deadline.
+  v1.use((_req, _res, next) => {
+    void ctx.client.connection.withDeadline(Date.now() + ctx.temporalTimeoutMs, async () => next());
+  });
   v1.use(authenticate(ctx.tenants));
   v1.use(requireJson);
   v1.use(express.json({ limit: ctx.bodyLimit, strict: true }));

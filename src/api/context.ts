@@ -15,6 +15,8 @@ export interface ApiContext {
   /** Base URL of the Temporal Web UI, to link each lead's run; null when there is none. */
   webUiUrl: string | null;
   bodyLimit: string;
+  /** Deadline of every Temporal call a request makes: the client gets an answer, not a hang. */
+  temporalTimeoutMs: number;
   health: () => Promise<HealthReport>;
   onError: (err: unknown) => void;
 }

@@ -1,3 +1,4 @@
+import { isGrpcServiceError, ServiceError } from '@temporalio/client';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { z } from 'zod';
 
@@ -64,6 +65,10 @@ export function errorHandler(onUnexpected: (err: unknown) => void): ErrorRequest
     else if (err?.type === 'entity.parse.failed') apiError = new ApiError(400, 'invalid_json', 'Request body is not valid JSON');
     else if (err?.type === 'charset.unsupported' || err?.type === 'encoding.unsupported') {
       apiError = new ApiError(415, 'unsupported_media_type', err.message);
+    } else if (err instanceof ServiceError || isGrpcServiceError(err)) {
+      // Temporal could not be reached: nothing was started, and the client may safely retry.
+      onUnexpected(err);
+      apiError = new ApiError(503, 'unavailable', 'The workflow service is unavailable; nothing was started, retry with the same Idempotency-Key');
     } else {
       onUnexpected(err);
       apiError = new ApiError(500, 'internal', 'Internal error');

@@ -1,6 +1,7 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { leadIdFor, leadWorkflowId } from '../../src/api/ids';
 import type { LeadState } from '../../src/domain/leadState';
+import { LeadOwner, RoutingRule } from '../../src/temporal/searchAttributes';
 import { DEMO_QUEUE_USER, DEMO_TRIAGE_CHANNEL } from '../../src/sandbox/demoTenant';
 import { DEMO_REPS } from '../../src/sandbox/seed';
 import { demoScenario } from '../support/scenario';
@@ -179,6 +180,24 @@ describe('routing a lead end to end', () => {
     expect(state.failures).toEqual([expect.objectContaining({ step: 'assign_crm', type: 'UpstreamRejected' })]);
     expect(state.failures[0]?.message).toContain('email is blocked');
     expect(messagesTo(DEMO_TRIAGE_CHANNEL).some((e) => String((e.body as { text: string }).text).includes('blocked@acme.com'))).toBe(true);
+  });
+});
+
+describe('finding leads', () => {
+  it('makes a routed lead findable by its search attributes, as the Web UI queries them', async () => {
+    const { leadId, workflowId } = await postLead({ email: 'find.me@umbrella.co.uk' });
+    await routed(leadId);
+    const query = `LeadTenant = "${t.tenant.id}" AND LeadDomain = "umbrella.co.uk" AND RoutingStatus = "routed"`;
+    // Visibility is eventually consistent: poll until the index has caught up.
+    const found = await eventually(async () => {
+      const runs = [];
+      for await (const run of t.stack.temporal.client.workflow.list({ query })) runs.push(run);
+      return runs.length > 0 ? runs : undefined;
+    });
+    expect(found.map((r) => r.workflowId)).toEqual([workflowId]);
+    const attributes = found[0]!.typedSearchAttributes;
+    expect(attributes.get(LeadOwner)).toBeTruthy();
+    expect(attributes.get(RoutingRule)).toMatch(/^(account_owner|round_robin)$/);
   });
 });
 
