@@ -1,23 +1,26 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { WithStartWorkflowOperation, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { z } from 'zod';
 import { AccountSchema, CalendarSchema, EmployeeSchema, EnrichmentSchema, MessageSchema, WriteSchema } from '../src/connectors/normalized';
 import type { CallMeta, Upstream } from '../src/domain/upstream';
 import type { Connectors } from '../src/connectors/registry';
 import type { NormalizedLead } from '../src/domain/lead';
-import type { ClaimRequest, ClaimResult } from '../src/domain/leadState';
+import type { ClaimRequest, ClaimResult, PoolPreview } from '../src/domain/leadState';
+import { claim, emptyPoolState } from '../src/domain/pools';
+import type { EffectivePolicy } from '../src/domain/policy/store';
+import { currentPolicy, poolWorkflowId } from '../src/temporal/entities';
 import type { AccountMatch, CalendarFacts, EmployeeRecord, EnrichmentFacts, HrisFacts, RoutingConfig } from '../src/domain/routing';
 import type { TenantRegistry } from '../src/tenants/registry';
-import { claimUpdate } from '../workflows/messages';
+import { claimUpdate, poolPreviewQuery } from '../workflows/messages';
 
 export interface ActivityDeps {
   tenants: TenantRegistry;
   connectors: Connectors;
   /** Client used to reach pool entity workflows (update-with-start). */
   temporal: Client;
-  /** Task queue of the pool entity workflows (see `poolTaskQueue`). */
-  poolTaskQueue: string;
+  /** Task queue of the pool and policy entity workflows (see `entityTaskQueue`). */
+  entityTaskQueue: string;
 }
 
 function signal(): AbortSignal | undefined {
@@ -28,17 +31,6 @@ function signal(): AbortSignal | undefined {
   }
 }
 
-/**
- * Pool entities get a task queue of their own: every claim of a pool funnels through one
- * workflow, so its tasks must never wait behind the lead traffic on the main queue.
- */
-export function poolTaskQueue(taskQueue: string): string {
-  return `${taskQueue}-pools`;
-}
-
-export function poolWorkflowId(tenantId: string, poolId: string): string {
-  return `pool:${tenantId}:${poolId}`;
-}
 
 /** Activities are thin: each resolves the tenant's connector and calls one or a few operations. */
 export function createActivities(deps: ActivityDeps) {
@@ -46,11 +38,14 @@ export function createActivities(deps: ActivityDeps) {
   const client = (tenantId: string, category: Parameters<Connectors['client']>[1]) => connectors.client(tenantId, category, signal());
 
   return {
-    async loadRoutingConfig(input: { tenantId: string }): Promise<RoutingConfig> {
+    /** The tenant's team and settings, and the policy version new leads route with (read live, never cached). */
+    async loadRoutingConfig(input: { tenantId: string }): Promise<{ config: RoutingConfig; policy: EffectivePolicy }> {
       if (!tenants.get(input.tenantId)) {
         throw ApplicationFailure.nonRetryable(`unknown tenant ${input.tenantId}`, 'ConnectionMisconfigured');
       }
-      return tenants.routingConfig(input.tenantId);
+      const config = tenants.routingConfig(input.tenantId);
+      const { version, policy } = await currentPolicy(deps.temporal, config);
+      return { config, policy: { version, policy } };
     },
 
     async enrichCompany(input: { tenantId: string; domain: string }): Promise<EnrichmentFacts & Upstream> {
@@ -85,12 +80,13 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     /** Claims the next owner from the pool's entity workflow, starting it if it is not running. */
-    async claimRoundRobin(input: { tenantId: string; poolId: string; request: ClaimRequest }): Promise<ClaimResult> {
+    async claimFromPool(input: { tenantId: string; request: ClaimRequest }): Promise<ClaimResult> {
+      const poolId = input.request.pool.id;
       const startOperation = new WithStartWorkflowOperation('leadPool', {
-        workflowId: poolWorkflowId(input.tenantId, input.poolId),
-        taskQueue: deps.poolTaskQueue,
+        workflowId: poolWorkflowId(input.tenantId, poolId),
+        taskQueue: deps.entityTaskQueue,
         workflowIdConflictPolicy: 'USE_EXISTING',
-        args: [{ tenantId: input.tenantId, poolId: input.poolId }],
+        args: [{ tenantId: input.tenantId, poolId }],
       });
       try {
         return await deps.temporal.workflow.executeUpdateWithStart(claimUpdate, {
@@ -100,9 +96,20 @@ export function createActivities(deps: ActivityDeps) {
       } catch (err) {
         // The pool's validator rejected the claim: asking again cannot help.
         if (err instanceof WorkflowUpdateFailedError) {
-          throw ApplicationFailure.nonRetryable(`pool ${input.poolId} rejected the claim: ${err.cause?.message ?? err.message}`, 'PoolClaimRejected');
+          throw ApplicationFailure.nonRetryable(`pool ${poolId} rejected the claim: ${err.cause?.message ?? err.message}`, 'PoolClaimRejected');
         }
         throw err;
+      }
+    },
+
+    /** Who the pool would pick now, without claiming: for simulations. A pool that never ran starts empty. */
+    async previewPool(input: { tenantId: string; request: Omit<ClaimRequest, 'leadId'> }): Promise<PoolPreview> {
+      try {
+        return await deps.temporal.workflow.getHandle(poolWorkflowId(input.tenantId, input.request.pool.id)).query(poolPreviewQuery, input.request);
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+        const outcome = claim(emptyPoolState(), { ...input.request, atMs: Date.now() });
+        return outcome.ok ? { ok: true, ownerId: outcome.repId, skipped: outcome.skipped } : { ok: false, skipped: outcome.skipped };
       }
     },
 

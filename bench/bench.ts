@@ -126,7 +126,7 @@ async function main(): Promise<void> {
     const state = (await stack.temporal.client.workflow.getHandle(`lead:demo:${leadId}`).query('leadState')) as LeadState;
     const call = (step: string) => state.upstream.filter((c) => c.step === step).reduce((sum, c) => sum + c.durationMs, 0);
     const upstream = call('enrich') + Math.max(call('match_account'), call('check_hris'), call('check_calendar')) + call('assign_crm');
-    results.push({ e2e: event.receivedAt - t0, upstream, rule: state.owner?.rule ?? state.status });
+    results.push({ e2e: event.receivedAt - t0, upstream, rule: state.owner?.via ?? state.status });
     const first = Date.parse(state.timings[0]?.startedAt ?? state.receivedAt);
     (stepTotals['(POST → first step)'] ??= []).push(first - t0);
     for (const timing of state.timings) (stepTotals[timing.step.replace(/:.*/, '')] ??= []).push(timing.durationMs ?? 0);

@@ -1,11 +1,12 @@
 import { bundleWorkflowCode, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
-import { createActivities, poolTaskQueue, type ActivityDeps } from '../activities';
+import { createActivities, type ActivityDeps } from '../activities';
+import { entityTaskQueue } from './temporal/entities';
 
 export interface WorkerSetup {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
-  deps: Omit<ActivityDeps, 'poolTaskQueue'>;
+  deps: Omit<ActivityDeps, 'entityTaskQueue'>;
   /** A prebuilt workflow bundle (tests and benchmarks bundle once); otherwise bundled from source. */
   workflowBundle?: { codePath: string } | { code: string };
 }
@@ -23,7 +24,7 @@ export async function bundleWorkflows(): Promise<{ code: string }> {
 
 /**
  * The workers of one process: lead workflows with their activities on the main task queue, and
- * the pool entities on their own queue (see `poolTaskQueue`).
+ * the pool and policy entities on their own queue (see `entityTaskQueue`).
  */
 export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
   const base = {
@@ -34,12 +35,12 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
   const leads: WorkerOptions = {
     ...base,
     taskQueue: setup.taskQueue,
-    activities: createActivities({ ...setup.deps, poolTaskQueue: poolTaskQueue(setup.taskQueue) }),
+    activities: createActivities({ ...setup.deps, entityTaskQueue: entityTaskQueue(setup.taskQueue) }),
     // Bound the workflow cache: leads stay open for their hold-open window.
     maxCachedWorkflows: 2000,
     maxConcurrentActivityTaskExecutions: 200,
     maxConcurrentWorkflowTaskExecutions: 100,
   };
-  const pools: WorkerOptions = { ...base, taskQueue: poolTaskQueue(setup.taskQueue), maxCachedWorkflows: 100 };
+  const pools: WorkerOptions = { ...base, taskQueue: entityTaskQueue(setup.taskQueue), maxCachedWorkflows: 100 };
   return Promise.all([Worker.create(leads), Worker.create(pools)]);
 }

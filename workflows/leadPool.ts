@@ -1,26 +1,14 @@
-import {
-  allHandlersFinished,
-  condition,
-  continueAsNew,
-  setHandler,
-  workflowInfo,
-} from '@temporalio/workflow';
-import { nextInRotation } from '../src/domain/decision';
-import type { ClaimRequest, ClaimResult } from '../src/domain/leadState';
-import { claimUpdate, poolStatsQuery } from './messages';
-
-export interface PoolState {
-  lastAssigned: string | null;
-  counts: Record<string, number>;
-  total: number;
-  /** Recent claims, oldest first: a retried claim gets its first answer back. */
-  recent: Array<[leadId: string, ownerId: string]>;
-}
+import { allHandlersFinished, condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { ClaimRequest, ClaimResult, PoolPreview, PoolStatsRequest } from '../src/domain/leadState';
+import { claim, emptyPoolState, poolStats, rollPeriods, type PoolState } from '../src/domain/pools';
+import { claimUpdate, poolPreviewQuery, poolStatsQuery } from './messages';
 
 export interface LeadPoolInput {
   tenantId: string;
   poolId: string;
   state?: PoolState;
+  /** Recent claims, oldest first: a retried claim gets its first answer back. */
+  recent?: Array<[leadId: string, ownerId: string]>;
 }
 
 /** Claims remembered for deduplication; far more than can be in flight at once. */
@@ -29,49 +17,48 @@ const DEDUP_WINDOW = 10_000;
 const MAX_HISTORY_EVENTS = 10_000;
 
 /**
- * One long-running entity per pool. Every claim is an Update, and the handler runs without
- * awaiting, so claims are applied one at a time in history order: the round-robin pointer and
- * counts are exact however many leads claim at once, and survive restarts with the history.
+ * One long-running entity per pool. Every claim is an Update whose handler runs without awaiting,
+ * so claims apply one at a time in history order: round-robin pointers, weighted credits, period
+ * counts and caps are exact however many leads claim at once, and survive restarts with the history.
+ * The pool's definition arrives with each claim, so a newly published policy applies at once.
  */
 export async function leadPool(input: LeadPoolInput): Promise<void> {
-  const state: PoolState = input.state ?? { lastAssigned: null, counts: {}, total: 0, recent: [] };
-  const recent = new Map(state.recent);
+  let state: PoolState = input.state ?? emptyPoolState();
+  const recent = new Map(input.recent ?? []);
 
   setHandler(
     claimUpdate,
     (req: ClaimRequest): ClaimResult => {
       const previous = recent.get(req.leadId);
-      if (previous !== undefined) return { ownerId: previous, duplicate: true, assignedInPool: state.counts[previous] ?? 0 };
-      const ownerId = nextInRotation(req.roster, req.eligible, state.lastAssigned);
-      if (ownerId === null) throw new Error('no eligible member to claim');
-      state.lastAssigned = ownerId;
-      state.counts[ownerId] = (state.counts[ownerId] ?? 0) + 1;
-      state.total += 1;
-      recent.set(req.leadId, ownerId);
+      if (previous !== undefined) return { ok: true, ownerId: previous, duplicate: true, skipped: [] };
+      const outcome = claim(state, { pool: req.pool, eligible: req.eligible, atMs: Date.now(), timeZone: req.timeZone });
+      state = outcome.state;
+      if (!outcome.ok) return { ok: false, skipped: outcome.skipped };
+      recent.set(req.leadId, outcome.repId);
       if (recent.size > DEDUP_WINDOW) {
         const oldest = recent.keys().next().value;
         if (oldest !== undefined) recent.delete(oldest);
       }
-      return { ownerId, duplicate: false, assignedInPool: state.counts[ownerId] };
+      return { ok: true, ownerId: outcome.repId, duplicate: false, skipped: outcome.skipped };
     },
     {
       validator: (req: ClaimRequest) => {
-        if (req.eligible.length === 0) throw new Error('eligible must not be empty');
-        const roster = new Set(req.roster);
-        const stranger = req.eligible.find((id) => !roster.has(id));
-        if (stranger !== undefined) throw new Error(`eligible member ${stranger} is not in the roster`);
+        if (req.pool.id !== input.poolId) throw new Error(`claim for pool ${req.pool.id} sent to pool ${input.poolId}`);
+        const members = new Set(req.pool.members.map((m) => m.repId));
+        const stranger = req.eligible.find((id) => !members.has(id));
+        if (stranger !== undefined) throw new Error(`eligible member ${stranger} is not in pool ${input.poolId}`);
       },
     },
   );
 
-  setHandler(poolStatsQuery, () => ({
-    poolId: input.poolId,
-    lastAssigned: state.lastAssigned,
-    counts: { ...state.counts },
-    total: state.total,
-  }));
+  // Read-only views: the same pure functions on a copy, so a query never changes the pool.
+  setHandler(poolStatsQuery, (req: PoolStatsRequest) => poolStats(rollPeriods(state, Date.now(), req.timeZone), req.pool, req.period));
+  setHandler(poolPreviewQuery, (req: Omit<ClaimRequest, 'leadId'>): PoolPreview => {
+    const outcome = claim(state, { pool: req.pool, eligible: req.eligible, atMs: Date.now(), timeZone: req.timeZone });
+    return outcome.ok ? { ok: true, ownerId: outcome.repId, skipped: outcome.skipped } : { ok: false, skipped: outcome.skipped };
+  });
 
   await condition(() => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > MAX_HISTORY_EVENTS);
   await condition(allHandlersFinished);
-  await continueAsNew<typeof leadPool>({ ...input, state: { ...state, recent: [...recent.entries()] } });
+  await continueAsNew<typeof leadPool>({ ...input, state, recent: [...recent.entries()] });
 }

@@ -1,5 +1,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ClaimRequest, ClaimResult, LeadState, PoolStats, ReassignRequest } from '../src/domain/leadState';
+import type { ClaimRequest, ClaimResult, LeadState, PoolPreview, PoolStatsRequest, ReassignRequest } from '../src/domain/leadState';
+import type { PoolStats } from '../src/domain/pools';
+import type { PolicyVersion, PolicyVersionSummary, PublishPolicyRequest } from '../src/domain/policy/store';
 
 /** Manual reassignment of a lead: new owner, reason and actor, recorded in history. */
 export const reassignSignal = defineSignal<[ReassignRequest]>('reassign');
@@ -8,4 +10,13 @@ export const leadStateQuery = defineQuery<LeadState>('leadState');
 
 /** Serialized claim of the next owner from a pool; idempotent by lead ID. */
 export const claimUpdate = defineUpdate<ClaimResult, [ClaimRequest]>('claim');
-export const poolStatsQuery = defineQuery<PoolStats>('poolStats');
+/** Assignments per member in a period against their target share. */
+export const poolStatsQuery = defineQuery<PoolStats, [PoolStatsRequest]>('poolStats');
+/** Who the pool would pick now, without claiming (policy simulation). */
+export const poolPreviewQuery = defineQuery<PoolPreview, [Omit<ClaimRequest, 'leadId'>]>('poolPreview');
+
+/** Publish a validated policy; answers with the version it became. */
+export const publishPolicyUpdate = defineUpdate<PolicyVersion, [PublishPolicyRequest]>('publishPolicy');
+/** The current version (no argument) or a given one; null when there is none. */
+export const policyVersionQuery = defineQuery<PolicyVersion | null, [number?]>('policyVersion');
+export const policyVersionsQuery = defineQuery<PolicyVersionSummary[]>('policyVersions');

@@ -1,76 +1,22 @@
-import {
-  condition,
-  proxyActivities,
-  proxyLocalActivities,
-  setHandler,
-  upsertSearchAttributes,
-  type RetryPolicy,
-} from '@temporalio/workflow';
-import type { Duration } from '@temporalio/common';
-import type { Activities } from '../activities';
-import { decide } from '../src/domain/decision';
-import { matchDomains, normalizeLead } from '../src/domain/lead';
+import { condition, setHandler, sleep, upsertSearchAttributes } from '@temporalio/workflow';
+import { normalizeLead, type NormalizedLead } from '../src/domain/lead';
 import type { LeadStatus, ReassignmentRecord, ReassignRequest, RouteLeadInput, RouteLeadResult } from '../src/domain/leadState';
-import type {
-  AccountMatch,
-  CalendarFacts,
-  EnrichmentFacts,
-  HrisFacts,
-  RoutingConfig,
-  RoutingRule,
-} from '../src/domain/routing';
-import { LeadDomain, LeadOwner, LeadTenant, RoutingRule as RoutingRuleKey, RoutingStatus } from '../src/temporal/searchAttributes';
+import { decidePolicy, type PolicyDecision, type Via } from '../src/domain/policy/engine';
+import type { EffectivePolicy } from '../src/domain/policy/store';
+import type { RoutingConfig } from '../src/domain/routing';
+import { LeadDomain, LeadOwner, LeadTenant, RoutingRule, RoutingStatus } from '../src/temporal/searchAttributes';
 import { leadStateQuery, reassignSignal } from './messages';
+import { checkAvailability, claims, enrich, local, matchAccount, summary, writes } from './steps';
 import { describeFailure as failureOf, LeadTracker } from './tracker';
 
-/** Errors that retrying cannot fix: fail the activity at once and take the degraded path. */
-const PERMANENT = ['UpstreamRejected', 'UpstreamAuthFailed', 'UpstreamNotFound', 'MappingError', 'ConnectionMisconfigured'];
-
-/** `maximumAttempts` omitted = until the schedule-to-close timeout. */
-const retry = (maximumInterval: Duration, maximumAttempts?: number): RetryPolicy => ({
-  initialInterval: '200ms',
-  backoffCoefficient: 2,
-  maximumInterval,
-  ...(maximumAttempts === undefined ? {} : { maximumAttempts }),
-  nonRetryableErrorTypes: PERMANENT,
-});
-
-/** Reads the worker's own configuration: no server round trip, and its result (with the version) is still in history. */
-const local = proxyLocalActivities<Activities>({ startToCloseTimeout: '5s', retry: retry('1s', 5) });
-/** Steps that gate routing: short timeouts, a bounded budget, then the lead moves on without them. */
-const gating = proxyActivities<Activities>({
-  startToCloseTimeout: '5s',
-  scheduleToCloseTimeout: '45s',
-  retry: retry('5s', 8),
-});
-/** Enrichment is nice to have: a small budget, and its failure never blocks routing. */
-const enrichment = proxyActivities<Activities>({
-  startToCloseTimeout: '4s',
-  scheduleToCloseTimeout: '12s',
-  retry: retry('2s', 3),
-});
-/** The pool entity serializes every claim of its pool: give it time under load rather than retrying into it. */
-const claims = proxyActivities<Activities>({
-  startToCloseTimeout: '30s',
-  scheduleToCloseTimeout: '2m',
-  retry: retry('5s'),
-});
-/** Writes after the decision: they must land, so they retry for longer (idempotency keys make that safe). */
-const writes = proxyActivities<Activities>({
-  startToCloseTimeout: '10s',
-  scheduleToCloseTimeout: '10m',
-  retry: retry('30s'),
-});
-
-/** One line for an activity's summary in the Web UI. */
-function summary(text: string): { summary: string } {
-  return { summary: text.slice(0, 200) };
-}
+/** A lead waits for an opening at most this many times before it takes the fallback. */
+const MAX_DEFERRALS = 5;
 
 /**
  * One lead, from submission to an owner who knows about it:
- * normalize → enrich → (match account ∥ HRIS ∥ calendar) → decide → assign in CRM → notify,
- * then stay open for manual reassignment. Every fact and the decision's trace are in history.
+ * normalize → load policy → (enrich ∥ match account ∥ HRIS ∥ calendar) → decide (defer and decide
+ * again while nobody is open) → claim from the pool → assign in CRM → notify, then stay open for
+ * manual reassignment. Every fact and the decision's trace are in history.
  */
 export async function routeLead(input: RouteLeadInput): Promise<RouteLeadResult> {
   const t = new LeadTracker(input);
@@ -79,143 +25,177 @@ export async function routeLead(input: RouteLeadInput): Promise<RouteLeadResult>
   setHandler(reassignSignal, (req) => {
     reassignments.push(req);
   });
-
   const setStatus = (status: LeadStatus): void => {
     t.state.status = status;
     upsertSearchAttributes([{ key: RoutingStatus, value: status }]);
   };
+  const tenantId = input.tenantId;
 
   const lead = normalizeLead(input.lead);
   t.state.lead = lead;
   upsertSearchAttributes([
-    { key: LeadTenant, value: input.tenantId },
+    { key: LeadTenant, value: tenantId },
     { key: LeadDomain, value: lead.companyDomain ?? lead.emailDomain },
     { key: RoutingStatus, value: 'received' },
   ]);
 
-  const config: RoutingConfig = await t.step('load_config', () =>
-    local.loadRoutingConfig.executeWithOptions(summary(`routing config of ${input.tenantId}`), [{ tenantId: input.tenantId }]),
+  const { config, policy } = await t.step('load_policy', () =>
+    local.loadRoutingConfig.executeWithOptions(summary(`routing config and policy of ${tenantId}`), [{ tenantId }]),
   );
-  t.state.policyVersion = config.version;
+  t.state.policyVersion = policy.version;
 
-  // Enrichment runs beside the reads: none of them needs it, and the decision sees all four.
   setStatus('matching');
-  const companyDomain = lead.companyDomain;
-  const emails = config.team.map((m) => m.email);
-  const windowStart = new Date(Date.now()).toISOString();
-  const windowEnd = new Date(Date.now() + 30 * 60_000).toISOString();
-  const domains = matchDomains(lead);
-  const [enriched, account, hris, calendar] = await Promise.all([
-    companyDomain
-      ? t.optionalStep(
-          'enrich',
-          () => enrichment.enrichCompany.executeWithOptions(summary(`enrich ${companyDomain}`), [{ tenantId: input.tenantId, domain: companyDomain }]),
-          (err): EnrichmentFacts => ({ status: 'unavailable', reason: failureOf(err).message }),
-        )
-      : t.skipStep('enrich', { status: 'skipped', reason: 'no company domain (free email, no website)' } as EnrichmentFacts),
-    domains.length === 0
-      ? t.skipStep('match_account', { status: 'none', domains: [] } as AccountMatch)
-      : t.optionalStep(
-          'match_account',
-          () => gating.matchAccount.executeWithOptions(summary(`match account ${domains.join(', ')}`), [{ tenantId: input.tenantId, domains }]),
-          (err): AccountMatch => ({ status: 'unavailable', reason: failureOf(err).message }),
-        ),
-    t.optionalStep(
-      'check_hris',
-      () => gating.lookupEmployees.executeWithOptions(summary(`HRIS status of ${emails.length} reps`), [{ tenantId: input.tenantId, emails }]),
-      (err): HrisFacts => ({ status: 'unavailable', reason: failureOf(err).message }),
-    ),
-    t.optionalStep(
-      'check_calendar',
-      () =>
-        gating.lookupCalendars.executeWithOptions(summary(`calendars of ${emails.length} reps`), [
-          { tenantId: input.tenantId, emails, start: windowStart, end: windowEnd },
-        ]),
-      (err): CalendarFacts => ({ status: 'unavailable', reason: failureOf(err).message }),
-    ),
+  const [enriched, account, availability] = await Promise.all([
+    enrich(t, tenantId, lead),
+    matchAccount(t, tenantId, lead),
+    checkAvailability(t, tenantId, config, 0),
   ]);
   t.state.enrichment = enriched;
   t.state.account = account;
 
   setStatus('deciding');
-  const decision = decide({ config, account, hris, calendar, atMs: Date.now() });
-  let ownerId: string;
-  let rule: RoutingRule = decision.plan.rule;
-  if (decision.plan.kind === 'pool') {
-    const plan = decision.plan;
-    ownerId = await t.optionalStep(
-      'claim_round_robin',
-      async () =>
-        (
-          await claims.claimRoundRobin.executeWithOptions(summary(`round robin in pool ${plan.poolId}`), [
-            { tenantId: input.tenantId, poolId: plan.poolId, request: { leadId: input.leadId, roster: plan.roster, eligible: plan.eligible } },
-          ])
-        ).ownerId,
-      // The pool entity could not answer in time: take the first eligible rep rather than wait.
-      () => plan.eligible[0] ?? config.fallback.ownerId,
-    );
-  } else {
-    ownerId = decision.plan.ownerId;
+  let facts = availability;
+  let decision: PolicyDecision = decidePolicy({ policy, team: config.team, lead, enrichment: enriched, account, ...facts, atMs: Date.now() });
+  for (let deferrals = 1; decision.plan.kind === 'defer'; deferrals++) {
+    t.state.decision = decision.trace;
+    if (deferrals > MAX_DEFERRALS) {
+      decision = fallbackAfterDeferrals(decision, policy);
+      break;
+    }
+    // A durable timer: the lead waits for the earliest opening even across restarts.
+    t.state.deferredUntil = decision.plan.until;
+    setStatus('deferred');
+    await t.step(`deferred_${deferrals}`, () => sleep(Math.max(0, Date.parse(decision.plan.kind === 'defer' ? decision.plan.until : '') - Date.now())));
+    t.state.deferredUntil = null;
+    setStatus('deciding');
+    facts = await checkAvailability(t, tenantId, config, deferrals);
+    decision = decidePolicy({ policy, team: config.team, lead, enrichment: enriched, account, ...facts, atMs: Date.now() });
   }
-  t.state.decision = { ...decision.trace, ownerId };
-  upsertSearchAttributes([{ key: RoutingRuleKey, value: rule }]);
+
+  const owner = await claimOwner(t, tenantId, input.leadId, decision, policy);
+  t.state.decision = { ...decision.trace, ownerId: owner.id, via: owner.via };
+  const ruleId = owner.via === 'fallback' && decision.trace.flagged ? null : (decision.trace.rule?.id ?? null);
+  upsertSearchAttributes([{ key: RoutingRule, value: ruleId ?? 'fallback' }]);
 
   setStatus('assigning');
-  const ownerName = (id: string) => config.team.find((m) => m.id === id)?.name ?? (id === config.fallback.ownerId ? config.fallback.label : null);
+  const ownerName = (id: string) => config.team.find((m) => m.id === id)?.name ?? (id === policy.policy.fallback.ownerId ? policy.policy.fallback.label : null);
   try {
     const written = await t.step('assign_crm', () =>
-      writes.assignOwner.executeWithOptions(summary(`assign ${ownerId} in CRM`), [
-        { tenantId: input.tenantId, lead, ownerId, idempotencyKey: `${input.leadId}:assign` },
+      writes.assignOwner.executeWithOptions(summary(`assign ${owner.id} in CRM`), [
+        { tenantId, lead, ownerId: owner.id, idempotencyKey: `${input.leadId}:assign` },
       ]),
     );
     t.state.crmLeadId = written.crmLeadId;
   } catch (err) {
-    // The CRM refused the write: tell the fallback channel so a person picks the lead up.
+    // The CRM refused the write: tell the triage channel so a person picks the lead up.
     t.fail('assign_crm', failureOf(err));
     setStatus('failed');
-    await notifyFallback(t, config, input, `CRM assignment failed (${failureOf(err).message})`);
-    return { leadId: input.leadId, status: 'failed', ownerId: null, rule: null };
+    await notifyChannel(t, tenantId, input.leadId, policy.policy.fallback.notifyChannel ?? null, 'fallback', `Lead needs an owner: ${lead.fullName} <${lead.email}>. CRM assignment failed (${failureOf(err).message}).`);
+    return { leadId: input.leadId, status: 'failed', ownerId: null, ruleId };
   }
-  t.state.owner = { id: ownerId, name: ownerName(ownerId), rule, assignedAt: new Date(Date.now()).toISOString() };
-  upsertSearchAttributes([{ key: LeadOwner, value: ownerId }]);
+  t.state.owner = { id: owner.id, name: ownerName(owner.id), ruleId, via: owner.via, assignedAt: new Date(Date.now()).toISOString() };
+  upsertSearchAttributes([{ key: LeadOwner, value: owner.id }]);
 
   setStatus('notifying');
-  const owner = config.team.find((m) => m.id === ownerId);
-  if (owner) {
-    await t.notify('assignment', owner.email, `notify:${ownerId}:0`, () =>
-      writes.notify.executeWithOptions(summary(`notify ${owner.email}`), [
+  const rep = config.team.find((m) => m.id === owner.id);
+  const why = t.state.decision.reason;
+  if (rep) {
+    await t.notify('assignment', rep.email, `notify_owner`, () =>
+      writes.notify.executeWithOptions(summary(`notify ${rep.email}`), [
         {
-          tenantId: input.tenantId,
-          recipient: { email: owner.email },
-          text: `New lead for you: ${lead.fullName} <${lead.email}>${lead.company ? ` at ${lead.company}` : ''}. Why you: ${decision.trace.reason}. Lead ${input.leadId}.`,
+          tenantId,
+          recipient: { email: rep.email },
+          text: `New ${decision.trace.urgency === 'hot' ? 'HOT ' : ''}lead for you: ${lead.fullName} <${lead.email}>${lead.company ? ` at ${lead.company}` : ''}. Why you: ${why}. Lead ${input.leadId}.`,
           idempotencyKey: `${input.leadId}:notify:0`,
         },
       ]),
     );
   } else {
-    await notifyFallback(t, config, input, decision.trace.reason);
+    await notifyChannel(t, tenantId, input.leadId, policy.policy.fallback.notifyChannel ?? null, 'fallback', `Lead needs an owner: ${lead.fullName} <${lead.email}>. ${why}.`);
+  }
+  // Fan-out: the rule's extra endpoints hear about every lead it routes.
+  for (const channel of decision.trace.notify) {
+    await notifyChannel(t, tenantId, input.leadId, channel, 'fan_out', `Lead ${lead.fullName} <${lead.email}> routed to ${ownerName(owner.id) ?? owner.id} by rule ${ruleId ?? 'fallback'}.`);
   }
 
   t.state.routedAt = new Date(Date.now()).toISOString();
   setStatus('routed');
 
-  // Stay open for manual reassignment until the hold-open window ends.
-  const closeAt = Date.parse(t.state.routedAt) + config.holdOpenSeconds * 1000;
+  await holdOpenForReassignment(t, input, config, lead, reassignments, ownerName);
+  setStatus('closed');
+  return { leadId: input.leadId, status: 'closed', ownerId: t.state.owner?.id ?? null, ruleId: t.state.owner?.ruleId ?? null };
+}
+
+function fallbackAfterDeferrals(decision: PolicyDecision, policy: EffectivePolicy): PolicyDecision {
+  const fallback = policy.policy.fallback;
+  const reason = `${decision.trace.reason}; still nobody after ${MAX_DEFERRALS} deferrals, so the lead goes to the fallback ${fallback.label}`;
+  return { plan: { kind: 'fallback', via: 'fallback', ownerId: fallback.ownerId }, trace: { ...decision.trace, reason, ownerId: fallback.ownerId, via: 'fallback' } };
+}
+
+/** Turns the plan into an owner: a pool plan claims from the pool's entity, which applies pauses and caps. */
+async function claimOwner(t: LeadTracker, tenantId: string, leadId: string, decision: PolicyDecision, policy: EffectivePolicy): Promise<{ id: string; via: Via }> {
+  const plan = decision.plan;
+  const fallback = policy.policy.fallback;
+  if (plan.kind === 'direct' || plan.kind === 'fallback') return { id: plan.ownerId, via: plan.via };
+  if (plan.kind === 'defer') return { id: fallback.ownerId, via: 'fallback' };
+  const claimed = await t.optionalStep(
+    'claim_from_pool',
+    () =>
+      claims.claimFromPool.executeWithOptions(summary(`${plan.via} claim in pool ${plan.pool.id}`), [
+        { tenantId, request: { leadId, pool: plan.pool, eligible: plan.eligible, timeZone: policy.policy.timezone } },
+      ]),
+    // The pool entity could not answer in time: the fallback owner takes the lead rather than nobody.
+    (err) => ({ ok: false as const, skipped: [], error: failureOf(err).message }),
+  );
+  for (const skip of claimed.skipped) {
+    const candidate = decision.trace.candidates.find((c) => c.repId === skip.repId);
+    if (candidate) {
+      candidate.eligible = false;
+      candidate.reasons.push({ code: skip.reason, detail: skip.detail });
+    }
+  }
+  if (claimed.ok) return { id: claimed.ownerId, via: plan.via };
+  const why = 'error' in claimed ? `pool ${plan.pool.id} did not answer (${claimed.error})` : `every available member of pool ${plan.pool.id} is at a cap or paused`;
+  decision.trace.reason = `${decision.trace.reason}; ${why}, so the lead goes to the fallback ${fallback.label}`;
+  return { id: fallback.ownerId, via: 'fallback' };
+}
+
+async function notifyChannel(t: LeadTracker, tenantId: string, leadId: string, channel: string | null, kind: 'fallback' | 'fan_out', text: string): Promise<void> {
+  if (!channel) {
+    t.note(`notify_${kind}`, 'no channel configured; the lead is visible under its owner');
+    return;
+  }
+  await t.notify(kind, channel, `notify_${kind}:${channel}`, () =>
+    writes.notify.executeWithOptions(summary(`notify channel ${channel}`), [
+      { tenantId, recipient: { channel }, text: `${text} Lead ${leadId}.`, idempotencyKey: `${leadId}:notify:${kind}:${channel}` },
+    ]),
+  );
+}
+
+/** Manual reassignments until the hold-open window ends: CRM write, both reps told, all recorded. */
+async function holdOpenForReassignment(
+  t: LeadTracker,
+  input: RouteLeadInput,
+  config: RoutingConfig,
+  lead: NormalizedLead,
+  queue: ReassignRequest[],
+  ownerName: (id: string) => string | null,
+): Promise<void> {
+  const closeAt = Date.parse(t.state.routedAt ?? new Date(Date.now()).toISOString()) + config.holdOpenSeconds * 1000;
   for (;;) {
     const remaining = closeAt - Date.now();
-    if (reassignments.length === 0 && (remaining <= 0 || !(await condition(() => reassignments.length > 0, remaining)))) break;
-    const req = reassignments.shift();
-    if (!req) continue;
-    if (t.state.reassignments.some((r) => r.requestId === req.requestId)) continue;
+    if (queue.length === 0 && (remaining <= 0 || !(await condition(() => queue.length > 0, remaining)))) return;
+    const req = queue.shift();
+    if (!req || t.state.reassignments.some((r) => r.requestId === req.requestId)) continue;
     const previous: string | null = t.state.owner?.id ?? null;
     const record: ReassignmentRecord = { requestId: req.requestId, from: previous, to: req.ownerId, reason: req.reason, actor: req.actor, at: new Date(Date.now()).toISOString(), crmWritten: false, error: null };
     t.state.reassignments.push(record);
     const n = t.state.reassignments.length;
     try {
-      const crmLeadId = t.state.crmLeadId;
+      const crmLeadId = t.state.crmLeadId ?? '';
       await t.step(`reassign_crm_${n}`, () =>
         writes.changeOwner.executeWithOptions(summary(`reassign to ${req.ownerId} by ${req.actor}`), [
-          { tenantId: input.tenantId, crmLeadId: crmLeadId ?? '', ownerId: req.ownerId, idempotencyKey: `${input.leadId}:reassign:${req.requestId}` },
+          { tenantId: input.tenantId, crmLeadId, ownerId: req.ownerId, idempotencyKey: `${input.leadId}:reassign:${req.requestId}` },
         ]),
       );
       record.crmWritten = true;
@@ -224,16 +204,15 @@ export async function routeLead(input: RouteLeadInput): Promise<RouteLeadResult>
       t.fail(`reassign_crm_${n}`, failureOf(err));
       continue;
     }
-    rule = 'manual';
-    t.state.owner = { id: req.ownerId, name: ownerName(req.ownerId), rule, assignedAt: record.at };
+    t.state.owner = { id: req.ownerId, name: ownerName(req.ownerId), ruleId: null, via: 'manual', assignedAt: record.at };
     upsertSearchAttributes([
       { key: LeadOwner, value: req.ownerId },
-      { key: RoutingRuleKey, value: rule },
+      { key: RoutingRule, value: 'manual' },
     ]);
     const newOwner = config.team.find((m) => m.id === req.ownerId);
     const oldOwner = config.team.find((m) => m.id === previous);
     if (newOwner) {
-      await t.notify('reassignment', newOwner.email, `notify:${req.ownerId}:r${n}`, () =>
+      await t.notify('reassignment', newOwner.email, `notify_reassigned_${n}`, () =>
         writes.notify.executeWithOptions(summary(`notify ${newOwner.email} of reassignment`), [
           {
             tenantId: input.tenantId,
@@ -245,7 +224,7 @@ export async function routeLead(input: RouteLeadInput): Promise<RouteLeadResult>
       );
     }
     if (oldOwner && oldOwner.id !== req.ownerId) {
-      await t.notify('reassigned_away', oldOwner.email, `notify:${oldOwner.id}:away${n}`, () =>
+      await t.notify('reassigned_away', oldOwner.email, `notify_moved_${n}`, () =>
         writes.notify.executeWithOptions(summary(`tell ${oldOwner.email} the lead moved`), [
           {
             tenantId: input.tenantId,
@@ -257,26 +236,4 @@ export async function routeLead(input: RouteLeadInput): Promise<RouteLeadResult>
       );
     }
   }
-
-  setStatus('closed');
-  return { leadId: input.leadId, status: 'closed', ownerId: t.state.owner?.id ?? null, rule };
-}
-
-async function notifyFallback(t: LeadTracker, config: RoutingConfig, input: RouteLeadInput, why: string): Promise<void> {
-  const channel = config.fallback.notifyChannel;
-  if (!channel) {
-    t.note('notify_fallback', 'no fallback channel configured; the lead is visible under its fallback owner');
-    return;
-  }
-  const lead = t.state.lead;
-  await t.notify('fallback', channel, 'notify:fallback', () =>
-    writes.notify.executeWithOptions(summary(`notify fallback channel ${channel}`), [
-      {
-        tenantId: input.tenantId,
-        recipient: { channel },
-        text: `Lead needs an owner: ${lead?.fullName ?? ''} <${lead?.email ?? ''}>. ${why}. Lead ${input.leadId}.`,
-        idempotencyKey: `${input.leadId}:notify:fallback`,
-      },
-    ]),
-  );
 }

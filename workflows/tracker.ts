@@ -31,6 +31,7 @@ export class LeadTracker {
       enrichment: null,
       account: null,
       decision: null,
+      deferredUntil: null,
       owner: null,
       crmLeadId: null,
       notifications: [],

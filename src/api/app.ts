@@ -1,10 +1,11 @@
 import express from 'express';
-import { authenticate, requireJson } from './auth';
+import { authenticate, requireJson, YAML_TYPES } from './auth';
 import type { ApiContext } from './context';
 import { errorHandler, notFound } from './errors';
 import { getHealthz } from './routes/get-healthz';
 import { getLead } from './routes/get-lead';
 import { postLeadReassign } from './routes/post-lead-reassign';
+import { policyRoutes } from './routes/policy';
 import { postLeads } from './routes/post-leads';
 
 /** The HTTP API: JSON in and out, one error envelope, tenants identified by API key. */
@@ -25,9 +26,12 @@ export function createApp(ctx: ApiContext): express.Express {
   v1.use(authenticate(ctx.tenants));
   v1.use(requireJson);
   v1.use(express.json({ limit: ctx.bodyLimit, strict: true }));
+  // Policies may also be written in YAML.
+  v1.use(express.text({ limit: ctx.bodyLimit, type: YAML_TYPES }));
   postLeads(v1, ctx);
   getLead(v1, ctx);
   postLeadReassign(v1, ctx);
+  policyRoutes(v1, ctx);
   app.use(v1);
 
   app.use(notFound);

@@ -27,12 +27,14 @@ export function tenantOf(req: Request): Tenant {
   return tenant;
 }
 
-/** Requests with a body must say it is JSON. */
+export const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
+
+/** Requests with a body must say it is JSON (or YAML, which only the policy route reads). */
 export const requireJson: RequestHandler = (req, _res, next) => {
   if (req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH') {
     const length = Number(req.get('content-length') ?? '0');
     const chunked = req.get('transfer-encoding') !== undefined;
-    if ((length > 0 || chunked) && !req.is('application/json')) {
+    if ((length > 0 || chunked) && !req.is(['application/json', ...YAML_TYPES])) {
       next(new ApiError(415, 'unsupported_media_type', 'Content-Type must be application/json'));
       return;
     }

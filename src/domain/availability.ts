@@ -29,6 +29,72 @@ export function localTime(atMs: number, timeZone: string): { weekday: number; mi
   return { weekday: WEEKDAYS[get('weekday')] ?? 0, minutes: Number(get('hour')) * 60 + Number(get('minute')) };
 }
 
+/** True for a time zone name this runtime knows (IANA). */
+export function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const FORMATTERS = new Map<string, Intl.DateTimeFormat>();
+function formatter(timeZone: string): Intl.DateTimeFormat {
+  let f = FORMATTERS.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      hourCycle: 'h23',
+    });
+    FORMATTERS.set(timeZone, f);
+  }
+  return f;
+}
+
+/** Local wall-clock fields of an instant in a time zone. */
+function wallClock(atMs: number, timeZone: string): { y: number; m: number; d: number; hh: number; mm: number; ss: number } {
+  const parts = formatter(timeZone).formatToParts(new Date(atMs));
+  const n = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
+  return { y: n('year'), m: n('month'), d: n('day'), hh: n('hour') % 24, mm: n('minute'), ss: n('second') };
+}
+
+/** The instant a local wall-clock time in `timeZone` happens: in a DST gap, the time just after; in a repeated hour, the first. */
+export function zonedTimeToUtc(y: number, m: number, d: number, hh: number, mm: number, timeZone: string): number {
+  const asUtc = Date.UTC(y, m - 1, d, hh, mm);
+  const offsetAt = (ms: number) => {
+    const w = wallClock(ms, timeZone);
+    return Date.UTC(w.y, w.m - 1, w.d, w.hh, w.mm, w.ss) - Math.floor(ms / 1000) * 1000;
+  };
+  const first = asUtc - offsetAt(asUtc);
+  const second = asUtc - offsetAt(first);
+  return Math.max(first, second);
+}
+
+/**
+ * The first instant at or after `fromMs` inside the working hours (searching a fortnight ahead);
+ * null when the hours never open.
+ */
+export function nextWorkingTime(fromMs: number, timeZone: string, hours: WorkingHours): number | null {
+  if (withinWorkingHours(fromMs, timeZone, hours)) return fromMs;
+  const [sh, sm] = hours.start.split(':').map(Number);
+  const start = wallClock(fromMs, timeZone);
+  for (let day = 0; day <= 14; day++) {
+    // Noon of the local date `day` days ahead (noon: never inside a DST gap).
+    const noon = zonedTimeToUtc(start.y, start.m, start.d, 12, 0, timeZone) + day * 86_400_000;
+    const date = wallClock(noon, timeZone);
+    const opening = zonedTimeToUtc(date.y, date.m, date.d, sh ?? 0, sm ?? 0, timeZone);
+    if (opening >= fromMs && withinWorkingHours(opening, timeZone, hours)) return opening;
+  }
+  return null;
+}
+
 export function withinWorkingHours(atMs: number, timeZone: string, hours: WorkingHours): boolean {
   const { weekday, minutes } = localTime(atMs, timeZone);
   return hours.days.includes(weekday) && minutes >= minutesOf(hours.start) && minutes < minutesOf(hours.end);

@@ -1,12 +1,16 @@
 import type { NormalizedLead } from './lead';
+import type { Period, PoolDefinition } from './policy/types';
 import type { LeadInput } from './leadSchema';
-import type { AccountMatch, DecisionTrace, EnrichmentFacts, RoutingRule } from './routing';
+import type { PolicyTrace, Via } from './policy/engine';
+import type { SkipReason } from './routing';
+import type { AccountMatch, EnrichmentFacts } from './routing';
 import type { UpstreamCallRecord } from './upstream';
 
 export type LeadStatus =
   | 'received'
   | 'matching'
   | 'deciding'
+  | 'deferred'
   | 'assigning'
   | 'notifying'
   | 'routed'
@@ -34,12 +38,15 @@ export interface StepTiming {
 export interface OwnerRef {
   id: string;
   name: string | null;
-  rule: RoutingRule;
+  /** The policy rule that chose the owner; null for the fallback of an unmatched lead or a manual reassignment. */
+  ruleId: string | null;
+  /** How: the account owner, a pool strategy, a named owner, the fallback, or manual reassignment. */
+  via: Via;
   assignedAt: string;
 }
 
 export interface NotificationRecord {
-  kind: 'assignment' | 'reassignment' | 'reassigned_away' | 'fallback';
+  kind: 'assignment' | 'reassignment' | 'reassigned_away' | 'fallback' | 'fan_out';
   recipient: string;
   messageId: string | null;
   at: string;
@@ -82,7 +89,9 @@ export interface LeadState {
   policyVersion: string | null;
   enrichment: EnrichmentFacts | null;
   account: AccountMatch | null;
-  decision: DecisionTrace | null;
+  decision: PolicyTrace | null;
+  /** When the lead waits for the earliest opening: until when. */
+  deferredUntil: string | null;
   owner: OwnerRef | null;
   crmLeadId: string | null;
   notifications: NotificationRecord[];
@@ -97,25 +106,33 @@ export interface RouteLeadResult {
   leadId: string;
   status: LeadStatus;
   ownerId: string | null;
-  rule: RoutingRule | null;
+  ruleId: string | null;
 }
 
 export interface ClaimRequest {
   leadId: string;
-  roster: string[];
+  pool: PoolDefinition;
+  /** Members the lead found available (HRIS, calendar, hours); the pool applies pauses and caps. */
   eligible: string[];
+  /** The policy's time zone: calendar periods for caps. */
+  timeZone: string;
 }
 
-export interface ClaimResult {
-  ownerId: string;
-  /** True when this lead had already claimed: the earlier answer is returned, nothing counted twice. */
-  duplicate: boolean;
-  assignedInPool: number;
-}
+export type ClaimResult =
+  | {
+      ok: true;
+      ownerId: string;
+      /** True when this lead had already claimed: the earlier answer is returned, nothing counted twice. */
+      duplicate: boolean;
+      skipped: Array<{ repId: string; reason: Extract<SkipReason['code'], 'cap_reached' | 'paused'>; detail: string }>;
+    }
+  | { ok: false; skipped: Array<{ repId: string; reason: Extract<SkipReason['code'], 'cap_reached' | 'paused'>; detail: string }> };
 
-export interface PoolStats {
-  poolId: string;
-  lastAssigned: string | null;
-  counts: Record<string, number>;
-  total: number;
+/** What a pool would answer a claim now, without claiming. */
+export type PoolPreview = { ok: true; ownerId: string; skipped: ClaimResult['skipped'] } | { ok: false; skipped: ClaimResult['skipped'] };
+
+export interface PoolStatsRequest {
+  pool: PoolDefinition;
+  period: Period;
+  timeZone: string;
 }

@@ -21,6 +21,8 @@ export interface TeamMember {
   /** IANA time zone used when the HRIS does not give one. */
   timezone: string;
   workingHours: WorkingHours;
+  /** The rep's manager (CRM user ID), for policies that escalate to the manager. */
+  managerId?: string | undefined;
 }
 
 /** The non-secret part of a tenant's routing setup, loaded per lead so its version is in history. */
@@ -34,6 +36,8 @@ export interface RoutingConfig {
   fallback: { ownerId: string; label: string; notifyChannel: string | null };
   /** How long the run stays open after routing for manual reassignment, in seconds. */
   holdOpenSeconds: number;
+  /** IANA time zone of the tenant. */
+  timezone: string;
 }
 
 export interface Interval {
@@ -100,7 +104,9 @@ export type SkipCode =
   | 'busy'
   | 'outside_hours'
   | 'not_in_hris'
-  | 'not_on_team';
+  | 'not_on_team'
+  | 'paused'
+  | 'cap_reached';
 
 export interface SkipReason {
   code: SkipCode;
@@ -115,24 +121,4 @@ export interface Eligibility {
   reasons: SkipReason[];
   /** Facts that were assumed because an upstream could not answer. */
   assumptions: string[];
-}
-
-export type RoutingRule = 'account_owner' | 'round_robin' | 'fallback' | 'manual';
-
-/** What the decision asks the workflow to do next. */
-export type RoutingPlan =
-  | { kind: 'direct'; rule: 'account_owner'; ownerId: string; reason: string }
-  | { kind: 'pool'; rule: 'round_robin'; poolId: string; roster: string[]; eligible: string[]; reason: string }
-  | { kind: 'fallback'; rule: 'fallback'; ownerId: string; reason: string };
-
-export interface DecisionTrace {
-  policyVersion: string;
-  /** ISO instant the eligibility was evaluated at. */
-  evaluatedAt: string;
-  rule: RoutingRule;
-  reason: string;
-  account: AccountMatch;
-  candidates: Eligibility[];
-  /** Set once an owner is chosen (after a pool claim, for round robin). */
-  ownerId: string | null;
 }

@@ -89,6 +89,7 @@ export class TenantRegistry {
       pool: routing.pool,
       fallback: routing.fallback,
       holdOpenSeconds: routing.holdOpenSeconds,
+      timezone: routing.timezone,
     };
   }
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isTimeZone } from '../domain/availability';
 
 /** A credential reference: configuration names where a secret lives, never the secret itself. */
 export const SecretRefSchema = z.union([
@@ -35,15 +36,6 @@ export const WorkingHoursSchema = z
 
 const DEFAULT_HOURS = { days: [1, 2, 3, 4, 5], start: '09:00', end: '17:00' };
 
-function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export const TeamMemberSchema = z
   .object({
     id: z.string().min(1),
@@ -51,6 +43,7 @@ export const TeamMemberSchema = z
     email: z.email().transform((e) => e.toLowerCase()),
     timezone: z.string().refine(isTimeZone, 'must be an IANA time zone'),
     workingHours: WorkingHoursSchema.default(DEFAULT_HOURS),
+    managerId: z.string().min(1).optional(),
   })
   .strict();
 
@@ -62,6 +55,8 @@ export const RoutingSettingsSchema = z
       .object({ ownerId: z.string().min(1), label: z.string().min(1), notifyChannel: z.string().min(1).nullable().default(null) })
       .strict(),
     holdOpenSeconds: z.number().int().min(0).max(30 * 24 * 3600).default(3600),
+    /** The tenant's time zone: calendar periods of the built-in default policy. */
+    timezone: z.string().refine(isTimeZone, 'must be an IANA time zone').default('UTC'),
   })
   .strict()
   .superRefine((r, ctx) => {

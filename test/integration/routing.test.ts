@@ -58,7 +58,7 @@ describe('routing a lead end to end', () => {
     const state = await routed(leadId);
 
     expect(state.status).toBe('routed');
-    expect(state.owner).toMatchObject({ id: ava.id, rule: 'account_owner' });
+    expect(state.owner).toMatchObject({ id: ava.id, via: 'account_owner' });
     expect(state.account).toMatchObject({ status: 'matched', account: { id: 'acc_acme', ownerId: ava.id } });
     expect(state.decision?.reason).toContain('Acme');
     expect(state.enrichment).toMatchObject({ status: 'found', company: { domain: 'acme.com' } });
@@ -78,7 +78,7 @@ describe('routing a lead end to end', () => {
     for (const email of ['a@hooli.com', 'b@hooli.com', 'c@hooli.com', 'd@hooli.com']) {
       const { leadId } = await postLead({ email });
       const state = await routed(leadId);
-      expect(state.owner?.rule).toBe('round_robin');
+      expect(state.owner?.via).toBe('round_robin');
       owners.push(state.owner!.id);
       const skipped = Object.fromEntries(state.decision!.candidates.map((c) => [c.repId, c.reasons.map((r) => r.code)]));
       expect(skipped[chloe.id]).toEqual(['on_leave']);
@@ -93,7 +93,7 @@ describe('routing a lead end to end', () => {
     const key = nobodyAvailableKey();
     const { leadId } = (await t.request('POST', '/v1/leads', { email: 'lost@hooli.com' }, { authorization: `Bearer ${key}` })).body;
     const state = await routed(leadId, key);
-    expect(state.owner).toMatchObject({ id: DEMO_QUEUE_USER.id, rule: 'fallback' });
+    expect(state.owner).toMatchObject({ id: DEMO_QUEUE_USER.id, via: 'fallback' });
     expect(state.decision?.reason).toContain('nobody in pool');
     expect(messagesTo(DEMO_TRIAGE_CHANNEL).some((e) => String((e.body as { text: string }).text).includes('lost@hooli.com'))).toBe(true);
   });
@@ -102,7 +102,7 @@ describe('routing a lead end to end', () => {
     t.sandbox.injectFault({ system: 'crm', method: 'GET', pathPrefix: '/unified/crm/accounts', status: 429, headers: { 'Retry-After': '2' }, times: 1 });
     const { leadId, workflowId } = await postLead({ email: 'ops@globex.com' });
     const state = await routed(leadId);
-    expect(state.owner).toMatchObject({ id: ben.id, rule: 'account_owner' });
+    expect(state.owner).toMatchObject({ id: ben.id, via: 'account_owner' });
 
     const lookups = t.events('crm').filter((e) => e.path === '/unified/crm/accounts' && e.query['domain'] === 'globex.com');
     expect(lookups.map((e) => e.status)).toEqual([429, 200]);
@@ -151,7 +151,7 @@ describe('routing a lead end to end', () => {
       const s = (await t.request('GET', `/v1/leads/${leadId}`)).body as LeadState;
       return s.owner?.id === mei.id && s.notifications.length >= 3 ? s : undefined;
     });
-    expect(after.owner).toMatchObject({ id: mei.id, rule: 'manual' });
+    expect(after.owner).toMatchObject({ id: mei.id, via: 'manual' });
     expect(after.reassignments).toEqual([expect.objectContaining({ from: ava.id, to: mei.id, reason: 'speaks Mandarin', actor: 'revops@demo', crmWritten: true })]);
 
     const patch = t.events('crm').filter((e) => e.method === 'PATCH' && e.path === `/unified/crm/leads/${before.crmLeadId}`);
@@ -197,7 +197,7 @@ describe('finding leads', () => {
     expect(found.map((r) => r.workflowId)).toEqual([workflowId]);
     const attributes = found[0]!.typedSearchAttributes;
     expect(attributes.get(LeadOwner)).toBeTruthy();
-    expect(attributes.get(RoutingRule)).toMatch(/^(account_owner|round_robin)$/);
+    expect(attributes.get(RoutingRule)).toMatch(/^(existing-account|everyone-else)$/);
   });
 });
 

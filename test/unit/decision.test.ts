@@ -1,6 +1,6 @@
 import { localTime, withinWorkingHours, evaluateRep } from '../../src/domain/availability';
-import { decide, nextInRotation } from '../../src/domain/decision';
-import type { AccountMatch, CalendarFacts, EmployeeRecord, HrisFacts, RoutingConfig, TeamMember } from '../../src/domain/routing';
+import { nextInRotation } from '../../src/domain/decision';
+import type { CalendarFacts, EmployeeRecord, HrisFacts, TeamMember } from '../../src/domain/routing';
 
 const ALWAYS = { days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '24:00' };
 /** Wednesday 2026-11-18 15:00 UTC: 10:00 in New York, 16:00 in Berlin, 23:00 in Singapore. */
@@ -15,26 +15,8 @@ const employee = (id: string, over: Partial<EmployeeRecord> = {}): EmployeeRecor
   ...over,
 });
 
-function config(team: TeamMember[], pool = team.map((m) => m.id)): RoutingConfig {
-  return {
-    tenantId: 't',
-    version: 'v1',
-    team,
-    pool: { id: 'inbound', members: pool },
-    fallback: { ownerId: 'queue', label: 'Inbound Queue', notifyChannel: null },
-    holdOpenSeconds: 0,
-  };
-}
-
 const hrisOk = (...employees: EmployeeRecord[]): HrisFacts => ({ status: 'ok', employees });
 const calendarFree: CalendarFacts = { status: 'ok', calendars: [] };
-const matched = (ownerId: string): AccountMatch => ({
-  status: 'matched',
-  account: { id: 'acc_1', name: 'Acme', ownerId, domains: ['acme.com'], website: null },
-  matchedDomain: 'acme.com',
-  otherMatches: [],
-});
-const noMatch: AccountMatch = { status: 'none', domains: ['new.io'] };
 
 describe('working hours', () => {
   it('reads the local weekday and time in the rep’s own time zone', () => {
@@ -88,56 +70,6 @@ describe('rep eligibility', () => {
     expect(result.eligible).toBe(true);
     expect(result.assumptions).toHaveLength(2);
     expect(result.assumptions.join(' ')).toContain('HTTP 503');
-  });
-});
-
-describe('the routing decision', () => {
-  const team = [rep('ana'), rep('ben'), rep('cy')];
-
-  it('routes to the matched account’s owner when the owner is available', () => {
-    const { plan, trace } = decide({ config: config(team), account: matched('ben'), hris: hrisOk(employee('ana'), employee('ben'), employee('cy')), calendar: calendarFree, atMs: AT });
-    expect(plan).toMatchObject({ kind: 'direct', rule: 'account_owner', ownerId: 'ben' });
-    expect(trace.rule).toBe('account_owner');
-    expect(trace.ownerId).toBe('ben');
-    expect(trace.policyVersion).toBe('v1');
-    expect(trace.evaluatedAt).toBe('2026-11-18T15:00:00.000Z');
-  });
-
-  it('falls back to round robin over the available members when the owner is on leave, and says why', () => {
-    const hris = hrisOk(employee('ana'), employee('ben', { timeOff: [{ start: '2026-11-18T00:00:00Z', end: '2026-11-19T00:00:00Z', type: 'PTO' }] }), employee('cy'));
-    const { plan, trace } = decide({ config: config(team), account: matched('ben'), hris, calendar: calendarFree, atMs: AT });
-    expect(plan).toMatchObject({ kind: 'pool', rule: 'round_robin', eligible: ['ana', 'cy'], roster: ['ana', 'ben', 'cy'] });
-    expect(trace.reason).toContain('account owner BEN is unavailable (on_leave)');
-    expect(trace.ownerId).toBeNull();
-  });
-
-  it('skips an account owner who is not on the routing team and records it as a candidate', () => {
-    const { plan, trace } = decide({ config: config(team), account: matched('former'), hris: hrisOk(employee('ana'), employee('ben'), employee('cy')), calendar: calendarFree, atMs: AT });
-    expect(plan.kind).toBe('pool');
-    expect(trace.candidates.find((c) => c.repId === 'former')?.reasons).toEqual([{ code: 'not_on_team', detail: 'account owner former is not on the routing team' }]);
-  });
-
-  it('only offers pool members to the round robin, even if other team members are free', () => {
-    const { plan } = decide({ config: config(team, ['cy']), account: noMatch, hris: hrisOk(employee('ana'), employee('ben'), employee('cy')), calendar: calendarFree, atMs: AT });
-    expect(plan).toMatchObject({ kind: 'pool', eligible: ['cy'] });
-  });
-
-  it('sends the lead to the fallback owner when nobody is available — never nowhere', () => {
-    const { plan, trace } = decide({ config: config(team), account: noMatch, hris: hrisOk(), calendar: calendarFree, atMs: AT });
-    expect(plan).toEqual({ kind: 'fallback', rule: 'fallback', ownerId: 'queue', reason: expect.stringContaining('fallback Inbound Queue') });
-    expect(trace.candidates.every((c) => !c.eligible)).toBe(true);
-    expect(trace.reason).toContain('no CRM account matches new.io');
-  });
-
-  it('routes through the pool when the account match could not be made, naming the reason', () => {
-    const { trace } = decide({ config: config(team), account: { status: 'unavailable', reason: 'HTTP 503' }, hris: hrisOk(employee('ana')), calendar: calendarFree, atMs: AT });
-    expect(trace.rule).toBe('round_robin');
-    expect(trace.reason).toContain('account match unavailable (HTTP 503)');
-  });
-
-  it('is deterministic: the same input gives the same decision', () => {
-    const input = { config: config(team), account: noMatch, hris: hrisOk(employee('ana'), employee('cy')), calendar: calendarFree, atMs: AT };
-    expect(decide(input)).toEqual(decide(structuredClone(input)));
   });
 });
 

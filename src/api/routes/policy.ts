@@ -1,0 +1,119 @@
+import { WithStartWorkflowOperation, WorkflowNotFoundError } from '@temporalio/client';
+import type { Request, Router } from 'express';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { LeadInputSchema } from '../../domain/leadSchema';
+import { parsePolicy, policyJsonSchema } from '../../domain/policy/schema';
+import type { PolicyVersionSummary } from '../../domain/policy/store';
+import type { Period, Policy } from '../../domain/policy/types';
+import { emptyPoolState, poolStats, rollPeriods } from '../../domain/pools';
+import { currentPolicy, entityTaskQueue, policyWorkflowId, poolWorkflowId } from '../../temporal/entities';
+import { canonicalJson, sha256Hex } from '../../tenants/registry';
+import type { Tenant } from '../../tenants/schema';
+import { policyVersionsQuery, poolStatsQuery, publishPolicyUpdate } from '../../../workflows/messages';
+import { tenantOf } from '../auth';
+import type { ApiContext } from '../context';
+import { ApiError, parseRequest, type FieldIssue } from '../errors';
+import { newKey } from '../ids';
+
+/** A policy body as JSON, or as YAML (`Content-Type: application/yaml`). */
+function policyBody(req: Request): unknown {
+  if (typeof req.body !== 'string') return req.body;
+  try {
+    return parseYaml(req.body);
+  } catch (err) {
+    throw new ApiError(400, 'invalid_request', `Policy is not valid YAML: ${(err as Error).message}`);
+  }
+}
+
+/** Schema validation, then what only the tenant can say: every rep a policy names must be on the team. */
+export function validatePolicy(tenant: Tenant, body: unknown): Policy {
+  const parsed = parsePolicy(body);
+  if (!parsed.ok) {
+    const details: FieldIssue[] = parsed.issues.map((i) => ({ field: i.path || '(policy)', message: i.message }));
+    throw new ApiError(400, 'invalid_request', `Invalid policy: ${details.map((d) => `${d.field} ${d.message}`).join('; ')}`, details);
+  }
+  const team = new Set(tenant.routing.team.map((m) => m.id));
+  const issues: FieldIssue[] = [];
+  parsed.policy.pools.forEach((pool, p) =>
+    pool.members.forEach((m, i) => {
+      if (!team.has(m.repId)) issues.push({ field: `pools.${p}.members.${i}.repId`, message: `${m.repId} is not on the routing team` });
+    }),
+  );
+  if (issues.length) throw new ApiError(400, 'invalid_request', `Invalid policy: ${issues.map((d) => `${d.field} ${d.message}`).join('; ')}`, issues);
+  return parsed.policy;
+}
+
+const SimulateBody = z.object({ lead: LeadInputSchema, policy: z.unknown().optional() }).strict();
+const StatsQuery = z.object({ period: z.enum(['day', 'week', 'month']).optional() }).strict();
+
+/**
+ * The tenant's routing policy: read it, publish a new version (validated, takes effect for the
+ * next lead without a restart), list versions, simulate a lead against it, and pool statistics.
+ */
+export function policyRoutes(router: Router, ctx: ApiContext): void {
+  router.get('/v1/policy/schema', (_req, res) => {
+    res.json(policyJsonSchema());
+  });
+
+  router.get('/v1/policy', async (req, res) => {
+    const tenant = tenantOf(req);
+    res.json(await currentPolicy(ctx.client, ctx.tenants.routingConfig(tenant.id)));
+  });
+
+  router.put('/v1/policy', async (req, res) => {
+    const tenant = tenantOf(req);
+    const policy = validatePolicy(tenant, policyBody(req));
+    const note = typeof req.query['note'] === 'string' ? req.query['note'].slice(0, 500) : null;
+    const published = await ctx.client.workflow.executeUpdateWithStart(publishPolicyUpdate, {
+      args: [{ policy, hash: sha256Hex(canonicalJson(policy)), actor: req.get('x-actor')?.slice(0, 200) ?? `api-key:${tenant.id}`, note }],
+      startWorkflowOperation: new WithStartWorkflowOperation('tenantPolicy', {
+        workflowId: policyWorkflowId(tenant.id),
+        taskQueue: entityTaskQueue(ctx.taskQueue),
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        args: [{ tenantId: tenant.id }],
+      }),
+    });
+    res.status(200).json({ version: `v${published.version}`, publishedAt: published.publishedAt, actor: published.actor, note: published.note });
+  });
+
+  router.get('/v1/policy/versions', async (req, res) => {
+    const tenant = tenantOf(req);
+    let versions: PolicyVersionSummary[] = [];
+    try {
+      versions = await ctx.client.workflow.getHandle(policyWorkflowId(tenant.id)).query(policyVersionsQuery);
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+    }
+    res.json({ versions: versions.map((v) => ({ ...v, version: `v${v.version}` })) });
+  });
+
+  router.post('/v1/policy/simulate', async (req, res) => {
+    const tenant = tenantOf(req);
+    const body = parseRequest(SimulateBody, req.body, 'body');
+    const draft = body.policy === undefined ? undefined : { version: 'draft', policy: validatePolicy(tenant, body.policy) };
+    const result = await ctx.client.workflow.execute('simulateLead', {
+      workflowId: `simulate:${tenant.id}:${newKey()}`,
+      taskQueue: ctx.taskQueue,
+      args: [{ tenantId: tenant.id, lead: body.lead, ...(draft ? { draft } : {}) }],
+      workflowExecutionTimeout: '2m',
+    });
+    res.json(result);
+  });
+
+  router.get('/v1/pools/:pool/stats', async (req, res) => {
+    const tenant = tenantOf(req);
+    const query = parseRequest(StatsQuery, req.query, 'query');
+    const { policy, version } = await currentPolicy(ctx.client, ctx.tenants.routingConfig(tenant.id));
+    const pool = policy.pools.find((p) => p.id === req.params['pool']);
+    if (!pool) throw new ApiError(404, 'not_found', `Pool ${String(req.params['pool'])} is not in policy ${version}`);
+    const period: Period = query.period ?? pool.period ?? 'day';
+    try {
+      res.json({ pool: pool.id, strategy: pool.strategy, policyVersion: version, ...(await ctx.client.workflow.getHandle(poolWorkflowId(tenant.id, pool.id)).query(poolStatsQuery, { pool, period, timeZone: policy.timezone })) });
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      // No lead has claimed from this pool yet.
+      res.json({ pool: pool.id, strategy: pool.strategy, policyVersion: version, ...poolStats(rollPeriods(emptyPoolState(), Date.now(), policy.timezone), pool, period) });
+    }
+  });
+}

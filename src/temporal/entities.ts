@@ -1,0 +1,32 @@
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { defaultPolicy } from '../domain/policy/defaults';
+import type { EffectivePolicy } from '../domain/policy/store';
+import type { RoutingConfig } from '../domain/routing';
+import { policyVersionQuery } from '../../workflows/messages';
+
+/**
+ * Entity workflows (pools, policies) get a task queue of their own: every claim of a pool
+ * funnels through one workflow, so its tasks must never wait behind the lead traffic.
+ */
+export function entityTaskQueue(taskQueue: string): string {
+  return `${taskQueue}-entities`;
+}
+
+export function poolWorkflowId(tenantId: string, poolId: string): string {
+  return `pool:${tenantId}:${poolId}`;
+}
+
+export function policyWorkflowId(tenantId: string): string {
+  return `policy:${tenantId}`;
+}
+
+/** The published policy, or the tenant's built-in default when none has been published. Read live. */
+export async function currentPolicy(temporal: Client, config: RoutingConfig): Promise<EffectivePolicy & { publishedAt: string | null; actor: string | null }> {
+  try {
+    const published = await temporal.workflow.getHandle(policyWorkflowId(config.tenantId)).query(policyVersionQuery);
+    if (published) return { version: `v${published.version}`, policy: published.policy, publishedAt: published.publishedAt, actor: published.actor };
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+  }
+  return { version: `default-${config.version}`, policy: defaultPolicy(config), publishedAt: null, actor: null };
+}

@@ -1,0 +1,79 @@
+import { proxyActivities, proxyLocalActivities, type RetryPolicy } from '@temporalio/workflow';
+import type { Duration } from '@temporalio/common';
+import type { Activities } from '../activities';
+import { matchDomains, type NormalizedLead } from '../src/domain/lead';
+import type { AccountMatch, CalendarFacts, EnrichmentFacts, HrisFacts, RoutingConfig } from '../src/domain/routing';
+import { describeFailure as failureOf, type LeadTracker } from './tracker';
+
+/**
+ * Activity proxies with the budgets each kind of step deserves, and the fact-gathering steps
+ * shared by routing and simulation.
+ */
+/** Errors that retrying cannot fix: fail the activity at once and take the degraded path. */
+const PERMANENT = ['UpstreamRejected', 'UpstreamAuthFailed', 'UpstreamNotFound', 'MappingError', 'ConnectionMisconfigured', 'PoolClaimRejected'];
+
+/** `maximumAttempts` omitted = until the schedule-to-close timeout. */
+const retry = (maximumInterval: Duration, maximumAttempts?: number): RetryPolicy => ({
+  initialInterval: '200ms',
+  backoffCoefficient: 2,
+  maximumInterval,
+  ...(maximumAttempts === undefined ? {} : { maximumAttempts }),
+  nonRetryableErrorTypes: PERMANENT,
+});
+
+/** Reads the worker's configuration and the tenant's published policy: no task round trip, result still in history. */
+export const local = proxyLocalActivities<Activities>({ startToCloseTimeout: '10s', scheduleToCloseTimeout: '10m', retry: retry('10s') });
+/** Steps that gate routing: short timeouts, a bounded budget, then the lead moves on without them. */
+export const gating = proxyActivities<Activities>({ startToCloseTimeout: '5s', scheduleToCloseTimeout: '45s', retry: retry('5s', 8) });
+/** Enrichment is nice to have: a small budget, and its failure never blocks routing. */
+export const enrichment = proxyActivities<Activities>({ startToCloseTimeout: '4s', scheduleToCloseTimeout: '12s', retry: retry('2s', 3) });
+/** The pool entity serializes every claim of its pool: give it time under load rather than retrying into it. */
+export const claims = proxyActivities<Activities>({ startToCloseTimeout: '30s', scheduleToCloseTimeout: '2m', retry: retry('5s') });
+/** Writes after the decision: they must land, so they retry for longer (idempotency keys make that safe). */
+export const writes = proxyActivities<Activities>({ startToCloseTimeout: '10s', scheduleToCloseTimeout: '10m', retry: retry('30s') });
+
+/** One line for an activity's summary in the Web UI. */
+export function summary(text: string): { summary: string } {
+  return { summary: text.slice(0, 200) };
+}
+
+export async function enrich(t: LeadTracker, tenantId: string, lead: NormalizedLead): Promise<EnrichmentFacts> {
+  const domain = lead.companyDomain;
+  if (!domain) return t.skipStep('enrich', { status: 'skipped', reason: 'no company domain (free email, no website)' } as EnrichmentFacts);
+  return t.optionalStep(
+    'enrich',
+    () => enrichment.enrichCompany.executeWithOptions(summary(`enrich ${domain}`), [{ tenantId, domain }]),
+    (err): EnrichmentFacts => ({ status: 'unavailable', reason: failureOf(err).message }),
+  );
+}
+
+export async function matchAccount(t: LeadTracker, tenantId: string, lead: NormalizedLead): Promise<AccountMatch> {
+  const domains = matchDomains(lead);
+  if (domains.length === 0) return t.skipStep('match_account', { status: 'none', domains: [] } as AccountMatch);
+  return t.optionalStep(
+    'match_account',
+    () => gating.matchAccount.executeWithOptions(summary(`match account ${domains.join(', ')}`), [{ tenantId, domains }]),
+    (err): AccountMatch => ({ status: 'unavailable', reason: failureOf(err).message }),
+  );
+}
+
+/** HRIS and calendar facts about the whole team, read in parallel (again after each deferral). */
+export async function checkAvailability(t: LeadTracker, tenantId: string, config: RoutingConfig, round: number): Promise<{ hris: HrisFacts; calendar: CalendarFacts }> {
+  const emails = config.team.map((m) => m.email);
+  const suffix = round === 0 ? '' : `_${round}`;
+  const start = new Date(Date.now()).toISOString();
+  const end = new Date(Date.now() + 30 * 60_000).toISOString();
+  const [hris, calendar] = await Promise.all([
+    t.optionalStep(
+      `check_hris${suffix}`,
+      () => gating.lookupEmployees.executeWithOptions(summary(`HRIS status of ${emails.length} reps`), [{ tenantId, emails }]),
+      (err): HrisFacts => ({ status: 'unavailable', reason: failureOf(err).message }),
+    ),
+    t.optionalStep(
+      `check_calendar${suffix}`,
+      () => gating.lookupCalendars.executeWithOptions(summary(`calendars of ${emails.length} reps`), [{ tenantId, emails, start, end }]),
+      (err): CalendarFacts => ({ status: 'unavailable', reason: failureOf(err).message }),
+    ),
+  ]);
+  return { hris, calendar };
+}
