@@ -4,6 +4,8 @@ const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser
 module.exports = {
   // The Temporal native runtime keeps handles open after the last test; end the run anyway.
   forceExit: true,
+  // Integration tests wait on real workflows (deferrals, restarts, hundreds of leads); unit tests are fast anyway.
+  testTimeout: 180000,
   projects: [
     {
       displayName: 'unit',
@@ -19,7 +21,6 @@ module.exports = {
       globalSetup: '<rootDir>/test/support/globalSetup.ts',
       globalTeardown: '<rootDir>/test/support/globalTeardown.ts',
       setupFiles: ['<rootDir>/test/support/quietRuntime.ts'],
-      testTimeout: 120000,
     },
   ],
 };

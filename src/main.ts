@@ -3,10 +3,12 @@ import path from 'node:path';
 import { loadEnv } from './config';
 import type { DefinitionOverride } from './connectors/definition';
 import { logger, setLogLevel } from './log';
-import { DEMO_API_KEY, demoSandboxWorkspace, demoTenant } from './sandbox/demoTenant';
+import { parsePolicy } from './domain/policy/schema';
+import { DEMO_API_KEY, DEMO_TENANT_ID, demoSandboxWorkspace, demoTenant } from './sandbox/demoTenant';
 import { startSandbox, type RunningSandbox } from './sandbox/server';
 import { startStack, type RunningStack } from './stack';
 import { PROJECT_ROOT, resolveTemporalCli, startDevServer, type RunningDevServer } from './temporal/devServer';
+import { currentPolicy, publishPolicy } from './temporal/entities';
 import { TenantRegistry } from './tenants/registry';
 
 const log = logger('leadrelay');
@@ -91,6 +93,7 @@ async function main(): Promise<void> {
     ...(environmentOverrides ? { environmentOverrides } : {}),
   });
   stops.push(() => stack.close());
+  if (sandbox) await publishDemoPolicy(stack);
   log.info('worker running', { taskQueue: env.LEADRELAY_TASK_QUEUE });
   log.info('API listening', { url: stack.apiUrl });
 
@@ -115,6 +118,17 @@ async function main(): Promise<void> {
   }
   banner.push('', 'Ctrl-C stops everything.', '');
   process.stdout.write(`${banner.join('\n')}\n`);
+}
+
+/** The sandbox's demo tenant routes with the example policy until someone publishes another. */
+async function publishDemoPolicy(stack: RunningStack): Promise<void> {
+  const config = stack.tenants.routingConfig(DEMO_TENANT_ID);
+  const current = await currentPolicy(stack.temporal.client, config);
+  if (!current.version.startsWith('default-')) return;
+  const parsed = parsePolicy(JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'examples/policies/demo.policy.json'), 'utf8')));
+  if (!parsed.ok) throw new Error(`examples/policies/demo.policy.json: ${parsed.issues.map((i) => `${i.path} ${i.message}`).join('; ')}`);
+  const version = await publishPolicy(stack.temporal.client, stack.taskQueue, DEMO_TENANT_ID, parsed.policy, 'sandbox', 'demo policy');
+  log.info('published the demo policy', { tenant: DEMO_TENANT_ID, version: `v${version.version}` });
 }
 
 main().catch((err) => {

@@ -28,6 +28,8 @@ export interface StackOptions {
 
 export interface RunningStack {
   apiUrl: string;
+  taskQueue: string;
+  tenants: TenantRegistry;
   temporal: TemporalConnections;
   connectors: Connectors;
   workers: Worker[];
@@ -97,6 +99,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
 
   return {
     apiUrl: `http://${options.apiHost}:${port}`,
+    taskQueue: options.taskQueue,
+    tenants: options.tenants,
     temporal,
     connectors,
     workers,

@@ -1,8 +1,10 @@
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { defaultPolicy } from '../domain/policy/defaults';
-import type { EffectivePolicy } from '../domain/policy/store';
+import type { EffectivePolicy, PolicyVersion } from '../domain/policy/store';
+import type { Policy } from '../domain/policy/types';
+import { canonicalJson, sha256Hex } from '../tenants/registry';
 import type { RoutingConfig } from '../domain/routing';
-import { policyVersionQuery } from '../../workflows/messages';
+import { policyVersionQuery, publishPolicyUpdate } from '../../workflows/messages';
 
 /**
  * Entity workflows (pools, policies) get a task queue of their own: every claim of a pool
@@ -29,4 +31,24 @@ export async function currentPolicy(temporal: Client, config: RoutingConfig): Pr
     if (!(err instanceof WorkflowNotFoundError)) throw err;
   }
   return { version: `default-${config.version}`, policy: defaultPolicy(config), publishedAt: null, actor: null };
+}
+
+/** Publishes a validated policy as the tenant's next version (the same content keeps its version). */
+export async function publishPolicy(
+  temporal: Client,
+  taskQueue: string,
+  tenantId: string,
+  policy: Policy,
+  actor: string,
+  note: string | null,
+): Promise<PolicyVersion> {
+  return temporal.workflow.executeUpdateWithStart(publishPolicyUpdate, {
+    args: [{ policy, hash: sha256Hex(canonicalJson(policy)), actor, note }],
+    startWorkflowOperation: new WithStartWorkflowOperation('tenantPolicy', {
+      workflowId: policyWorkflowId(tenantId),
+      taskQueue: entityTaskQueue(taskQueue),
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      args: [{ tenantId }],
+    }),
+  });
 }

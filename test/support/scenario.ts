@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { DEMO_QUEUE_USER, DEMO_TRIAGE_CHANNEL, demoSandboxWorkspace, demoTenant } from '../../src/sandbox/demoTenant';
+import { DEMO_REPS } from '../../src/sandbox/seed';
 import type { SandboxWorkspace } from '../../src/sandbox/types';
 import { sha256Hex } from '../../src/tenants/registry';
 import type { TenantInput } from '../../src/tenants/schema';
@@ -16,6 +17,10 @@ export interface ScenarioOptions {
   /** Rep IDs in the pool (and on the team), default all five demo reps. */
   members?: string[];
   holdOpenSeconds?: number;
+  /** Clear the demo's PTO and meeting so every rep is available (concurrency tests). */
+  allAvailable?: boolean;
+  /** Busy blocks to put on reps' calendars instead of the demo's. */
+  busy?: Array<{ repId: string; start: string; end: string }>;
 }
 
 /**
@@ -27,6 +32,10 @@ export function demoScenario(options: ScenarioOptions = {}): (sandboxUrl: string
   const suffix = randomBytes(4).toString('hex');
   return (sandboxUrl) => {
     const workspace = { ...demoSandboxWorkspace(new Date()), id: `ws-${suffix}`, token: `token-${suffix}` };
+    if (options.allAvailable || options.busy) {
+      workspace.employees = workspace.employees.map((e) => ({ ...e, timeOff: [] }));
+      workspace.busy = (options.busy ?? []).map((b) => ({ email: DEMO_REPS.find((r) => r.id === b.repId)!.email, start: b.start, end: b.end }));
+    }
     const apiKey = `key-${suffix}`;
     const base = demoTenant(sandboxUrl, workspace);
     const team = base.routing.team

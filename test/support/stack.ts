@@ -20,6 +20,8 @@ export interface TestStack {
   /** JSON request to the API with the scenario's key unless `headers.authorization` says otherwise. */
   request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; body: any }>;
   events(system?: SandboxSystem): SandboxEvent[];
+  /** Stops the worker and API and starts new ones on the same task queue (a deploy, or a crash and restart). */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -39,7 +41,7 @@ export async function startTestStack(...scenarios: Array<(sandboxUrl: string) =>
   }
   const first = built[0];
   if (!first) throw new Error('at least one scenario');
-  const stack = await startStack({
+  const options = {
     temporalAddress: env.address,
     namespace: 'default',
     taskQueue: `test-${randomBytes(4).toString('hex')}`,
@@ -49,12 +51,17 @@ export async function startTestStack(...scenarios: Array<(sandboxUrl: string) =>
     bodyLimit: '16kb',
     webUiUrl: null,
     workflowBundle: { codePath: env.bundlePath },
-  });
+  };
+  let stack = await startStack(options);
   const tenant = tenants.get(first.tenant.id)!;
   return {
-    api: stack.apiUrl,
+    get api() {
+      return stack.apiUrl;
+    },
     sandbox,
-    stack,
+    get stack() {
+      return stack;
+    },
     tenants,
     tenant,
     apiKey: first.apiKey,
@@ -79,6 +86,10 @@ export async function startTestStack(...scenarios: Array<(sandboxUrl: string) =>
       return { status: res.status, headers: res.headers, body: parsed };
     },
     events: (system) => sandbox.events().filter((e) => !system || e.system === system),
+    async restart() {
+      await stack.close();
+      stack = await startStack(options);
+    },
     async close() {
       await stack.close();
       await sandbox.close();

@@ -1,4 +1,4 @@
-import { WithStartWorkflowOperation, WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Request, Router } from 'express';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -7,10 +7,9 @@ import { parsePolicy, policyJsonSchema } from '../../domain/policy/schema';
 import type { PolicyVersionSummary } from '../../domain/policy/store';
 import type { Period, Policy } from '../../domain/policy/types';
 import { emptyPoolState, poolStats, rollPeriods } from '../../domain/pools';
-import { currentPolicy, entityTaskQueue, policyWorkflowId, poolWorkflowId } from '../../temporal/entities';
-import { canonicalJson, sha256Hex } from '../../tenants/registry';
+import { currentPolicy, policyWorkflowId, poolWorkflowId, publishPolicy } from '../../temporal/entities';
 import type { Tenant } from '../../tenants/schema';
-import { policyVersionsQuery, poolStatsQuery, publishPolicyUpdate } from '../../../workflows/messages';
+import { policyVersionsQuery, poolStatsQuery } from '../../../workflows/messages';
 import { tenantOf } from '../auth';
 import type { ApiContext } from '../context';
 import { ApiError, parseRequest, type FieldIssue } from '../errors';
@@ -65,15 +64,8 @@ export function policyRoutes(router: Router, ctx: ApiContext): void {
     const tenant = tenantOf(req);
     const policy = validatePolicy(tenant, policyBody(req));
     const note = typeof req.query['note'] === 'string' ? req.query['note'].slice(0, 500) : null;
-    const published = await ctx.client.workflow.executeUpdateWithStart(publishPolicyUpdate, {
-      args: [{ policy, hash: sha256Hex(canonicalJson(policy)), actor: req.get('x-actor')?.slice(0, 200) ?? `api-key:${tenant.id}`, note }],
-      startWorkflowOperation: new WithStartWorkflowOperation('tenantPolicy', {
-        workflowId: policyWorkflowId(tenant.id),
-        taskQueue: entityTaskQueue(ctx.taskQueue),
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        args: [{ tenantId: tenant.id }],
-      }),
-    });
+    const actor = req.get('x-actor')?.slice(0, 200) ?? `api-key:${tenant.id}`;
+    const published = await publishPolicy(ctx.client, ctx.taskQueue, tenant.id, policy, actor, note);
     res.status(200).json({ version: `v${published.version}`, publishedAt: published.publishedAt, actor: published.actor, note: published.note });
   });
 
