@@ -33,9 +33,29 @@ function signal(): AbortSignal | undefined {
 
 
 /** Activities are thin: each resolves the tenant's connector and calls one or a few operations. */
+/** Runs a Temporal client call that ends when the activity is cancelled (worker shutdown, timeout). */
+function cancellable<T>(temporal: Client, call: () => Promise<T>): Promise<T> {
+  const cancel = signal();
+  return cancel ? temporal.connection.withAbortSignal(cancel, call) : call();
+}
+
 export function createActivities(deps: ActivityDeps) {
   const { connectors, tenants } = deps;
   const client = (tenantId: string, category: Parameters<Connectors['client']>[1]) => connectors.client(tenantId, category, signal());
+  /**
+   * Leads of one tenant that load the policy at the same moment share one read (single flight):
+   * a burst of leads would otherwise queue hundreds of queries on the one policy workflow. Not a
+   * cache: an answer is never reused once its read has finished.
+   */
+  const policyReads = new Map<string, Promise<{ version: string; policy: EffectivePolicy['policy'] }>>();
+  const readPolicy = (config: RoutingConfig) => {
+    let read = policyReads.get(config.tenantId);
+    if (!read) {
+      read = cancellable(deps.temporal, () => currentPolicy(deps.temporal, config)).finally(() => policyReads.delete(config.tenantId));
+      policyReads.set(config.tenantId, read);
+    }
+    return read;
+  };
 
   return {
     /** The tenant's team and settings, and the policy version new leads route with (read live, never cached). */
@@ -44,7 +64,7 @@ export function createActivities(deps: ActivityDeps) {
         throw ApplicationFailure.nonRetryable(`unknown tenant ${input.tenantId}`, 'ConnectionMisconfigured');
       }
       const config = tenants.routingConfig(input.tenantId);
-      const { version, policy } = await currentPolicy(deps.temporal, config);
+      const { version, policy } = await readPolicy(config);
       return { config, policy: { version, policy } };
     },
 
@@ -89,10 +109,9 @@ export function createActivities(deps: ActivityDeps) {
         args: [{ tenantId: input.tenantId, poolId }],
       });
       try {
-        return await deps.temporal.workflow.executeUpdateWithStart(claimUpdate, {
-          args: [input.request],
-          startWorkflowOperation: startOperation,
-        });
+        return await cancellable(deps.temporal, () =>
+          deps.temporal.workflow.executeUpdateWithStart(claimUpdate, { args: [input.request], startWorkflowOperation: startOperation }),
+        );
       } catch (err) {
         // The pool's validator rejected the claim: asking again cannot help.
         if (err instanceof WorkflowUpdateFailedError) {
@@ -105,7 +124,9 @@ export function createActivities(deps: ActivityDeps) {
     /** Who the pool would pick now, without claiming: for simulations. A pool that never ran starts empty. */
     async previewPool(input: { tenantId: string; request: Omit<ClaimRequest, 'leadId'> }): Promise<PoolPreview> {
       try {
-        return await deps.temporal.workflow.getHandle(poolWorkflowId(input.tenantId, input.request.pool.id)).query(poolPreviewQuery, input.request);
+        return await cancellable(deps.temporal, () =>
+          deps.temporal.workflow.getHandle(poolWorkflowId(input.tenantId, input.request.pool.id)).query(poolPreviewQuery, input.request),
+        );
       } catch (err) {
         if (!(err instanceof WorkflowNotFoundError)) throw err;
         const outcome = claim(emptyPoolState(), { ...input.request, atMs: Date.now() });

@@ -38,6 +38,10 @@ export interface RunningStack {
 
 const log = logger('stack');
 
+async function waitStopped(worker: Worker): Promise<void> {
+  while (!['STOPPED', 'FAILED'].includes(worker.getState())) await new Promise((r) => setTimeout(r, 50));
+}
+
 /**
  * Worker + API against a Temporal server: the same assembly for `npm start`, the integration
  * tests and the benchmark. Mapping definitions are compiled up front so bad configuration fails
@@ -108,7 +112,11 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;
-      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      // In order: the lead worker's activities wait on the entity workflows, so the entities stop last.
+      for (const w of workers) {
+        if (w.getState() === 'RUNNING') w.shutdown();
+        await waitStopped(w);
+      }
       await running;
       await temporal.close();
     },

@@ -30,6 +30,10 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
   const base = {
     connection: setup.connection,
     namespace: setup.namespace,
+    // On shutdown, running activities get a moment to finish, then are cancelled; a worker that
+    // still has not drained is stopped anyway (its tasks time out and go to the next worker).
+    shutdownGraceTime: '2s' as const,
+    shutdownForceTime: '15s' as const,
     ...(setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
   };
   const leads: WorkerOptions = {
@@ -42,5 +46,6 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
     maxConcurrentWorkflowTaskExecutions: 100,
   };
   const pools: WorkerOptions = { ...base, taskQueue: entityTaskQueue(setup.taskQueue), maxCachedWorkflows: 100 };
+  // Lead worker first: on shutdown it stops before the entities its activities wait on.
   return Promise.all([Worker.create(leads), Worker.create(pools)]);
 }

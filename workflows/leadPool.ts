@@ -13,8 +13,9 @@ export interface LeadPoolInput {
 
 /** Claims remembered for deduplication; far more than can be in flight at once. */
 const DEDUP_WINDOW = 10_000;
-/** Continue-as-new well before the history grows large. */
+/** Continue-as-new well before the history grows large, and before the server's cap on Updates per run (2,000 by default). */
 const MAX_HISTORY_EVENTS = 10_000;
+const MAX_CLAIMS_PER_RUN = 1_000;
 
 /**
  * One long-running entity per pool. Every claim is an Update whose handler runs without awaiting,
@@ -25,10 +26,12 @@ const MAX_HISTORY_EVENTS = 10_000;
 export async function leadPool(input: LeadPoolInput): Promise<void> {
   let state: PoolState = input.state ?? emptyPoolState();
   const recent = new Map(input.recent ?? []);
+  let claimsThisRun = 0;
 
   setHandler(
     claimUpdate,
     (req: ClaimRequest): ClaimResult => {
+      claimsThisRun += 1;
       const previous = recent.get(req.leadId);
       if (previous !== undefined) return { ok: true, ownerId: previous, duplicate: true, skipped: [] };
       const outcome = claim(state, { pool: req.pool, eligible: req.eligible, atMs: Date.now(), timeZone: req.timeZone });
@@ -58,7 +61,7 @@ export async function leadPool(input: LeadPoolInput): Promise<void> {
     return outcome.ok ? { ok: true, ownerId: outcome.repId, skipped: outcome.skipped } : { ok: false, skipped: outcome.skipped };
   });
 
-  await condition(() => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > MAX_HISTORY_EVENTS);
+  await condition(() => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > MAX_HISTORY_EVENTS || claimsThisRun >= MAX_CLAIMS_PER_RUN);
   await condition(allHandlersFinished);
   await continueAsNew<typeof leadPool>({ ...input, state, recent: [...recent.entries()] });
 }

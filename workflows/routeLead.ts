@@ -6,7 +6,9 @@ import type { EffectivePolicy } from '../src/domain/policy/store';
 import type { RoutingConfig } from '../src/domain/routing';
 import { LeadDomain, LeadOwner, LeadTenant, RoutingRule, RoutingStatus } from '../src/temporal/searchAttributes';
 import { leadStateQuery, reassignSignal } from './messages';
-import { checkAvailability, claims, enrich, local, matchAccount, summary, writes } from './steps';
+import { checkAvailability, claims, enrich, local, matchAccount, summary, writesFor } from './steps';
+
+type Writes = ReturnType<typeof writesFor>;
 import { describeFailure as failureOf, LeadTracker } from './tracker';
 
 /** A lead waits for an opening at most this many times before it takes the fallback. */
@@ -77,6 +79,8 @@ export async function routeLead(input: RouteLeadInput): Promise<RouteLeadResult>
   const ruleId = owner.via === 'fallback' && decision.trace.flagged ? null : (decision.trace.rule?.id ?? null);
   upsertSearchAttributes([{ key: RoutingRule, value: ruleId ?? 'fallback' }]);
 
+  // From here on the lead's urgency sets how long its writes may retry.
+  const writes = writesFor(decision.trace.urgency);
   setStatus('assigning');
   const ownerName = (id: string) => config.team.find((m) => m.id === id)?.name ?? (id === policy.policy.fallback.ownerId ? policy.policy.fallback.label : null);
   try {
@@ -90,7 +94,7 @@ export async function routeLead(input: RouteLeadInput): Promise<RouteLeadResult>
     // The CRM refused the write: tell the triage channel so a person picks the lead up.
     t.fail('assign_crm', failureOf(err));
     setStatus('failed');
-    await notifyChannel(t, tenantId, input.leadId, policy.policy.fallback.notifyChannel ?? null, 'fallback', `Lead needs an owner: ${lead.fullName} <${lead.email}>. CRM assignment failed (${failureOf(err).message}).`);
+    await notifyChannel(t, writes, tenantId, input.leadId, policy.policy.fallback.notifyChannel ?? null, 'fallback', `Lead needs an owner: ${lead.fullName} <${lead.email}>. CRM assignment failed (${failureOf(err).message}).`);
     return { leadId: input.leadId, status: 'failed', ownerId: null, ruleId };
   }
   t.state.owner = { id: owner.id, name: ownerName(owner.id), ruleId, via: owner.via, assignedAt: new Date(Date.now()).toISOString() };
@@ -111,17 +115,17 @@ export async function routeLead(input: RouteLeadInput): Promise<RouteLeadResult>
       ]),
     );
   } else {
-    await notifyChannel(t, tenantId, input.leadId, policy.policy.fallback.notifyChannel ?? null, 'fallback', `Lead needs an owner: ${lead.fullName} <${lead.email}>. ${why}.`);
+    await notifyChannel(t, writes, tenantId, input.leadId, policy.policy.fallback.notifyChannel ?? null, 'fallback', `Lead needs an owner: ${lead.fullName} <${lead.email}>. ${why}.`);
   }
   // Fan-out: the rule's extra endpoints hear about every lead it routes.
   for (const channel of decision.trace.notify) {
-    await notifyChannel(t, tenantId, input.leadId, channel, 'fan_out', `Lead ${lead.fullName} <${lead.email}> routed to ${ownerName(owner.id) ?? owner.id} by rule ${ruleId ?? 'fallback'}.`);
+    await notifyChannel(t, writes, tenantId, input.leadId, channel, 'fan_out', `Lead ${lead.fullName} <${lead.email}> routed to ${ownerName(owner.id) ?? owner.id} by rule ${ruleId ?? 'fallback'}.`);
   }
 
   t.state.routedAt = new Date(Date.now()).toISOString();
   setStatus('routed');
 
-  await holdOpenForReassignment(t, input, config, lead, reassignments, ownerName);
+  await holdOpenForReassignment(t, input, config, lead, reassignments, ownerName, writesFor('normal'));
   setStatus('closed');
   return { leadId: input.leadId, status: 'closed', ownerId: t.state.owner?.id ?? null, ruleId: t.state.owner?.ruleId ?? null };
 }
@@ -160,7 +164,7 @@ async function claimOwner(t: LeadTracker, tenantId: string, leadId: string, deci
   return { id: fallback.ownerId, via: 'fallback' };
 }
 
-async function notifyChannel(t: LeadTracker, tenantId: string, leadId: string, channel: string | null, kind: 'fallback' | 'fan_out', text: string): Promise<void> {
+async function notifyChannel(t: LeadTracker, writes: Writes, tenantId: string, leadId: string, channel: string | null, kind: 'fallback' | 'fan_out', text: string): Promise<void> {
   if (!channel) {
     t.note(`notify_${kind}`, 'no channel configured; the lead is visible under its owner');
     return;
@@ -180,6 +184,7 @@ async function holdOpenForReassignment(
   lead: NormalizedLead,
   queue: ReassignRequest[],
   ownerName: (id: string) => string | null,
+  writes: Writes,
 ): Promise<void> {
   const closeAt = Date.parse(t.state.routedAt ?? new Date(Date.now()).toISOString()) + config.holdOpenSeconds * 1000;
   for (;;) {

@@ -2,6 +2,7 @@ import { proxyActivities, proxyLocalActivities, type RetryPolicy } from '@tempor
 import type { Duration } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { matchDomains, type NormalizedLead } from '../src/domain/lead';
+import type { Urgency } from '../src/domain/policy/types';
 import type { AccountMatch, CalendarFacts, EnrichmentFacts, HrisFacts, RoutingConfig } from '../src/domain/routing';
 import { describeFailure as failureOf, type LeadTracker } from './tracker';
 
@@ -29,8 +30,15 @@ export const gating = proxyActivities<Activities>({ startToCloseTimeout: '5s', s
 export const enrichment = proxyActivities<Activities>({ startToCloseTimeout: '4s', scheduleToCloseTimeout: '12s', retry: retry('2s', 3) });
 /** The pool entity serializes every claim of its pool: give it time under load rather than retrying into it. */
 export const claims = proxyActivities<Activities>({ startToCloseTimeout: '30s', scheduleToCloseTimeout: '2m', retry: retry('5s') });
-/** Writes after the decision: they must land, so they retry for longer (idempotency keys make that safe). */
-export const writes = proxyActivities<Activities>({ startToCloseTimeout: '10s', scheduleToCloseTimeout: '10m', retry: retry('30s') });
+/**
+ * Writes after the decision must land, so they retry (idempotency keys make that safe); the
+ * lead's urgency sets how long its CRM write and notification may keep retrying before the
+ * lead is marked failed and the triage channel takes over: minutes matter for a hot lead.
+ */
+const WRITE_BUDGET: Record<Urgency, Duration> = { hot: '2m', normal: '10m', low: '1h' };
+export function writesFor(urgency: Urgency) {
+  return proxyActivities<Activities>({ startToCloseTimeout: '10s', scheduleToCloseTimeout: WRITE_BUDGET[urgency], retry: retry(urgency === 'hot' ? '10s' : '30s') });
+}
 
 /** One line for an activity's summary in the Web UI. */
 export function summary(text: string): { summary: string } {

@@ -91,6 +91,18 @@ export async function waitForPort(port: number, timeoutMs: number, child?: Child
   throw new Error(`port ${port} did not open within ${timeoutMs} ms`);
 }
 
+/**
+ * Server settings Leadrelay relies on (the compose file's dynamic config sets the same).
+ * Every claim on a pool is an Update on one entity workflow: the default of 10 in-flight Updates
+ * per workflow turns a burst of leads into RESOURCE_EXHAUSTED rejections and retry storms.
+ */
+export const DEV_SERVER_DYNAMIC_CONFIG: Record<string, boolean | number> = {
+  'frontend.enableUpdateWorkflowExecution': true,
+  'frontend.enableUpdateWorkflowExecutionAsyncAccepted': true,
+  'frontend.enableExecuteMultiOperation': true,
+  'history.maxInFlightUpdates': 1000,
+};
+
 /** The `server start-dev` arguments: WAL pragmas for file-backed SQLite, our search attributes, updates enabled. */
 export function devServerArgs(options: DevServerOptions): string[] {
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--log-level', 'warn'];
@@ -101,15 +113,7 @@ export function devServerArgs(options: DevServerOptions): string[] {
   }
   if (options.namespace && options.namespace !== 'default') args.push('--namespace', options.namespace);
   for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
-  for (const key of [
-    'frontend.enableUpdateWorkflowExecution',
-    'frontend.enableUpdateWorkflowExecutionAsyncAccepted',
-    'frontend.enableExecuteMultiOperation',
-    // Lets a workflow task's completion hand the worker its activity directly (no extra poll round trip).
-    'system.enableActivityEagerExecution',
-  ]) {
-    args.push('--dynamic-config-value', `${key}=true`);
-  }
+  for (const [key, value] of Object.entries(DEV_SERVER_DYNAMIC_CONFIG)) args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   return args;
 }
 

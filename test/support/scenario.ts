@@ -19,6 +19,8 @@ export interface ScenarioOptions {
   holdOpenSeconds?: number;
   /** Clear the demo's PTO and meeting so every rep is available (concurrency tests). */
   allAvailable?: boolean;
+  /** The emulated upstreams' rate limit (the demo's is a realistic 1,000 a minute per system). */
+  rateLimit?: { limit: number; windowSeconds: number };
   /** Busy blocks to put on reps' calendars instead of the demo's. */
   busy?: Array<{ repId: string; start: string; end: string }>;
 }
@@ -32,6 +34,7 @@ export function demoScenario(options: ScenarioOptions = {}): (sandboxUrl: string
   const suffix = randomBytes(4).toString('hex');
   return (sandboxUrl) => {
     const workspace = { ...demoSandboxWorkspace(new Date()), id: `ws-${suffix}`, token: `token-${suffix}` };
+    if (options.rateLimit) workspace.rateLimit = options.rateLimit;
     if (options.allAvailable || options.busy) {
       workspace.employees = workspace.employees.map((e) => ({ ...e, timeOff: [] }));
       workspace.busy = (options.busy ?? []).map((b) => ({ email: DEMO_REPS.find((r) => r.id === b.repId)!.email, start: b.start, end: b.end }));

@@ -25,7 +25,7 @@ describe('the dev server command line', () => {
 
   it('enables updates and update-with-start, which the pool entities need', () => {
     expect(pairs(devServerArgs(base), '--dynamic-config-value')).toEqual(
-      expect.arrayContaining(['frontend.enableUpdateWorkflowExecution=true', 'frontend.enableExecuteMultiOperation=true']),
+      expect.arrayContaining(['frontend.enableUpdateWorkflowExecution=true', 'frontend.enableExecuteMultiOperation=true', 'history.maxInFlightUpdates=1000']),
     );
   });
 

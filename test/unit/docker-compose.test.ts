@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { DEV_SERVER_DYNAMIC_CONFIG } from '../../src/temporal/devServer';
 
 import { SEARCH_ATTRIBUTES } from '../../src/temporal/searchAttributes';
 
@@ -300,14 +301,11 @@ describe('docker-compose.temporal.yml', () => {
 
     const dynamicConfig: unknown = parse(readFileSync(hostPath, 'utf8'));
     expect(isDict(dynamicConfig)).toBe(true);
-    for (const key of [
-      'frontend.enableUpdateWorkflowExecution',
-      'frontend.enableUpdateWorkflowExecutionAsyncAccepted',
-      'frontend.enableExecuteMultiOperation',
-      'system.forceSearchAttributesCacheRefreshOnRead',
-    ]) {
+    // The cluster gets every server setting the embedded dev server is started with.
+    const expected: Record<string, unknown> = { ...DEV_SERVER_DYNAMIC_CONFIG, 'system.forceSearchAttributesCacheRefreshOnRead': true };
+    for (const [key, value] of Object.entries(expected)) {
       const entries = (dynamicConfig as Dict)[key];
-      expect({ key, entries }).toEqual({ key, entries: [{ value: true, constraints: {} }] });
+      expect({ key, entries }).toEqual({ key, entries: [{ value, constraints: {} }] });
     }
   });
 
