@@ -141,6 +141,7 @@ const PoolSchema = z
 
 const PolicyObjectSchema = z
   .object({
+    $schema: doc(z.string().exactOptional(), 'The JSON Schema this document follows, for editors (ignored by the engine).'),
     timezone: doc(
       z.string().refine(isTimeZone, 'must be an IANA time zone (e.g. America/New_York)'),
       'IANA time zone for calendar periods (cap resets, stats).',

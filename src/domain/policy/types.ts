@@ -70,6 +70,8 @@ export interface PoolDefinition {
 }
 
 export interface Policy {
+  /** The JSON Schema the document follows, for editors; the engine ignores it. */
+  $schema?: string;
   /** IANA time zone for calendar periods (cap resets, stats). */
   timezone: string;
   segments?: Record<string, Condition>;
