@@ -6,19 +6,23 @@ import { AccountSchema, CalendarSchema, EmployeeSchema, EnrichmentSchema, Messag
 import type { CallMeta, Upstream } from '../src/domain/upstream';
 import type { Connectors } from '../src/connectors/registry';
 import type { NormalizedLead } from '../src/domain/lead';
-import type { ClaimRequest, ClaimResult, PoolPreview } from '../src/domain/leadState';
+import type { ClaimRequest, ClaimResult, PoolPreview, TransferRequest } from '../src/domain/leadState';
 import { claim, emptyPoolState } from '../src/domain/pools';
 import type { EffectivePolicy } from '../src/domain/policy/store';
 import { currentPolicy, poolWorkflowId } from '../src/temporal/entities';
 import type { AccountMatch, CalendarFacts, EmployeeRecord, EnrichmentFacts, HrisFacts, RoutingConfig } from '../src/domain/routing';
 import type { TenantRegistry } from '../src/tenants/registry';
-import { claimUpdate, poolPreviewQuery } from '../workflows/messages';
+import { claimUpdate, poolPreviewQuery, transferClaimUpdate } from '../workflows/messages';
+import { signAcceptToken } from '../src/api/signatures';
+import { resolveSecret } from '../src/tenants/secrets';
 
 export interface ActivityDeps {
   tenants: TenantRegistry;
   connectors: Connectors;
   /** Client used to reach pool entity workflows (update-with-start). */
   temporal: Client;
+  /** Where `{ env: NAME }` secrets are read from (default process.env). */
+  env?: Record<string, string | undefined>;
   /** Task queue of the pool and policy entity workflows (see `entityTaskQueue`). */
   entityTaskQueue: string;
 }
@@ -41,6 +45,14 @@ function cancellable<T>(temporal: Client, call: () => Promise<T>): Promise<T> {
 
 export function createActivities(deps: ActivityDeps) {
   const { connectors, tenants } = deps;
+  /** A signed accept link valid for 7 days, or null when the tenant has no link secret or public URL. */
+  const acceptLink = (tenantId: string, claims: { leadId: string; ownerId: string }): string | null => {
+    const accept = tenants.get(tenantId)?.accept;
+    const secret = accept?.linkSecret ? resolveSecret(accept.linkSecret, deps.env ?? process.env) : null;
+    if (!secret || !accept?.publicUrl) return null;
+    const token = signAcceptToken(secret, { ...claims, tenantId, expiresAtMs: Date.now() + 7 * 86_400_000 });
+    return `${accept.publicUrl.replace(/\/$/, '')}/v1/accept?token=${encodeURIComponent(token)}`;
+  };
   const client = (tenantId: string, category: Parameters<Connectors['client']>[1]) => connectors.client(tenantId, category, signal());
   /**
    * Leads of one tenant that load the policy at the same moment share one read (single flight):
@@ -134,6 +146,11 @@ export function createActivities(deps: ActivityDeps) {
       }
     },
 
+    /** Moves a lead's pool credit on manual reassignment (idempotent by transfer ID). */
+    async transferClaim(input: { tenantId: string; poolId: string; request: TransferRequest }): Promise<boolean> {
+      return cancellable(deps.temporal, () => deps.temporal.workflow.getHandle(poolWorkflowId(input.tenantId, input.poolId)).executeUpdate(transferClaimUpdate, { args: [input.request] }));
+    },
+
     /** Creates the lead in the CRM with its owner; the idempotency key makes a retried write a no-op. */
     async assignOwner(input: { tenantId: string; lead: NormalizedLead; ownerId: string; idempotencyKey: string }): Promise<{ crmLeadId: string; replayed: boolean } & Upstream> {
       const result = await client(input.tenantId, 'crm').call('crm.createLead', input, WriteSchema);
@@ -145,15 +162,38 @@ export function createActivities(deps: ActivityDeps) {
       return { crmLeadId: result.data.crmLeadId, replayed: result.meta.replayed, calls: [result.meta] };
     },
 
+    /**
+     * Sends one message. With `accept`, it carries an Accept button (Slack Block Kit; the value
+     * names tenant, lead and owner) and, when the tenant has a link secret, a signed accept link.
+     * The link is made here so its token never enters workflow history.
+     */
     async notify(input: {
       tenantId: string;
       recipient: { email: string } | { channel: string };
       text: string;
       idempotencyKey: string;
+      accept?: { leadId: string; ownerId: string };
     }): Promise<{ messageId: string } & Upstream> {
+      let text = input.text;
+      let blocks: unknown[] | undefined;
+      if (input.accept) {
+        const link = acceptLink(input.tenantId, input.accept);
+        if (link) text = `${text}\nAccept: ${link}`;
+        blocks = [
+          { type: 'section', text: { type: 'mrkdwn', text: input.text } },
+          {
+            type: 'actions',
+            elements: [
+              { type: 'button', action_id: 'accept_lead', style: 'primary', text: { type: 'plain_text', text: 'Accept' }, value: `${input.tenantId}|${input.accept.leadId}|${input.accept.ownerId}` },
+              ...(link ? [{ type: 'button', action_id: 'open_accept_link', text: { type: 'plain_text', text: 'Accept by link' }, url: link }] : []),
+            ],
+          },
+        ];
+      }
       const payload = {
-        text: input.text,
+        text,
         idempotencyKey: input.idempotencyKey,
+        ...(blocks ? { blocks } : {}),
         ...('email' in input.recipient ? { recipientEmail: input.recipient.email } : { channelId: input.recipient.channel }),
       };
       const result = await client(input.tenantId, 'messaging').call('messaging.send', payload, MessageSchema);

@@ -1,7 +1,7 @@
 import { allHandlersFinished, condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { ClaimRequest, ClaimResult, PoolPreview, PoolStatsRequest } from '../src/domain/leadState';
-import { claim, emptyPoolState, poolStats, rollPeriods, type PoolState } from '../src/domain/pools';
-import { claimUpdate, poolPreviewQuery, poolStatsQuery } from './messages';
+import type { ClaimRequest, ClaimResult, PoolPreview, PoolStatsRequest, TransferRequest } from '../src/domain/leadState';
+import { claim, emptyPoolState, poolStats, rollPeriods, transfer, type PoolState } from '../src/domain/pools';
+import { claimUpdate, poolPreviewQuery, poolStatsQuery, transferClaimUpdate } from './messages';
 
 export interface LeadPoolInput {
   tenantId: string;
@@ -37,6 +37,8 @@ export async function leadPool(input: LeadPoolInput): Promise<void> {
       const outcome = claim(state, { pool: req.pool, eligible: req.eligible, atMs: Date.now(), timeZone: req.timeZone });
       state = outcome.state;
       if (!outcome.ok) return { ok: false, skipped: outcome.skipped };
+      // An escalation: the lapsing owner's credit for this lead goes back in the same step.
+      if (req.releases) state = transfer(state, { from: req.releases, to: null, atMs: Date.now(), timeZone: req.timeZone });
       recent.set(req.leadId, outcome.repId);
       if (recent.size > DEDUP_WINDOW) {
         const oldest = recent.keys().next().value;
@@ -53,6 +55,14 @@ export async function leadPool(input: LeadPoolInput): Promise<void> {
       },
     },
   );
+
+  setHandler(transferClaimUpdate, (req: TransferRequest): boolean => {
+    const key = `transfer:${req.transferId}`;
+    if (recent.has(key)) return false;
+    state = transfer(state, { from: req.from, to: req.to, atMs: Date.now(), timeZone: req.timeZone });
+    recent.set(key, req.to ?? '');
+    return true;
+  });
 
   // Read-only views: the same pure functions on a copy, so a query never changes the pool.
   setHandler(poolStatsQuery, (req: PoolStatsRequest) => poolStats(rollPeriods(state, Date.now(), req.timeZone), req.pool, req.period));

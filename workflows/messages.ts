@@ -1,15 +1,19 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ClaimRequest, ClaimResult, LeadState, PoolPreview, PoolStatsRequest, ReassignRequest } from '../src/domain/leadState';
+import type { AcceptRequest, ClaimRequest, ClaimResult, LeadState, PoolPreview, PoolStatsRequest, ReassignRequest, TransferRequest } from '../src/domain/leadState';
 import type { PoolStats } from '../src/domain/pools';
 import type { PolicyVersion, PolicyVersionSummary, PublishPolicyRequest } from '../src/domain/policy/store';
 
 /** Manual reassignment of a lead: new owner, reason and actor, recorded in history. */
 export const reassignSignal = defineSignal<[ReassignRequest]>('reassign');
+/** The owner (or someone for them) accepts the lead: stops its SLA clock. */
+export const acceptSignal = defineSignal<[AcceptRequest]>('accept');
 /** The lead's current state, decision and timings. */
 export const leadStateQuery = defineQuery<LeadState>('leadState');
 
 /** Serialized claim of the next owner from a pool; idempotent by lead ID. */
 export const claimUpdate = defineUpdate<ClaimResult, [ClaimRequest]>('claim');
+/** Moves a lead's credit between members (manual reassignment); answers with whether it applied now. */
+export const transferClaimUpdate = defineUpdate<boolean, [TransferRequest]>('transferClaim');
 /** Assignments per member in a period against their target share. */
 export const poolStatsQuery = defineQuery<PoolStats, [PoolStatsRequest]>('poolStats');
 /** Who the pool would pick now, without claiming (policy simulation). */

@@ -1,11 +1,11 @@
-import { condition, setHandler, sleep, upsertSearchAttributes } from '@temporalio/workflow';
-import { normalizeLead, type NormalizedLead } from '../src/domain/lead';
-import type { LeadStatus, ReassignmentRecord, ReassignRequest, RouteLeadInput, RouteLeadResult } from '../src/domain/leadState';
+import { setHandler, sleep, upsertSearchAttributes } from '@temporalio/workflow';
+import { normalizeLead } from '../src/domain/lead';
+import type { AcceptRequest, LeadStatus, ReassignRequest, RouteLeadInput, RouteLeadResult } from '../src/domain/leadState';
 import { decidePolicy, type PolicyDecision, type Via } from '../src/domain/policy/engine';
 import type { EffectivePolicy } from '../src/domain/policy/store';
-import type { RoutingConfig } from '../src/domain/routing';
 import { LeadDomain, LeadOwner, LeadTenant, RoutingRule, RoutingStatus } from '../src/temporal/searchAttributes';
-import { leadStateQuery, reassignSignal } from './messages';
+import { followThrough } from './lifecycle';
+import { acceptSignal, leadStateQuery, reassignSignal } from './messages';
 import { checkAvailability, claims, enrich, local, matchAccount, summary, writesFor } from './steps';
 
 type Writes = ReturnType<typeof writesFor>;
@@ -23,9 +23,13 @@ const MAX_DEFERRALS = 5;
 export async function routeLead(input: RouteLeadInput): Promise<RouteLeadResult> {
   const t = new LeadTracker(input);
   const reassignments: ReassignRequest[] = [];
+  const accepts: AcceptRequest[] = [];
   setHandler(leadStateQuery, () => t.state);
   setHandler(reassignSignal, (req) => {
     reassignments.push(req);
+  });
+  setHandler(acceptSignal, (req) => {
+    accepts.push(req);
   });
   const setStatus = (status: LeadStatus): void => {
     t.state.status = status;
@@ -109,8 +113,9 @@ export async function routeLead(input: RouteLeadInput): Promise<RouteLeadResult>
         {
           tenantId,
           recipient: { email: rep.email },
-          text: `New ${decision.trace.urgency === 'hot' ? 'HOT ' : ''}lead for you: ${lead.fullName} <${lead.email}>${lead.company ? ` at ${lead.company}` : ''}. Why you: ${why}. Lead ${input.leadId}.`,
+          text: `New ${decision.trace.urgency === 'hot' ? 'HOT ' : ''}lead for you: ${lead.fullName} <${lead.email}>${lead.company ? ` at ${lead.company}` : ''}. Why you: ${why}. Please accept within ${Math.round(decision.trace.slaSeconds / 60)} min. Lead ${input.leadId}.`,
           idempotencyKey: `${input.leadId}:notify:0`,
+          accept: { leadId: input.leadId, ownerId: owner.id },
         },
       ]),
     );
@@ -125,7 +130,19 @@ export async function routeLead(input: RouteLeadInput): Promise<RouteLeadResult>
   t.state.routedAt = new Date(Date.now()).toISOString();
   setStatus('routed');
 
-  await holdOpenForReassignment(t, input, config, lead, reassignments, ownerName, writesFor('normal'));
+  await followThrough({
+    t,
+    input,
+    config,
+    policy,
+    decision: t.state.decision,
+    lead,
+    reassignments,
+    accepts,
+    writes,
+    setStatus,
+    credit: decision.plan.kind === 'pool' && owner.via !== 'fallback' ? { poolId: decision.plan.pool.id, repId: owner.id } : null,
+  });
   setStatus('closed');
   return { leadId: input.leadId, status: 'closed', ownerId: t.state.owner?.id ?? null, ruleId: t.state.owner?.ruleId ?? null };
 }
@@ -174,71 +191,4 @@ async function notifyChannel(t: LeadTracker, writes: Writes, tenantId: string, l
       { tenantId, recipient: { channel }, text: `${text} Lead ${leadId}.`, idempotencyKey: `${leadId}:notify:${kind}:${channel}` },
     ]),
   );
-}
-
-/** Manual reassignments until the hold-open window ends: CRM write, both reps told, all recorded. */
-async function holdOpenForReassignment(
-  t: LeadTracker,
-  input: RouteLeadInput,
-  config: RoutingConfig,
-  lead: NormalizedLead,
-  queue: ReassignRequest[],
-  ownerName: (id: string) => string | null,
-  writes: Writes,
-): Promise<void> {
-  const closeAt = Date.parse(t.state.routedAt ?? new Date(Date.now()).toISOString()) + config.holdOpenSeconds * 1000;
-  for (;;) {
-    const remaining = closeAt - Date.now();
-    if (queue.length === 0 && (remaining <= 0 || !(await condition(() => queue.length > 0, remaining)))) return;
-    const req = queue.shift();
-    if (!req || t.state.reassignments.some((r) => r.requestId === req.requestId)) continue;
-    const previous: string | null = t.state.owner?.id ?? null;
-    const record: ReassignmentRecord = { requestId: req.requestId, from: previous, to: req.ownerId, reason: req.reason, actor: req.actor, at: new Date(Date.now()).toISOString(), crmWritten: false, error: null };
-    t.state.reassignments.push(record);
-    const n = t.state.reassignments.length;
-    try {
-      const crmLeadId = t.state.crmLeadId ?? '';
-      await t.step(`reassign_crm_${n}`, () =>
-        writes.changeOwner.executeWithOptions(summary(`reassign to ${req.ownerId} by ${req.actor}`), [
-          { tenantId: input.tenantId, crmLeadId, ownerId: req.ownerId, idempotencyKey: `${input.leadId}:reassign:${req.requestId}` },
-        ]),
-      );
-      record.crmWritten = true;
-    } catch (err) {
-      record.error = failureOf(err).message;
-      t.fail(`reassign_crm_${n}`, failureOf(err));
-      continue;
-    }
-    t.state.owner = { id: req.ownerId, name: ownerName(req.ownerId), ruleId: null, via: 'manual', assignedAt: record.at };
-    upsertSearchAttributes([
-      { key: LeadOwner, value: req.ownerId },
-      { key: RoutingRule, value: 'manual' },
-    ]);
-    const newOwner = config.team.find((m) => m.id === req.ownerId);
-    const oldOwner = config.team.find((m) => m.id === previous);
-    if (newOwner) {
-      await t.notify('reassignment', newOwner.email, `notify_reassigned_${n}`, () =>
-        writes.notify.executeWithOptions(summary(`notify ${newOwner.email} of reassignment`), [
-          {
-            tenantId: input.tenantId,
-            recipient: { email: newOwner.email },
-            text: `Lead reassigned to you by ${req.actor}: ${lead.fullName} <${lead.email}>. Reason: ${req.reason}. Lead ${input.leadId}.`,
-            idempotencyKey: `${input.leadId}:reassign:${req.requestId}:to`,
-          },
-        ]),
-      );
-    }
-    if (oldOwner && oldOwner.id !== req.ownerId) {
-      await t.notify('reassigned_away', oldOwner.email, `notify_moved_${n}`, () =>
-        writes.notify.executeWithOptions(summary(`tell ${oldOwner.email} the lead moved`), [
-          {
-            tenantId: input.tenantId,
-            recipient: { email: oldOwner.email },
-            text: `Lead ${lead.fullName} <${lead.email}> was reassigned to ${newOwner?.name ?? req.ownerId} by ${req.actor}. Reason: ${req.reason}.`,
-            idempotencyKey: `${input.leadId}:reassign:${req.requestId}:from`,
-          },
-        ]),
-      );
-    }
-  }
 }

@@ -6,6 +6,7 @@ import { getHealthz } from './routes/get-healthz';
 import { getLead } from './routes/get-lead';
 import { postLeadReassign } from './routes/post-lead-reassign';
 import { policyRoutes } from './routes/policy';
+import { postLeadAccept, signedAcceptRoutes } from './routes/accept';
 import { postLeads } from './routes/post-leads';
 
 /** The HTTP API: JSON in and out, one error envelope, tenants identified by API key. */
@@ -17,6 +18,9 @@ export function createApp(ctx: ApiContext): express.Express {
   const open = express.Router();
   getHealthz(open, ctx);
   app.use(open);
+
+  // Routes authenticated by a signature instead of an API key (Slack callbacks, accept links).
+  signedAcceptRoutes(app, ctx);
 
   const v1 = express.Router();
   // Every Temporal call made while handling the request inherits this deadline.
@@ -31,6 +35,7 @@ export function createApp(ctx: ApiContext): express.Express {
   postLeads(v1, ctx);
   getLead(v1, ctx);
   postLeadReassign(v1, ctx);
+  postLeadAccept(v1, ctx);
   policyRoutes(v1, ctx);
   app.use(v1);
 

@@ -1,6 +1,7 @@
 import type { TenantRegistry } from '../tenants/registry';
 import { canonicalJson } from '../tenants/registry';
 import type { Connection, ConnectionCategory, SecretRef } from '../tenants/schema';
+import { resolveSecret } from '../tenants/secrets';
 import type { Classification } from './classify';
 import { ProviderClient, type ClientOptions } from './client';
 import { compileProvider, type CompiledProvider, type DefinitionOverride, type ProviderDefinitionInput } from './definition';
@@ -110,10 +111,9 @@ export class Connectors {
 
   private resolveSecret(connection: Connection, category: string): string {
     const ref: SecretRef = connection.secret;
-    if ('value' in ref) return ref.value;
-    const value = (this.options.env ?? process.env)[ref.env];
+    const value = resolveSecret(ref, this.options.env ?? process.env);
     if (!value) {
-      throw upstreamFailure(UpstreamFailure.Misconfigured, connection.provider, category, `secret ${ref.env} is not set`, false);
+      throw upstreamFailure(UpstreamFailure.Misconfigured, connection.provider, category, `secret ${'env' in ref ? ref.env : ''} is not set`, false);
     }
     return value;
   }

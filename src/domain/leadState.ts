@@ -14,6 +14,7 @@ export type LeadStatus =
   | 'assigning'
   | 'notifying'
   | 'routed'
+  | 'accepted'
   | 'failed'
   | 'closed';
 
@@ -46,7 +47,7 @@ export interface OwnerRef {
 }
 
 export interface NotificationRecord {
-  kind: 'assignment' | 'reassignment' | 'reassigned_away' | 'fallback' | 'fan_out';
+  kind: 'assignment' | 'reassignment' | 'reassigned_away' | 'fallback' | 'fan_out' | 'reminder' | 'escalation' | 'escalated_away';
   recipient: string;
   messageId: string | null;
   at: string;
@@ -59,6 +60,33 @@ export interface ReassignRequest {
   actor: string;
   /** Set by the API so a retried request does not reassign twice. */
   requestId: string;
+}
+
+export interface AcceptRequest {
+  actor: string;
+  via: 'api' | 'slack' | 'link';
+  /** Who the accepting notification was for: a stale button of an earlier owner accepts nothing. */
+  ownerId: string | null;
+}
+
+/** The acceptance clock of the current owner. */
+export interface SlaClock {
+  ownerId: string;
+  seconds: number;
+  startedAt: string;
+  /** The owner is reminded at `dueAt`; the lead moves on at `escalateAt` unless accepted. */
+  dueAt: string;
+  escalateAt: string;
+  reminded: boolean;
+}
+
+export interface EscalationRecord {
+  n: number;
+  from: string;
+  to: string;
+  at: string;
+  reason: string;
+  crmWritten: boolean;
 }
 
 export interface ReassignmentRecord {
@@ -94,6 +122,10 @@ export interface LeadState {
   deferredUntil: string | null;
   owner: OwnerRef | null;
   crmLeadId: string | null;
+  /** The running SLA clock; null once accepted, or when the lead is with the fallback. */
+  sla: SlaClock | null;
+  accepted: { at: string; actor: string; via: AcceptRequest['via']; ownerId: string } | null;
+  escalations: EscalationRecord[];
   notifications: NotificationRecord[];
   reassignments: ReassignmentRecord[];
   timings: StepTiming[];
@@ -115,6 +147,16 @@ export interface ClaimRequest {
   /** Members the lead found available (HRIS, calendar, hours); the pool applies pauses and caps. */
   eligible: string[];
   /** The policy's time zone: calendar periods for caps. */
+  timeZone: string;
+  /** An escalation: the lapsing owner whose credit for this lead goes back, so it counts once. */
+  releases?: string | null;
+}
+
+/** Moves a lead's pool credit on manual reassignment (idempotent by `transferId`). */
+export interface TransferRequest {
+  transferId: string;
+  from: string | null;
+  to: string | null;
   timeZone: string;
 }
 

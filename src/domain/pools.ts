@@ -348,3 +348,21 @@ export function poolStats(state: PoolState, pool: PoolDefinition, period: Period
   });
   return { period, key: state.periods[period], total, members };
 }
+
+/**
+ * Moves one lead's credit: `from` gives it back (an escalated or reassigned lead), `to` is
+ * credited (a manual reassignment to a pool member). Either may be null. A lead never counts
+ * twice: the pool total stays one per lead, and counts never go below zero.
+ */
+export function transfer(state: PoolState, move: { from: string | null; to: string | null; atMs: number; timeZone: string }): PoolState {
+  const next = rollPeriods(state, move.atMs, move.timeZone);
+  const adjust = (repId: string, delta: number) => {
+    for (const kind of PERIODS) next.counts[kind][repId] = Math.max(0, (own(next.counts[kind], repId) ?? 0) + delta);
+    next.totals[repId] = Math.max(0, (own(next.totals, repId) ?? 0) + delta);
+  };
+  if (move.from !== null) adjust(move.from, -1);
+  if (move.to !== null) adjust(move.to, 1);
+  if (move.from === null && move.to !== null) next.total += 1;
+  if (move.from !== null && move.to === null) next.total = Math.max(0, next.total - 1);
+  return next;
+}

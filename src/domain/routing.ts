@@ -106,7 +106,8 @@ export type SkipCode =
   | 'not_in_hris'
   | 'not_on_team'
   | 'paused'
-  | 'cap_reached';
+  | 'cap_reached'
+  | 'sla_lapsed';
 
 export interface SkipReason {
   code: SkipCode;

@@ -9,6 +9,9 @@ export const DEMO_TENANT_ID = 'demo';
 /** The inbound queue user that fallback leads are assigned to. */
 export const DEMO_QUEUE_USER = { id: 'usr_inbound_queue', email: 'inbound-queue@demo-sales.example', name: 'Inbound Queue' };
 export const DEMO_TRIAGE_CHANNEL = 'C_LEAD_TRIAGE';
+/** Development-only secrets of the sandbox's demo tenant (like `demo-key`): never used outside the sandbox. */
+export const DEMO_SLACK_SIGNING_SECRET = 'sandbox-slack-signing-secret';
+export const DEMO_ACCEPT_LINK_SECRET = 'sandbox-accept-link-secret';
 
 /** The demo workspace plus the fallback queue user the CRM needs to accept fallback assignments. */
 export function demoSandboxWorkspace(now: Date): SandboxWorkspace {
@@ -21,7 +24,11 @@ export function demoSandboxWorkspace(now: Date): SandboxWorkspace {
  * The demo tenant wired to the sandbox at `sandboxUrl`. Reps work 07:00–22:00 every day in
  * their own time zones, so across five zones someone is usually on and the trace shows who is not.
  */
-export function demoTenant(sandboxUrl: string, workspace: { id: string; token: string } = { id: DEMO_WORKSPACE_ID, token: DEMO_TOKEN }): TenantInput {
+export function demoTenant(
+  sandboxUrl: string,
+  workspace: { id: string; token: string } = { id: DEMO_WORKSPACE_ID, token: DEMO_TOKEN },
+  apiUrl = 'http://127.0.0.1:3000',
+): TenantInput {
   const connection = (id: string) => ({
     id,
     provider: 'unified' as const,
@@ -39,6 +46,11 @@ export function demoTenant(sandboxUrl: string, workspace: { id: string; token: s
       calendar: connection('calendar'),
       messaging: connection('messaging'),
       enrichment: { id: 'enrichment', provider: 'clearbit', baseUrl: sandboxUrl, secret: { value: workspace.token } },
+    },
+    accept: {
+      slackSigningSecret: { value: DEMO_SLACK_SIGNING_SECRET },
+      linkSecret: { value: DEMO_ACCEPT_LINK_SECRET },
+      publicUrl: apiUrl,
     },
     routing: {
       team: DEMO_REPS.map((r) => ({

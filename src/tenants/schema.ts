@@ -82,6 +82,18 @@ export const TenantSchema = z
       })
       .strict(),
     routing: RoutingSettingsSchema,
+    /** How owners accept leads from their notifications (Slack button, signed link). */
+    accept: z
+      .object({
+        /** The Slack app's signing secret: verifies interactive callbacks (the Accept button). */
+        slackSigningSecret: SecretRefSchema.optional(),
+        /** Signs the accept links put in notifications (email, SMS, Teams). */
+        linkSecret: SecretRefSchema.optional(),
+        /** Public base URL of this API, for accept links (e.g. https://leadrelay.example.com). */
+        publicUrl: z.url().optional(),
+      })
+      .strict()
+      .default({}),
   })
   .strict();
 export type Tenant = z.infer<typeof TenantSchema>;

@@ -11,7 +11,6 @@ import { compileProvider, type DefinitionOverride, type ProviderDefinitionInput 
 import type { UpstreamFailureDetails } from '../../src/connectors/failure';
 import { clearbitProvider } from '../../src/connectors/providers/clearbit';
 import { unifiedProvider } from '../../src/connectors/providers/unified';
-import type { EnrichmentFacts } from '../../src/domain/routing';
 
 /**
  * Golden tests of the provider definitions: recorded upstream answers (in the sandbox's wire

@@ -7,6 +7,7 @@ import {
   periodKeys,
   poolStats,
   rollPeriods,
+  transfer,
   type ClaimOutcome,
   type PoolState,
 } from '../../src/domain/pools';
@@ -427,5 +428,34 @@ describe('poolStats', () => {
       ['d', 0, 0],
     ]);
     expect(stats.members[0]?.cap).toEqual({ limits: { day: 2 }, reached: true, detail: 'cap 2/day reached (2 assigned today)' });
+  });
+});
+
+describe('transferring a lead’s credit', () => {
+  const pool = { id: 'p', strategy: 'round_robin' as const, members: [{ repId: 'a' }, { repId: 'b' }, { repId: 'c' }] };
+  const at = Date.parse('2026-11-18T15:00:00Z');
+  const claimed = (() => {
+    const one = claim(emptyPoolState(), { pool, eligible: ['a', 'b', 'c'], atMs: at, timeZone: 'UTC' });
+    if (!one.ok) throw new Error('claim failed');
+    return one.state;
+  })();
+
+  it('gives the credit back when a lead escalates away from its owner, so it never counts twice', () => {
+    const escalated = claim(claimed, { pool, eligible: ['b', 'c'], atMs: at, timeZone: 'UTC' });
+    if (!escalated.ok) throw new Error('claim failed');
+    const after = transfer(escalated.state, { from: 'a', to: null, atMs: at, timeZone: 'UTC' });
+    expect(after.counts.day).toMatchObject({ a: 0, b: 1 });
+    expect(after.total).toBe(1);
+  });
+
+  it('moves the credit to a pool member on manual reassignment', () => {
+    const after = transfer(claimed, { from: 'a', to: 'c', atMs: at, timeZone: 'UTC' });
+    expect(after.counts.day).toMatchObject({ a: 0, c: 1 });
+    expect(after.totals).toMatchObject({ a: 0, c: 1 });
+    expect(after.total).toBe(1);
+  });
+
+  it('never goes below zero', () => {
+    expect(transfer(emptyPoolState(), { from: 'a', to: null, atMs: at, timeZone: 'UTC' }).counts.day['a']).toBe(0);
   });
 });

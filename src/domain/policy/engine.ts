@@ -3,10 +3,10 @@ import type { NormalizedLead } from '../lead';
 import type { AccountMatch, CalendarFacts, Eligibility, EnrichmentFacts, HrisFacts, TeamMember } from '../routing';
 import { evaluate, routingContext } from './conditions';
 import type { EffectivePolicy } from './store';
-import type { Action, PoolDefinition, Rule, Strategy, Urgency } from './types';
+import { DEFAULT_SLA_SECONDS, type Action, type PoolDefinition, type Rule, type Strategy, type Urgency } from './types';
 
 /** How the owner was reached: the strategy or path, next to the rule that chose it. */
-export type Via = 'account_owner' | Strategy | 'named_owner' | 'manager' | 'fallback' | 'manual';
+export type Via = 'account_owner' | Strategy | 'named_owner' | 'manager' | 'fallback' | 'manual' | 'escalation';
 
 export interface RuleEvaluation {
   ruleId: string;
@@ -38,6 +38,10 @@ export interface PolicyTrace {
   flagged: string | null;
   ownerId: string | null;
   via: Via | null;
+  /** Seconds the owner has to accept (the rule's, else the policy's for this urgency). */
+  slaSeconds: number;
+  /** The pool an escalation draws the next rep from; null when the lead escalates straight to `then`. */
+  escalationPool: string | null;
 }
 
 export interface PolicyDecisionInput {
@@ -91,6 +95,42 @@ export function earliestOpening(pool: PoolDefinition, team: TeamMember[], candid
   return best;
 }
 
+/** The pool an action routes through when its first choice is unavailable. */
+function poolOf(action: Action): string | null {
+  if (action.type === 'pool') return action.pool;
+  if (action.type === 'account_owner' && typeof action.otherwise === 'object' && 'pool' in action.otherwise) return action.otherwise.pool;
+  return null;
+}
+
+/**
+ * Who a lapsed lead may move to: the pool's available, unpaused members, never one who already
+ * let this lead's SLA lapse.
+ */
+export function escalationCandidates(
+  pool: PoolDefinition,
+  team: TeamMember[],
+  hris: HrisFacts,
+  calendar: CalendarFacts,
+  atMs: number,
+  lapsed: string[],
+): { eligible: string[]; candidates: Eligibility[] } {
+  const candidates: Eligibility[] = [];
+  for (const member of pool.members) {
+    const rep = team.find((m) => m.id === member.repId);
+    const name = rep?.name ?? member.repId;
+    if (lapsed.includes(member.repId)) {
+      candidates.push({ repId: member.repId, name, eligible: false, reasons: [{ code: 'sla_lapsed', detail: 'let this lead’s SLA lapse' }], assumptions: [] });
+    } else if (member.paused) {
+      candidates.push({ repId: member.repId, name, eligible: false, reasons: [{ code: 'paused', detail: 'paused by an operator' }], assumptions: [] });
+    } else if (!rep) {
+      candidates.push({ repId: member.repId, name, eligible: false, reasons: [{ code: 'not_on_team', detail: `${member.repId} is not on the routing team` }], assumptions: [] });
+    } else {
+      candidates.push(evaluateRep(rep, hris, calendar, atMs));
+    }
+  }
+  return { eligible: candidates.filter((c) => c.eligible).map((c) => c.repId), candidates };
+}
+
 /**
  * Pure, deterministic routing decision over a versioned policy: the first rule whose condition
  * matches decides; its action names an owner, a pool (whose entity picks the member), a
@@ -141,6 +181,8 @@ export function decidePolicy(input: PolicyDecisionInput): PolicyDecision {
       flagged,
       ownerId: plan.kind === 'direct' || plan.kind === 'fallback' ? plan.ownerId : null,
       via: plan.kind === 'defer' ? null : plan.via,
+      slaSeconds: matched?.slaSeconds ?? policy.sla?.[matched?.urgency ?? 'normal'] ?? DEFAULT_SLA_SECONDS[matched?.urgency ?? 'normal'],
+      escalationPool: plan.kind === 'pool' ? plan.pool.id : matched ? poolOf(matched.action) : null,
     },
   });
   const fallback = (why: string, flagged: string | null = null) =>

@@ -113,6 +113,19 @@ const RuleSchema = z
       'When nobody is eligible now: wait for the earliest opening (true) or take the fallback (false, default).',
     ),
     notify: doc(z.array(Id()).exactOptional(), 'Extra messaging channel IDs told about every lead this rule routes.'),
+    slaSeconds: doc(Seconds().exactOptional(), 'Seconds the owner has to accept a lead this rule routes (default: the policy SLA for its urgency).'),
+  })
+  .strict();
+
+function Seconds() {
+  return z.number().int('must be a whole number of seconds').positive('must be at least 1').max(30 * 86_400, 'must be at most 30 days');
+}
+
+const EscalationSchema = z
+  .object({
+    graceSeconds: doc(Seconds().exactOptional(), 'Seconds after the SLA lapses (and the owner is reminded) before the lead moves on (default: half the SLA).'),
+    maxEscalations: doc(z.number().int().min(0).max(10).exactOptional(), 'How many times a lead moves to the next eligible rep (default 2).'),
+    then: doc(z.enum(['manager', 'fallback']).exactOptional(), "After the last escalation: the lapsing owner's manager, or the fallback (default)."),
   })
   .strict();
 
@@ -167,6 +180,11 @@ const PolicyObjectSchema = z
         .strict(),
       'Where a lead goes when no rule matches, or a rule can place it nowhere.',
     ),
+    sla: doc(
+      z.object({ hot: Seconds().exactOptional(), normal: Seconds().exactOptional(), low: Seconds().exactOptional() }).strict().exactOptional(),
+      'Seconds to accept a lead, by urgency (defaults: hot 300, normal 3600, low 86400).',
+    ),
+    escalation: doc(EscalationSchema.exactOptional(), 'What happens when an owner lets a lead’s SLA lapse.'),
   })
   .strict();
 

@@ -46,6 +46,18 @@ export interface Rule {
   defer?: boolean;
   /** Extra notification endpoints (messaging channel IDs) told about every lead this rule routes. */
   notify?: string[];
+  /** Seconds the owner has to accept a lead this rule routes (default: the policy's SLA for its urgency). */
+  slaSeconds?: number;
+}
+
+/** What happens when an owner lets a lead's SLA lapse. */
+export interface EscalationPolicy {
+  /** Seconds after the SLA lapses (and the owner is reminded) before the lead moves on (default: half the SLA). */
+  graceSeconds?: number;
+  /** How many times a lead moves to the next eligible rep before `then` (default 2). */
+  maxEscalations?: number;
+  /** After the last escalation: the lapsing owner's manager, or the fallback (default). */
+  then?: 'manager' | 'fallback';
 }
 
 export type Strategy = 'round_robin' | 'weighted' | 'load_balanced';
@@ -80,7 +92,12 @@ export interface Policy {
   rules: Rule[];
   /** Where a lead goes when no rule matches, or a rule can place it nowhere. Never nowhere. */
   fallback: { ownerId: string; label: string; notifyChannel?: string | null };
+  /** Seconds to accept a lead, by urgency (defaults: hot 300, normal 3600, low 86400). */
+  sla?: Partial<Record<Urgency, number>>;
+  escalation?: EscalationPolicy;
 }
+
+export const DEFAULT_SLA_SECONDS: Record<Urgency, number> = { hot: 300, normal: 3600, low: 86_400 };
 
 /** What conditions see. */
 export interface RoutingContext {

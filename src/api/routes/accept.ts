@@ -1,0 +1,90 @@
+import express, { type Router } from 'express';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { z } from 'zod';
+import type { AcceptRequest } from '../../domain/leadState';
+import { resolveSecret } from '../../tenants/secrets';
+import type { Tenant } from '../../tenants/schema';
+import { leadWorkflowId, LEAD_ID_PATTERN } from '../ids';
+import { acceptSignal } from '../../../workflows/messages';
+import { tenantOf } from '../auth';
+import type { ApiContext } from '../context';
+import { ApiError, parseRequest } from '../errors';
+import { leadHandle, notFoundAsApiError } from './get-lead';
+import { parseSlackInteraction, verifyAcceptToken, verifySlackSignature } from '../signatures';
+
+const AcceptBody = z.object({ actor: z.string().trim().min(1).max(200).optional() }).strict();
+
+/** Signals acceptance to a lead whose run is still open; a closed run has nothing left to accept. */
+async function signalAccept(ctx: ApiContext, tenant: Tenant, leadId: string, req: AcceptRequest): Promise<void> {
+  const handle = leadHandle(ctx.client, tenant, leadId);
+  const described = await handle.describe().catch(notFoundAsApiError(leadId));
+  if (described.status.name !== 'RUNNING') throw new ApiError(409, 'lead_closed', `Lead ${leadId} is ${described.status.name.toLowerCase()}`);
+  await handle.signal(acceptSignal, req);
+}
+
+/**
+ * Accepting a lead: by API (authenticated), by a signed link from an email/SMS/Teams
+ * notification, or by the Slack Accept button (a block_actions callback verified with the
+ * tenant's Slack signing secret and Slack's 5-minute replay window).
+ */
+export function postLeadAccept(v1: Router, ctx: ApiContext): void {
+  v1.post('/v1/leads/:leadId/accept', async (req, res) => {
+    const tenant = tenantOf(req);
+    const body = parseRequest(AcceptBody, req.body ?? {}, 'body');
+    const leadId = String(req.params['leadId']);
+    await signalAccept(ctx, tenant, leadId, { actor: body.actor ?? `api-key:${tenant.id}`, via: 'api', ownerId: null });
+    res.status(202).json({ leadId, accepted: true });
+  });
+}
+
+/** Accept routes authenticated by a signature rather than an API key. */
+export function signedAcceptRoutes(app: express.Express, ctx: ApiContext): void {
+  // The token is the credential: it names tenant, lead and owner, and expires.
+  app.get('/v1/accept', async (req, res) => {
+    const token = typeof req.query['token'] === 'string' ? req.query['token'] : '';
+    const tenantId = tokenTenant(token);
+    const tenant = tenantId ? ctx.tenants.get(tenantId) : undefined;
+    const secret = tenant?.accept.linkSecret ? resolveSecret(tenant.accept.linkSecret, process.env) : null;
+    const verified = secret ? verifyAcceptToken(secret, token, Date.now()) : ({ ok: false, reason: 'bad_signature' } as const);
+    if (!tenant || !verified.ok) throw new ApiError(401, 'unauthorized', `Accept link is not valid${verified.ok ? '' : ` (${verified.reason})`}`);
+    await signalAccept(ctx, tenant, verified.leadId, { actor: verified.ownerId, via: 'link', ownerId: verified.ownerId });
+    res.status(200).json({ leadId: verified.leadId, accepted: true });
+  });
+
+  // Slack posts form-encoded `payload=`; the signature covers the raw bytes, so read them raw.
+  app.post('/v1/integrations/slack/:tenantId/interactions', express.raw({ type: '*/*', limit: '256kb' }), async (req, res) => {
+    const tenant = ctx.tenants.get(String(req.params['tenantId']));
+    const signingSecret = tenant?.accept.slackSigningSecret ? resolveSecret(tenant.accept.slackSigningSecret, process.env) : null;
+    const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const check = signingSecret
+      ? verifySlackSignature({ signingSecret, timestamp: req.get('x-slack-request-timestamp'), signature: req.get('x-slack-signature'), rawBody: raw, nowMs: Date.now() })
+      : ({ ok: false, reason: 'bad_signature' } as const);
+    if (!tenant || !check.ok) throw new ApiError(401, 'unauthorized', `Slack request rejected${check.ok ? '' : ` (${check.reason})`}`);
+    const interaction = parseSlackInteraction(raw.toString('utf8'));
+    if (!interaction.ok) throw new ApiError(400, 'invalid_request', `Unsupported Slack interaction (${interaction.reason})`);
+    const action = interaction.actions.find((a) => a.actionId === 'accept_lead');
+    const [valueTenant, leadId, ownerId] = (action?.value ?? '').split('|');
+    if (!action || valueTenant !== tenant.id || !leadId || !LEAD_ID_PATTERN.test(leadId)) {
+      // Other buttons (e.g. the link button) need no answer beyond the acknowledgement.
+      res.status(200).json({ ok: true });
+      return;
+    }
+    try {
+      await signalAccept(ctx, tenant, leadId, { actor: `slack:${interaction.user.username ?? interaction.user.id}`, via: 'slack', ownerId: ownerId || null });
+    } catch (err) {
+      if (!(err instanceof ApiError) && !(err instanceof WorkflowNotFoundError)) throw err;
+    }
+    // Slack wants an acknowledgement within 3 s; the lead's status shows the outcome.
+    res.status(200).json({ ok: true, workflowId: leadWorkflowId(tenant.id, leadId) });
+  });
+}
+
+/** The tenant a token claims (unverified: only to find the secret that verifies it). */
+function tokenTenant(token: string): string | null {
+  try {
+    const claims = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8')) as { t?: unknown };
+    return typeof claims.t === 'string' ? claims.t : null;
+  } catch {
+    return null;
+  }
+}

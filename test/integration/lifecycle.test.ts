@@ -1,0 +1,168 @@
+import { slackSignature } from '../../src/api/signatures';
+import type { LeadState } from '../../src/domain/leadState';
+import type { Policy } from '../../src/domain/policy/types';
+import { DEMO_QUEUE_USER, DEMO_SLACK_SIGNING_SECRET } from '../../src/sandbox/demoTenant';
+import { DEMO_REPS } from '../../src/sandbox/seed';
+import { demoScenario } from '../support/scenario';
+import { eventually, startTestStack, type TestStack } from '../support/stack';
+
+const REPS = DEMO_REPS.map((r) => r.id);
+const emailOf = (id: string) => DEMO_REPS.find((r) => r.id === id)!.email;
+let t: TestStack;
+
+beforeAll(async () => {
+  t = await startTestStack(demoScenario({ allAvailable: true }));
+  // Short clocks so the test sees the whole chain: 3 s to accept, reminded, 2 s grace, then on.
+  const policy: Policy = {
+    timezone: 'UTC',
+    pools: [{ id: 'p', strategy: 'round_robin', members: REPS.map((repId) => ({ repId })) }],
+    rules: [{ id: 'all', when: { all: [] }, action: { type: 'pool', pool: 'p' } }],
+    fallback: { ownerId: DEMO_QUEUE_USER.id, label: 'Inbound Queue', notifyChannel: 'C_LEAD_TRIAGE' },
+    sla: { normal: 3 },
+    escalation: { graceSeconds: 2, maxEscalations: 2, then: 'fallback' },
+  };
+  expect((await t.request('PUT', '/v1/policy', policy)).status).toBe(200);
+});
+
+afterAll(async () => {
+  await t?.close();
+});
+
+const stateOf = async (leadId: string) => (await t.request('GET', `/v1/leads/${leadId}`)).body as LeadState;
+const until = (leadId: string, check: (s: LeadState) => boolean, what: string) =>
+  eventually(async () => {
+    const s = await stateOf(leadId);
+    return check(s) ? s : undefined;
+  }, 60_000, what);
+async function newLead(tag: string): Promise<{ leadId: string; owner: string }> {
+  const { leadId } = (await t.request('POST', '/v1/leads', { email: `${tag}@${tag}.example` })).body;
+  const routed = await until(leadId, (s) => s.status === 'routed', 'routed');
+  return { leadId, owner: routed.owner!.id };
+}
+const messagesTo = (email: string, leadId: string) =>
+  t.events('messaging').filter((e) => (e.body as { recipient_email?: string }).recipient_email === email && String((e.body as { text: string }).text).includes(leadId));
+
+async function poolCounts(): Promise<Record<string, number>> {
+  const stats = (await t.request('GET', '/v1/pools/p/stats')).body;
+  return Object.fromEntries(stats.members.map((m: { repId: string; assigned: number }) => [m.repId, m.assigned]));
+}
+
+function slackCallback(leadId: string, ownerId: string, opts: { secret?: string; ageSeconds?: number } = {}) {
+  const payload = {
+    type: 'block_actions',
+    user: { id: 'U123', username: 'ava' },
+    team: { id: 'T1' },
+    response_url: 'https://hooks.slack.example/actions/1',
+    actions: [{ action_id: 'accept_lead', value: `${t.tenant.id}|${leadId}|${ownerId}` }],
+  };
+  const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+  const timestamp = String(Math.floor(Date.now() / 1000) - (opts.ageSeconds ?? 0));
+  return fetch(`${t.api}/v1/integrations/slack/${t.tenant.id}/interactions`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-slack-request-timestamp': timestamp,
+      'x-slack-signature': slackSignature(opts.secret ?? DEMO_SLACK_SIGNING_SECRET, timestamp, body),
+    },
+    body,
+  });
+}
+
+describe('acceptance within the SLA', () => {
+  it('stops the SLA clock when the owner accepts through the API', async () => {
+    const { leadId, owner } = await newLead('api-accept');
+    const waiting = await stateOf(leadId);
+    expect(waiting.sla).toMatchObject({ ownerId: owner, seconds: 3, reminded: false });
+    expect((await t.request('POST', `/v1/leads/${leadId}/accept`, { actor: 'ava@demo' })).status).toBe(202);
+    const accepted = await until(leadId, (s) => s.status === 'accepted', 'accepted');
+    expect(accepted.accepted).toMatchObject({ actor: 'ava@demo', via: 'api', ownerId: owner });
+    expect(accepted.sla).toBeNull();
+    // Past the SLA and the grace: nothing moved.
+    await new Promise((r) => setTimeout(r, 6_000));
+    const later = await stateOf(leadId);
+    expect(later.escalations).toEqual([]);
+    expect(later.owner?.id).toBe(owner);
+  });
+
+  it('accepts from the Slack button with a valid signature, and rejects forged or stale callbacks without changing anything', async () => {
+    const { leadId, owner } = await newLead('slack-accept');
+    const forged = await slackCallback(leadId, owner, { secret: 'not-the-secret' });
+    expect(forged.status).toBe(401);
+    const stale = await slackCallback(leadId, owner, { ageSeconds: 600 });
+    expect(stale.status).toBe(401);
+    expect((await stateOf(leadId)).accepted).toBeNull();
+
+    const valid = await slackCallback(leadId, owner);
+    expect(valid.status).toBe(200);
+    const accepted = await until(leadId, (s) => s.status === 'accepted', 'accepted');
+    expect(accepted.accepted).toMatchObject({ actor: 'slack:ava', via: 'slack', ownerId: owner });
+  });
+
+  it('puts an Accept button and a signed link in the notification, and the link accepts', async () => {
+    const { leadId, owner } = await newLead('link-accept');
+    const message = messagesTo(emailOf(owner), leadId)[0]!.body as { text: string; blocks: Array<{ type: string; elements?: Array<{ action_id: string; value?: string }> }> };
+    const button = message.blocks.find((b) => b.type === 'actions')?.elements?.find((e) => e.action_id === 'accept_lead');
+    expect(button?.value).toBe(`${t.tenant.id}|${leadId}|${owner}`);
+    const token = /\/v1\/accept\?token=([^\s]+)/.exec(message.text)?.[1];
+    expect(token).toBeDefined();
+    expect((await fetch(`${t.api}/v1/accept?token=${token!.slice(0, -2)}xx`)).status).toBe(401);
+    expect((await fetch(`${t.api}/v1/accept?token=${token}`)).status).toBe(200);
+    const accepted = await until(leadId, (s) => s.status === 'accepted', 'accepted');
+    expect(accepted.accepted).toMatchObject({ via: 'link', ownerId: owner });
+  });
+});
+
+describe('when the SLA lapses', () => {
+  it('reminds the owner, then escalates to a different rep with a CRM write and both reps told, moving the pool credit', async () => {
+    const before = await poolCounts();
+    const { leadId, owner } = await newLead('lapse');
+    // The record appears when the escalation starts; wait until its CRM write and notifications are done.
+    const escalated = await until(leadId, (s) => s.escalations.length === 1 && s.escalations[0]!.crmWritten && s.notifications.some((n) => n.kind === 'escalated_away'), 'first escalation');
+    const [first] = escalated.escalations;
+    expect(first).toMatchObject({ n: 1, from: owner, crmWritten: true });
+    expect(first!.to).not.toBe(owner);
+    expect(escalated.owner).toMatchObject({ id: first!.to, via: 'escalation' });
+    expect(escalated.sla?.ownerId).toBe(first!.to);
+
+    const kinds = escalated.notifications.map((n) => [n.kind, n.recipient]);
+    expect(kinds).toEqual(
+      expect.arrayContaining([
+        ['assignment', emailOf(owner)],
+        ['reminder', emailOf(owner)],
+        ['escalation', emailOf(first!.to)],
+        ['escalated_away', emailOf(owner)],
+      ]),
+    );
+    const patch = t.events('crm').filter((e) => e.method === 'PATCH' && e.path === `/unified/crm/leads/${escalated.crmLeadId}`);
+    expect(patch.map((e) => (e.body as { owner_id: string }).owner_id)).toEqual([first!.to]);
+
+    // After the last escalation the lead goes to the fallback, never back to someone who let it lapse.
+    const done = await until(leadId, (s) => s.escalations.length === 3 && s.escalations[2]!.crmWritten && s.sla === null, 'escalations exhausted');
+    const owners = done.escalations.map((e) => e.to);
+    expect(new Set([owner, ...owners.slice(0, 2)]).size).toBe(3);
+    expect(owners[2]).toBe(DEMO_QUEUE_USER.id);
+    expect(done.sla).toBeNull();
+
+    // Each lapsed owner's credit went back, and the lead ended with the fallback: the pool counts it for nobody.
+    expect(await poolCounts()).toEqual(before);
+  });
+
+  it('keeps the SLA clock across a worker restart: the lead still escalates', async () => {
+    const { leadId, owner } = await newLead('restart');
+    await t.restart();
+    const escalated = await until(leadId, (s) => s.escalations.length >= 1 && s.escalations[0]!.crmWritten, 'escalation after restart');
+    expect(escalated.escalations[0]).toMatchObject({ from: owner, crmWritten: true });
+  });
+});
+
+describe('manual reassignment while the lead waits', () => {
+  it('reassigns in flight, restarts the SLA clock for the new owner and records the actor', async () => {
+    const { leadId, owner } = await newLead('manual');
+    const target = REPS.find((r) => r !== owner)!;
+    expect((await t.request('POST', `/v1/leads/${leadId}/reassign`, { ownerId: target, reason: 'territory', actor: 'lead@demo' })).status).toBe(202);
+    const moved = await until(leadId, (s) => s.owner?.id === target, 'reassigned');
+    expect(moved.owner?.via).toBe('manual');
+    expect(moved.sla?.ownerId).toBe(target);
+    expect(moved.reassignments[0]).toMatchObject({ from: owner, to: target, actor: 'lead@demo', crmWritten: true });
+  });
+});

@@ -1,0 +1,276 @@
+import { condition, upsertSearchAttributes } from '@temporalio/workflow';
+import type { NormalizedLead } from '../src/domain/lead';
+import type { AcceptRequest, EscalationRecord, LeadStatus, ReassignmentRecord, ReassignRequest, RouteLeadInput, SlaClock } from '../src/domain/leadState';
+import { escalationCandidates, type PolicyTrace } from '../src/domain/policy/engine';
+import type { EffectivePolicy } from '../src/domain/policy/store';
+import type { RoutingConfig } from '../src/domain/routing';
+import { LeadOwner, RoutingRule } from '../src/temporal/searchAttributes';
+import { checkAvailability, claims, summary, type writesFor } from './steps';
+import { describeFailure as failureOf, type LeadTracker } from './tracker';
+
+type Writes = ReturnType<typeof writesFor>;
+
+export interface LifecycleContext {
+  t: LeadTracker;
+  input: RouteLeadInput;
+  config: RoutingConfig;
+  policy: EffectivePolicy;
+  decision: PolicyTrace;
+  lead: NormalizedLead;
+  reassignments: ReassignRequest[];
+  accepts: AcceptRequest[];
+  writes: Writes;
+  setStatus: (status: LeadStatus) => void;
+  /** The pool that holds this lead's credit, and for whom: escalations and reassignments move it. */
+  credit: { poolId: string; repId: string } | null;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * After routing: the owner must accept within the SLA. At the deadline they are reminded; after
+ * the grace period the lead moves to the next eligible rep (never one who let it lapse), up to
+ * the policy's limit, then to the manager or the fallback. Manual reassignments are taken at any
+ * moment. The run stays open until the lead is accepted (or has reached the end of its
+ * escalation chain) and the reassignment window has closed. Durable timers: all of this
+ * survives worker and server restarts.
+ */
+export async function followThrough(ctx: LifecycleContext): Promise<void> {
+  const { t, config } = ctx;
+  const escalation = ctx.policy.policy.escalation ?? {};
+  const maxEscalations = escalation.maxEscalations ?? 2;
+  const lapsed: string[] = [];
+  const closeAt = Date.parse(t.state.routedAt ?? iso(Date.now())) + config.holdOpenSeconds * 1000;
+  const fallbackOwner = ctx.policy.policy.fallback.ownerId;
+
+  const startClock = (ownerId: string) => {
+    // The fallback queue is worked by whoever is on triage: no SLA clock of its own.
+    if (ownerId === fallbackOwner) {
+      t.state.sla = null;
+      return;
+    }
+    const seconds = ctx.decision.slaSeconds;
+    const now = Date.now();
+    const grace = escalation.graceSeconds ?? Math.ceil(seconds / 2);
+    t.state.sla = { ownerId, seconds, startedAt: iso(now), dueAt: iso(now + seconds * 1000), escalateAt: iso(now + (seconds + grace) * 1000), reminded: false };
+  };
+  if (t.state.owner) startClock(t.state.owner.id);
+
+  for (;;) {
+    const sla: SlaClock | null = t.state.sla;
+    const next = sla ? Date.parse(sla.reminded ? sla.escalateAt : sla.dueAt) : closeAt;
+    const remaining = next - Date.now();
+    if (ctx.reassignments.length === 0 && ctx.accepts.length === 0 && remaining > 0) {
+      await condition(() => ctx.reassignments.length > 0 || ctx.accepts.length > 0, remaining);
+    }
+
+    const accept = ctx.accepts.shift();
+    if (accept) {
+      acceptLead(ctx, accept);
+      continue;
+    }
+    const request = ctx.reassignments.shift();
+    if (request) {
+      const moved = await reassign(ctx, request);
+      if (moved && !t.state.accepted) startClock(moved);
+      continue;
+    }
+    if (sla && !sla.reminded && Date.now() >= Date.parse(sla.dueAt)) {
+      sla.reminded = true;
+      await remind(ctx, sla);
+      continue;
+    }
+    if (sla && sla.reminded && Date.now() >= Date.parse(sla.escalateAt)) {
+      lapsed.push(sla.ownerId);
+      const moved = await escalate(ctx, sla, lapsed, maxEscalations, escalation.then ?? 'fallback');
+      startClock(moved);
+      continue;
+    }
+    if (!t.state.sla && Date.now() >= closeAt) return;
+  }
+}
+
+function acceptLead(ctx: LifecycleContext, req: AcceptRequest): void {
+  const { t } = ctx;
+  const owner = t.state.owner;
+  if (!owner || t.state.accepted) return;
+  if (req.ownerId !== null && req.ownerId !== owner.id) {
+    // A button or link from an earlier owner's notification: the lead has moved on.
+    t.note('accept_ignored', `accept by ${req.actor} via ${req.via} was for ${req.ownerId}, but the lead is now with ${owner.id}`);
+    return;
+  }
+  t.state.accepted = { at: iso(Date.now()), actor: req.actor, via: req.via, ownerId: owner.id };
+  t.state.sla = null;
+  t.note('accepted', `accepted by ${req.actor} via ${req.via}`);
+  ctx.setStatus('accepted');
+}
+
+async function remind(ctx: LifecycleContext, sla: SlaClock): Promise<void> {
+  const { t, input, lead } = ctx;
+  const rep = ctx.config.team.find((m) => m.id === sla.ownerId);
+  if (!rep) return;
+  await t.notify('reminder', rep.email, `remind_${t.state.escalations.length}`, () =>
+    ctx.writes.notify.executeWithOptions(summary(`remind ${rep.email}: SLA lapsed`), [
+      {
+        tenantId: input.tenantId,
+        recipient: { email: rep.email },
+        text: `Reminder: lead ${lead.fullName} <${lead.email}> is waiting for you to accept it (SLA ${sla.seconds}s lapsed at ${sla.dueAt}). It moves on at ${sla.escalateAt}. Lead ${input.leadId}.`,
+        idempotencyKey: `${input.leadId}:remind:${t.state.escalations.length}`,
+        accept: { leadId: input.leadId, ownerId: sla.ownerId },
+      },
+    ]),
+  );
+}
+
+/** Moves a lapsed lead on: the next eligible rep of its pool, or (past the limit) the manager or fallback. */
+async function escalate(ctx: LifecycleContext, sla: SlaClock, lapsed: string[], max: number, then: 'manager' | 'fallback'): Promise<string> {
+  const { t, input, config, policy } = ctx;
+  const n = t.state.escalations.length + 1;
+  const pool = policy.policy.pools.find((p) => p.id === ctx.decision.escalationPool);
+  let to: string | null = null;
+  let reason: string;
+  if (n <= max && pool) {
+    const facts = await checkAvailability(t, input.tenantId, config, 100 + n);
+    const { eligible } = escalationCandidates(pool, config.team, facts.hris, facts.calendar, Date.now(), lapsed);
+    if (eligible.length > 0) {
+      const releases = ctx.credit?.poolId === pool.id && ctx.credit.repId === sla.ownerId ? sla.ownerId : null;
+      const claimed = await t.optionalStep(
+        `escalation_claim_${n}`,
+        () =>
+          claims.claimFromPool.executeWithOptions(summary(`escalation ${n}: next in pool ${pool.id}`), [
+            { tenantId: input.tenantId, request: { leadId: `${input.leadId}:escalation:${n}`, pool, eligible, timeZone: policy.policy.timezone, releases } },
+          ]),
+        (err) => ({ ok: false as const, skipped: [], error: failureOf(err).message }),
+      );
+      if (claimed.ok) {
+        to = claimed.ownerId;
+        ctx.credit = { poolId: pool.id, repId: to };
+      }
+    }
+    reason = to ? `SLA lapsed for ${sla.ownerId}; next eligible in pool ${pool.id}` : `SLA lapsed for ${sla.ownerId}; nobody else in pool ${pool.id} is available`;
+  } else {
+    reason = n > max ? `SLA lapsed ${n} times; escalations exhausted` : `SLA lapsed for ${sla.ownerId}; no pool to escalate within`;
+  }
+  if (!to) {
+    const manager = config.team.find((m) => m.id === sla.ownerId)?.managerId;
+    to = then === 'manager' && manager ? manager : policy.policy.fallback.ownerId;
+    reason = `${reason}; to the ${to === manager ? 'manager' : `fallback ${policy.policy.fallback.label}`}`;
+    await releaseCredit(ctx, sla.ownerId, `escalation:${n}`);
+  }
+  const record: EscalationRecord = { n, from: sla.ownerId, to, at: iso(Date.now()), reason, crmWritten: false };
+  t.state.escalations.push(record);
+  record.crmWritten = await moveOwner(ctx, {
+    step: `escalation_crm_${n}`,
+    to,
+    key: `${input.leadId}:escalation:${n}`,
+    why: `escalation ${n}`,
+    messages: {
+      to: { kind: 'escalation', text: `Lead escalated to you: ${ctx.lead.fullName} <${ctx.lead.email}>. ${reason}. Lead ${input.leadId}.` },
+      from: { kind: 'escalated_away', text: `Lead ${ctx.lead.fullName} <${ctx.lead.email}> moved on to ${to} because it was not accepted in time.` },
+    },
+  });
+  return to;
+}
+
+/** A manual reassignment (API or operator): CRM write with its own key, both reps told, pool credit moved. */
+async function reassign(ctx: LifecycleContext, req: ReassignRequest): Promise<string | null> {
+  const { t, input } = ctx;
+  if (t.state.reassignments.some((r) => r.requestId === req.requestId)) return null;
+  const previous = t.state.owner?.id ?? null;
+  const record: ReassignmentRecord = { requestId: req.requestId, from: previous, to: req.ownerId, reason: req.reason, actor: req.actor, at: iso(Date.now()), crmWritten: false, error: null };
+  t.state.reassignments.push(record);
+  const n = t.state.reassignments.length;
+  record.crmWritten = await moveOwner(ctx, {
+    step: `reassign_crm_${n}`,
+    to: req.ownerId,
+    key: `${input.leadId}:reassign:${req.requestId}`,
+    why: `reassigned by ${req.actor}`,
+    messages: {
+      to: { kind: 'reassignment', text: `Lead reassigned to you by ${req.actor}: ${ctx.lead.fullName} <${ctx.lead.email}>. Reason: ${req.reason}. Lead ${input.leadId}.` },
+      from: { kind: 'reassigned_away', text: `Lead ${ctx.lead.fullName} <${ctx.lead.email}> was reassigned to ${req.ownerId} by ${req.actor}. Reason: ${req.reason}.` },
+    },
+    manual: true,
+  });
+  if (!record.crmWritten) {
+    record.error = t.state.failures.at(-1)?.message ?? 'CRM write failed';
+    return null;
+  }
+  await releaseCredit(ctx, previous, req.requestId, req.ownerId);
+  return req.ownerId;
+}
+
+/**
+ * The pool credit follows the lead: `from` gives it back, and `to` takes it when they are a
+ * member of the same pool. A lead that leaves the pool counts for nobody in it.
+ */
+async function releaseCredit(ctx: LifecycleContext, from: string | null, transferKey: string, to: string | null = null): Promise<void> {
+  const credit = ctx.credit;
+  if (!credit || credit.repId !== from) return;
+  const pool = ctx.policy.policy.pools.find((p) => p.id === credit.poolId);
+  const next = to !== null && (pool?.members.some((m) => m.repId === to) ?? false) ? to : null;
+  await ctx.t.optionalStep(
+    `pool_credit_${transferKey}`,
+    () =>
+      claims.transferClaim.executeWithOptions(summary(`move pool credit from ${from} to ${next ?? 'nobody'}`), [
+        { tenantId: ctx.input.tenantId, poolId: credit.poolId, request: { transferId: `${ctx.input.leadId}:${transferKey}`, from, to: next, timeZone: ctx.policy.policy.timezone } },
+      ]),
+    () => false,
+  );
+  ctx.credit = next ? { poolId: credit.poolId, repId: next } : null;
+}
+
+interface Move {
+  step: string;
+  to: string;
+  key: string;
+  why: string;
+  messages: { to: { kind: 'reassignment' | 'escalation'; text: string }; from: { kind: 'reassigned_away' | 'escalated_away'; text: string } };
+  manual?: boolean;
+}
+
+/** Writes the new owner in the CRM, then tells the new and the previous owner. False when the CRM refused. */
+async function moveOwner(ctx: LifecycleContext, move: Move): Promise<boolean> {
+  const { t, input, config } = ctx;
+  const previous = t.state.owner?.id ?? null;
+  try {
+    const crmLeadId = t.state.crmLeadId ?? '';
+    await t.step(move.step, () =>
+      ctx.writes.changeOwner.executeWithOptions(summary(`${move.why}: owner ${move.to}`), [{ tenantId: input.tenantId, crmLeadId, ownerId: move.to, idempotencyKey: move.key }]),
+    );
+  } catch (err) {
+    t.fail(move.step, failureOf(err));
+    return false;
+  }
+  const name = config.team.find((m) => m.id === move.to)?.name ?? (move.to === ctx.policy.policy.fallback.ownerId ? ctx.policy.policy.fallback.label : null);
+  t.state.owner = { id: move.to, name, ruleId: move.manual ? null : (t.state.owner?.ruleId ?? null), via: move.manual ? 'manual' : 'escalation', assignedAt: iso(Date.now()) };
+  t.state.accepted = null;
+  ctx.setStatus('routed');
+  upsertSearchAttributes([
+    { key: LeadOwner, value: move.to },
+    ...(move.manual ? [{ key: RoutingRule, value: 'manual' }] : []),
+  ]);
+  const newRep = config.team.find((m) => m.id === move.to);
+  const oldRep = config.team.find((m) => m.id === previous);
+  if (newRep) {
+    await t.notify(move.messages.to.kind, newRep.email, `${move.step}_notify_to`, () =>
+      ctx.writes.notify.executeWithOptions(summary(`notify ${newRep.email}`), [
+        { tenantId: input.tenantId, recipient: { email: newRep.email }, text: move.messages.to.text, idempotencyKey: `${move.key}:to`, accept: { leadId: input.leadId, ownerId: move.to } },
+      ]),
+    );
+  } else if (move.to === ctx.policy.policy.fallback.ownerId && ctx.policy.policy.fallback.notifyChannel) {
+    const channel = ctx.policy.policy.fallback.notifyChannel;
+    await t.notify('fallback', channel, `${move.step}_notify_fallback`, () =>
+      ctx.writes.notify.executeWithOptions(summary(`notify channel ${channel}`), [
+        { tenantId: input.tenantId, recipient: { channel }, text: move.messages.to.text, idempotencyKey: `${move.key}:fallback` },
+      ]),
+    );
+  }
+  if (oldRep && oldRep.id !== move.to) {
+    await t.notify(move.messages.from.kind, oldRep.email, `${move.step}_notify_from`, () =>
+      ctx.writes.notify.executeWithOptions(summary(`tell ${oldRep.email} the lead moved`), [
+        { tenantId: input.tenantId, recipient: { email: oldRep.email }, text: move.messages.from.text, idempotencyKey: `${move.key}:from` },
+      ]),
+    );
+  }
+  return true;
+}
