@@ -54,7 +54,7 @@ export async function followThrough(ctx: LifecycleContext): Promise<void> {
     const grace = escalation.graceSeconds ?? Math.ceil(seconds / 2);
     t.state.sla = { ownerId, seconds, startedAt: iso(now), dueAt: iso(now + seconds * 1000), escalateAt: iso(now + (seconds + grace) * 1000), reminded: false };
   };
-  if (t.state.owner) startClock(t.state.owner.id);
+  if (t.state.owner && !t.state.accepted) startClock(t.state.owner.id);
 
   for (;;) {
     const sla: SlaClock | null = t.state.sla;

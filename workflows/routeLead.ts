@@ -37,6 +37,8 @@ export async function routeLead(input: RouteLeadInput): Promise<RouteLeadResult>
   };
   const tenantId = input.tenantId;
 
+  if (input.followUp) return followUp(t, input, input.followUp, reassignments, accepts, setStatus);
+
   const lead = normalizeLead(input.lead);
   t.state.lead = lead;
   upsertSearchAttributes([
@@ -191,4 +193,50 @@ async function notifyChannel(t: LeadTracker, writes: Writes, tenantId: string, l
       { tenantId, recipient: { channel }, text: `${text} Lead ${leadId}.`, idempotencyKey: `${leadId}:notify:${kind}:${channel}` },
     ]),
   );
+}
+
+/** A reassignment after the lead's run closed: the same lead, its final state carried over, a new run. */
+async function followUp(
+  t: LeadTracker,
+  input: RouteLeadInput,
+  follow: NonNullable<RouteLeadInput['followUp']>,
+  reassignments: ReassignRequest[],
+  accepts: AcceptRequest[],
+  setStatus: (status: LeadStatus) => void,
+): Promise<RouteLeadResult> {
+  Object.assign(t.state, follow.previous);
+  const previous = follow.previous;
+  const lead = previous.lead ?? normalizeLead(input.lead);
+  const { config, policy } = await t.step('load_policy', () =>
+    local.loadRoutingConfig.executeWithOptions(summary(`routing config and policy of ${input.tenantId}`), [{ tenantId: input.tenantId }]),
+  );
+  const decision = previous.decision;
+  if (!decision || !previous.owner) {
+    t.note('follow_up', 'the lead was never assigned, so there is nothing to reassign');
+    setStatus(previous.status);
+    return { leadId: input.leadId, status: previous.status, ownerId: null, ruleId: null };
+  }
+  upsertSearchAttributes([
+    { key: LeadTenant, value: input.tenantId },
+    { key: LeadDomain, value: lead.companyDomain ?? lead.emailDomain },
+  ]);
+  setStatus(previous.status === 'closed' ? (previous.accepted ? 'accepted' : 'routed') : previous.status);
+  t.state.routedAt = new Date(Date.now()).toISOString();
+  reassignments.push(follow.reassign);
+  const pooled = previous.owner.via === 'round_robin' || previous.owner.via === 'weighted' || previous.owner.via === 'load_balanced' || previous.owner.via === 'escalation';
+  await followThrough({
+    t,
+    input,
+    config,
+    policy,
+    decision,
+    lead,
+    reassignments,
+    accepts,
+    writes: writesFor(decision.urgency),
+    setStatus,
+    credit: pooled && decision.escalationPool ? { poolId: decision.escalationPool, repId: previous.owner.id } : null,
+  });
+  setStatus('closed');
+  return { leadId: input.leadId, status: 'closed', ownerId: t.state.owner?.id ?? null, ruleId: t.state.owner?.ruleId ?? null };
 }

@@ -4,6 +4,7 @@ import type { ApiContext } from './context';
 import { errorHandler, notFound } from './errors';
 import { getHealthz } from './routes/get-healthz';
 import { getLead } from './routes/get-lead';
+import { getLeads } from './routes/get-leads';
 import { postLeadReassign } from './routes/post-lead-reassign';
 import { policyRoutes } from './routes/policy';
 import { postLeadAccept, signedAcceptRoutes } from './routes/accept';
@@ -33,6 +34,7 @@ export function createApp(ctx: ApiContext): express.Express {
   // Policies may also be written in YAML.
   v1.use(express.text({ limit: ctx.bodyLimit, type: YAML_TYPES }));
   postLeads(v1, ctx);
+  getLeads(v1, ctx);
   getLead(v1, ctx);
   postLeadReassign(v1, ctx);
   postLeadAccept(v1, ctx);

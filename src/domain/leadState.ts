@@ -25,6 +25,11 @@ export interface RouteLeadInput {
   /** ISO instant the API accepted the lead. */
   receivedAt: string;
   idempotencyKey: string;
+  /**
+   * A follow-up run on the same lead ID: the lead's run had closed when a reassignment came,
+   * so this run starts from the final state of the last one and applies the reassignment.
+   */
+  followUp?: { previous: LeadState; reassign: ReassignRequest };
 }
 
 export interface StepTiming {

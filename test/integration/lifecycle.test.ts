@@ -11,7 +11,7 @@ const emailOf = (id: string) => DEMO_REPS.find((r) => r.id === id)!.email;
 let t: TestStack;
 
 beforeAll(async () => {
-  t = await startTestStack(demoScenario({ allAvailable: true }));
+  t = await startTestStack(demoScenario({ allAvailable: true }), demoScenario({ allAvailable: true, holdOpenSeconds: 1 }));
   // Short clocks so the test sees the whole chain: 3 s to accept, reminded, 2 s grace, then on.
   const policy: Policy = {
     timezone: 'UTC',
@@ -164,5 +164,56 @@ describe('manual reassignment while the lead waits', () => {
     expect(moved.owner?.via).toBe('manual');
     expect(moved.sla?.ownerId).toBe(target);
     expect(moved.reassignments[0]).toMatchObject({ from: owner, to: target, actor: 'lead@demo', crmWritten: true });
+  });
+});
+
+describe('after the run has closed', () => {
+  it('reassigns through a follow-up run on the same lead ID, keeping its history and state', async () => {
+    const quick = t.scenarios[1]!;
+    const key = { authorization: `Bearer ${quick.apiKey}` };
+    const { leadId, workflowId } = (await t.request('POST', '/v1/leads', { email: 'closed@closed.example' }, { ...key, 'idempotency-key': 'closed-1' })).body;
+    const first = await eventually(async () => {
+      const s = (await t.request('GET', `/v1/leads/${leadId}`, undefined, key)).body as LeadState;
+      return s.status === 'routed' ? s : undefined;
+    });
+    await t.request('POST', `/v1/leads/${leadId}/accept`, {}, key);
+    // Accepted, and the 1-second reassignment window passes: the run completes.
+    await eventually(async () => ((await t.stack.temporal.client.workflow.getHandle(workflowId).describe()).status.name === 'COMPLETED' ? true : undefined));
+
+    const target = REPS.find((r) => r !== first.owner!.id)!;
+    const res = await t.request('POST', `/v1/leads/${leadId}/reassign`, { ownerId: target, reason: 'account moved', actor: 'revops@demo' }, key);
+    expect(res.status).toBe(202);
+    expect(res.body.run).toBe('follow-up');
+    const after = await eventually(async () => {
+      const s = (await t.request('GET', `/v1/leads/${leadId}`, undefined, key)).body as LeadState;
+      return s.owner?.id === target && s.notifications.some((n) => n.kind === 'reassigned_away') ? s : undefined;
+    });
+    expect(after.reassignments).toEqual([expect.objectContaining({ from: first.owner!.id, to: target, actor: 'revops@demo', crmWritten: true })]);
+    expect(after.crmLeadId).toBe(first.crmLeadId);
+    expect(after.decision?.rule?.id).toBe(first.decision?.rule?.id);
+
+    const runs = [];
+    for await (const run of t.stack.temporal.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs.push(run.runId);
+    expect(new Set(runs).size).toBe(2);
+    // Resubmitting the original lead still answers with it (the follow-up run carries its memo).
+    const again = await t.request('POST', '/v1/leads', { email: 'closed@closed.example' }, { ...key, 'idempotency-key': 'closed-1' });
+    expect(again.status).toBe(202);
+    expect(again.body.leadId).toBe(leadId);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+  });
+
+  it('lists the tenant’s leads by owner, status and domain through visibility', async () => {
+    const quick = t.scenarios[1]!;
+    const key = { authorization: `Bearer ${quick.apiKey}` };
+    const listed = await eventually(async () => {
+      const res = await t.request('GET', '/v1/leads?domain=closed.example&limit=10', undefined, key);
+      return res.status === 200 && res.body.leads.length > 0 ? res.body : undefined;
+    });
+    expect(listed.consistency).toBe('eventual');
+    expect(listed.leads.every((l: { domain: string }) => l.domain === 'closed.example')).toBe(true);
+    expect((await t.request('GET', '/v1/leads?status=Not Valid', undefined, key)).status).toBe(400);
+    // Another tenant's leads are never listed.
+    const mine = await t.request('GET', '/v1/leads?domain=closed.example', undefined, { authorization: `Bearer ${t.apiKey}` });
+    expect(mine.body.leads).toEqual([]);
   });
 });

@@ -1,6 +1,8 @@
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Router } from 'express';
 import { z } from 'zod';
 import type { ReassignRequest } from '../../domain/leadState';
+import { leadStateQuery, reassignSignal } from '../../../workflows/messages';
 import { tenantOf } from '../auth';
 import type { ApiContext } from '../context';
 import { ApiError, parseRequest } from '../errors';
@@ -16,8 +18,10 @@ const ReassignBody = z
   .strict();
 
 /**
- * POST /v1/leads/:leadId/reassign — manual reassignment while the lead's run is open. The signal
- * carries a request ID (the Idempotency-Key header when given) so a retried request reassigns once.
+ * POST /v1/leads/:leadId/reassign — manual reassignment at any time. While the lead's run is open
+ * it is a signal; after the run closed, a follow-up run on the same lead ID (same workflow ID)
+ * starts from the final state. The request ID (the Idempotency-Key header when given) makes a
+ * retried request reassign once.
  */
 export function postLeadReassign(router: Router, ctx: ApiContext): void {
   router.post('/v1/leads/:leadId/reassign', async (req, res) => {
@@ -30,16 +34,36 @@ export function postLeadReassign(router: Router, ctx: ApiContext): void {
     }
     const handle = leadHandle(ctx.client, tenant, leadId);
     const described = await handle.describe().catch(notFoundAsApiError(leadId));
-    if (described.status.name !== 'RUNNING') {
-      throw new ApiError(409, 'lead_closed', `Lead ${leadId} is ${described.status.name.toLowerCase()}; its reassignment window has ended`);
-    }
     const request: ReassignRequest = {
       ownerId: body.ownerId,
       reason: body.reason,
       actor: body.actor ?? `api-key:${tenant.id}`,
       requestId: req.get('idempotency-key')?.trim() || newKey(),
     };
-    await handle.signal('reassign', request);
-    res.status(202).json({ leadId, requestId: request.requestId, ownerId: request.ownerId });
+    if (described.status.name === 'RUNNING') {
+      await handle.signal(reassignSignal, request);
+      res.status(202).json({ leadId, requestId: request.requestId, ownerId: request.ownerId, run: 'current' });
+      return;
+    }
+    // The run has closed: a follow-up run on the same lead ID takes the final state and the request.
+    const previous = await handle.query(leadStateQuery);
+    if (!previous.lead) throw new ApiError(409, 'lead_closed', `Lead ${leadId} closed before it was normalized; nothing to reassign`);
+    try {
+      await ctx.client.workflow.start('routeLead', {
+      workflowId: handle.workflowId,
+      taskQueue: ctx.taskQueue,
+      args: [{ leadId, tenantId: tenant.id, lead: { email: previous.lead.email, source: previous.lead.source }, receivedAt: previous.receivedAt, idempotencyKey: `${leadId}:follow-up`, followUp: { previous, reassign: request } }],
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      workflowIdConflictPolicy: 'FAIL',
+      // The same memo as the lead's first run: a resubmission of the lead still matches it.
+      memo: described.memo ?? {},
+      staticSummary: `Follow-up of lead ${leadId}: reassign to ${request.ownerId}`,
+      });
+    } catch (err) {
+      // A concurrent request started the follow-up first: this one joins it as a signal.
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      await ctx.client.workflow.getHandle(handle.workflowId).signal(reassignSignal, request);
+    }
+    res.status(202).json({ leadId, requestId: request.requestId, ownerId: request.ownerId, run: 'follow-up' });
   });
 }

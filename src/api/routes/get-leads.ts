@@ -1,0 +1,62 @@
+import type { Router } from 'express';
+import { z } from 'zod';
+import { LeadDomain, LeadOwner, RoutingRule, RoutingStatus } from '../../temporal/searchAttributes';
+import { tenantOf } from '../auth';
+import type { ApiContext } from '../context';
+import { parseRequest } from '../errors';
+
+const ListQuery = z
+  .object({
+    owner: z.string().trim().min(1).max(100).optional(),
+    status: z.string().trim().regex(/^[a-z_]+$/, 'must be a routing status').optional(),
+    domain: z.string().trim().toLowerCase().min(1).max(253).optional(),
+    rule: z.string().trim().min(1).max(100).optional(),
+    from: z.iso.datetime({ offset: true }).optional(),
+    to: z.iso.datetime({ offset: true }).optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+  })
+  .strict();
+
+/** A visibility-query string literal: quotes and backslashes escaped. */
+const literal = (v: string) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+
+/**
+ * GET /v1/leads — the tenant's leads through Temporal visibility, by the same search attributes
+ * the Web UI uses. Visibility is eventually consistent: a lead can take a moment to appear, or
+ * to show its newest status, after it changes.
+ */
+export function getLeads(router: Router, ctx: ApiContext): void {
+  router.get('/v1/leads', async (req, res) => {
+    const tenant = tenantOf(req);
+    const q = parseRequest(ListQuery, req.query, 'query');
+    const clauses = [`WorkflowType = "routeLead"`, `LeadTenant = ${literal(tenant.id)}`];
+    if (q.owner) clauses.push(`LeadOwner = ${literal(q.owner)}`);
+    if (q.status) clauses.push(`RoutingStatus = ${literal(q.status)}`);
+    if (q.domain) clauses.push(`LeadDomain = ${literal(q.domain)}`);
+    if (q.rule) clauses.push(`RoutingRule = ${literal(q.rule)}`);
+    if (q.from) clauses.push(`StartTime >= ${literal(new Date(q.from).toISOString())}`);
+    if (q.to) clauses.push(`StartTime < ${literal(new Date(q.to).toISOString())}`);
+    const query = clauses.join(' AND ');
+    const leads = [];
+    const seen = new Set<string>();
+    for await (const run of ctx.client.workflow.list({ query, pageSize: Math.min(q.limit, 100) })) {
+      // A lead reassigned after it closed has several runs: list it once, newest run first.
+      if (seen.has(run.workflowId)) continue;
+      seen.add(run.workflowId);
+      const attrs = run.typedSearchAttributes;
+      leads.push({
+        leadId: run.workflowId.split(':').pop(),
+        workflowId: run.workflowId,
+        runStatus: run.status.name,
+        status: attrs.get(RoutingStatus) ?? null,
+        owner: attrs.get(LeadOwner) ?? null,
+        rule: attrs.get(RoutingRule) ?? null,
+        domain: attrs.get(LeadDomain) ?? null,
+        startedAt: run.startTime.toISOString(),
+        closedAt: run.closeTime?.toISOString() ?? null,
+      });
+      if (leads.length >= q.limit) break;
+    }
+    res.json({ query, consistency: 'eventual', leads });
+  });
+}
