@@ -4,6 +4,7 @@ import type { Policy } from '../../src/domain/policy/types';
 import { DEMO_QUEUE_USER, DEMO_SLACK_SIGNING_SECRET } from '../../src/sandbox/demoTenant';
 import { DEMO_REPS } from '../../src/sandbox/seed';
 import { demoScenario } from '../support/scenario';
+import { recordHistory } from '../support/fixtures';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
 
 const REPS = DEMO_REPS.map((r) => r.id);
@@ -145,6 +146,8 @@ describe('when the SLA lapses', () => {
 
     // Each lapsed owner's credit went back, and the lead ended with the fallback: the pool counts it for nobody.
     expect(await poolCounts()).toEqual(before);
+    await recordHistory('sla-escalation-chain', t.stack.temporal.client.workflow.getHandle(`lead:${t.tenant.id}:${leadId}`));
+    await recordHistory('pool-entity', t.stack.temporal.client.workflow.getHandle(`pool:${t.tenant.id}:p`));
   });
 
   it('keeps the SLA clock across a worker restart: the lead still escalates', async () => {
@@ -192,9 +195,16 @@ describe('after the run has closed', () => {
     expect(after.crmLeadId).toBe(first.crmLeadId);
     expect(after.decision?.rule?.id).toBe(first.decision?.rule?.id);
 
-    const runs = [];
-    for await (const run of t.stack.temporal.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs.push(run.runId);
-    expect(new Set(runs).size).toBe(2);
+    // Visibility is eventually consistent: wait until it lists both runs.
+    const runs = await eventually(async () => {
+      const found: Array<{ runId: string; closed: boolean }> = [];
+      for await (const run of t.stack.temporal.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) found.push({ runId: run.runId, closed: run.status.name === 'COMPLETED' });
+      return found.length === 2 ? found : undefined;
+    });
+    expect(new Set(runs.map((r) => r.runId)).size).toBe(2);
+    const handle = t.stack.temporal.client.workflow.getHandle(workflowId);
+    await recordHistory('accepted-and-closed', handle, runs.find((r) => r.closed)!.runId);
+    await recordHistory('follow-up-reassignment', handle);
     // Resubmitting the original lead still answers with it (the follow-up run carries its memo).
     const again = await t.request('POST', '/v1/leads', { email: 'closed@closed.example' }, { ...key, 'idempotency-key': 'closed-1' });
     expect(again.status).toBe(202);

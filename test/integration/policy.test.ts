@@ -5,6 +5,7 @@ import type { LeadState } from '../../src/domain/leadState';
 import type { Policy } from '../../src/domain/policy/types';
 import { DEMO_REPS } from '../../src/sandbox/seed';
 import { demoScenario } from '../support/scenario';
+import { recordHistory } from '../support/fixtures';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
 
 const [ava, ben, chloe, dieter, mei] = DEMO_REPS;
@@ -166,5 +167,7 @@ describe('deferral', () => {
     expect([ava.id, ben.id, dieter.id, mei.id]).toContain(state.owner?.id);
     expect(Date.parse(state.owner!.assignedAt)).toBeGreaterThanOrEqual(Date.parse(meetingEnds));
     expect(state.timings.map((s) => s.step)).toEqual(expect.arrayContaining(['deferred_1', 'check_hris_1', 'check_calendar_1']));
+    await recordHistory('deferred-then-routed', t.stack.temporal.client.workflow.getHandle(`lead:${scenario.tenant.id}:${leadId}`));
+    await recordHistory('policy-versions', t.stack.temporal.client.workflow.getHandle(`policy:${t.tenant.id}`));
   });
 });

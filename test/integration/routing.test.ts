@@ -5,6 +5,7 @@ import { LeadOwner, RoutingRule } from '../../src/temporal/searchAttributes';
 import { DEMO_QUEUE_USER, DEMO_TRIAGE_CHANNEL } from '../../src/sandbox/demoTenant';
 import { DEMO_REPS } from '../../src/sandbox/seed';
 import { demoScenario } from '../support/scenario';
+import { recordHistory } from '../support/fixtures';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
 
 const [ava, ben, chloe, dieter, mei] = DEMO_REPS;
@@ -71,6 +72,7 @@ describe('routing a lead end to end', () => {
     // Every step is timed, and every upstream answer is on record.
     expect(state.timings.map((s) => s.step)).toEqual(expect.arrayContaining(['enrich', 'match_account', 'check_hris', 'check_calendar', 'assign_crm']));
     expect(state.upstream.map((c) => c.operation)).toEqual(expect.arrayContaining(['crm.findAccounts', 'hris.findEmployees', 'calendar.availability', 'crm.createLead', 'messaging.send']));
+    await recordHistory('account-owner-routed', t.stack.temporal.client.workflow.getHandle(leadWorkflowId(t.tenant.id, leadId)));
   });
 
   it('sends a new-domain lead round robin and skips the rep on PTO and the rep in a meeting, with the reason for each', async () => {
@@ -112,6 +114,7 @@ describe('routing a lead end to end', () => {
     const history = await t.stack.temporal.client.workflow.getHandle(workflowId).fetchHistory();
     const retried = history.events?.find((e) => e.activityTaskStartedEventAttributes?.attempt === 2);
     expect(retried?.activityTaskStartedEventAttributes?.lastFailure?.applicationFailureInfo?.type).toBe('UpstreamRateLimited');
+    await recordHistory('rate-limited-retry', t.stack.temporal.client.workflow.getHandle(workflowId));
   });
 
   it('answers a duplicate submission with the first lead and makes no second workflow or CRM write', async () => {
@@ -179,6 +182,7 @@ describe('routing a lead end to end', () => {
     expect(state.status).toBe('failed');
     expect(state.failures).toEqual([expect.objectContaining({ step: 'assign_crm', type: 'UpstreamRejected' })]);
     expect(state.failures[0]?.message).toContain('email is blocked');
+    await recordHistory('crm-write-refused', t.stack.temporal.client.workflow.getHandle(leadWorkflowId(t.tenant.id, leadId)));
     expect(messagesTo(DEMO_TRIAGE_CHANNEL).some((e) => String((e.body as { text: string }).text).includes('blocked@acme.com'))).toBe(true);
   });
 });

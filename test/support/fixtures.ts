@@ -1,0 +1,21 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+
+export const HISTORY_FIXTURES = path.join(__dirname, '..', 'fixtures', 'histories');
+
+/**
+ * With RECORD_FIXTURES=1, saves a run's history as a replay fixture. The replay test then runs
+ * every fixture against the current workflow code, so a change that breaks determinism for
+ * leads already in flight fails `npm test`.
+ */
+export async function recordHistory(name: string, handle: WorkflowHandle, runId?: string): Promise<void> {
+  if (process.env['RECORD_FIXTURES'] !== '1') return;
+  const run = runId ? handle.client.getHandle(handle.workflowId, runId) : handle;
+  const history = await run.fetchHistory();
+  const file = path.join(HISTORY_FIXTURES, `${name}.json`);
+  // The protobuf encoding, base64: exact, compact, and independent of JSON-mapping quirks.
+  const encoded = Buffer.from(temporal.api.history.v1.History.encode(history).finish()).toString('base64');
+  writeFileSync(file, `${JSON.stringify({ workflowId: handle.workflowId, recordedAt: new Date().toISOString(), events: history.events?.length ?? 0, history: encoded }, null, 1)}\n`);
+}
