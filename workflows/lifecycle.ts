@@ -1,4 +1,5 @@
 import { condition, upsertSearchAttributes } from '@temporalio/workflow';
+import { addWorkingTime } from '../src/domain/availability';
 import type { NormalizedLead } from '../src/domain/lead';
 import type { AcceptRequest, EscalationRecord, LeadStatus, ReassignmentRecord, ReassignRequest, RouteLeadInput, SlaClock } from '../src/domain/leadState';
 import { escalationCandidates, type PolicyTrace } from '../src/domain/policy/engine';
@@ -52,7 +53,11 @@ export async function followThrough(ctx: LifecycleContext): Promise<void> {
     const seconds = ctx.decision.slaSeconds;
     const now = Date.now();
     const grace = escalation.graceSeconds ?? Math.ceil(seconds / 2);
-    t.state.sla = { ownerId, seconds, startedAt: iso(now), dueAt: iso(now + seconds * 1000), escalateAt: iso(now + (seconds + grace) * 1000), reminded: false };
+    // In business hours, only the owner's working time counts towards the deadline.
+    const rep = ctx.policy.policy.slaBusinessHours ? config.team.find((m) => m.id === ownerId) : undefined;
+    const after = (from: number, s: number) => (rep ? addWorkingTime(from, s, rep.timezone, rep.workingHours) : from + s * 1000);
+    const due = after(now, seconds);
+    t.state.sla = { ownerId, seconds, startedAt: iso(now), dueAt: iso(due), escalateAt: iso(after(due, grace)), reminded: false };
   };
   if (t.state.owner && !t.state.accepted) startClock(t.state.owner.id);
 

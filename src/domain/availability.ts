@@ -95,6 +95,28 @@ export function nextWorkingTime(fromMs: number, timeZone: string, hours: Working
   return null;
 }
 
+/**
+ * The instant `seconds` of working time after `fromMs`: time outside the working hours does not
+ * count (an SLA in business hours). Falls back to wall-clock time when the hours never open.
+ */
+export function addWorkingTime(fromMs: number, seconds: number, timeZone: string, hours: WorkingHours): number {
+  let at = fromMs;
+  let left = seconds * 1000;
+  const [eh, em] = hours.end.split(':').map(Number);
+  for (let windows = 0; windows < 1000 && left > 0; windows++) {
+    const open = nextWorkingTime(at, timeZone, hours);
+    if (open === null) return fromMs + seconds * 1000;
+    const day = wallClock(open, timeZone);
+    // "24:00" is the next midnight: Date.UTC rolls hour 24 over to the next day.
+    const close = zonedTimeToUtc(day.y, day.m, day.d, eh ?? 0, em ?? 0, timeZone);
+    const span = close - open;
+    if (span >= left) return open + left;
+    left -= span;
+    at = close;
+  }
+  return at;
+}
+
 export function withinWorkingHours(atMs: number, timeZone: string, hours: WorkingHours): boolean {
   const { weekday, minutes } = localTime(atMs, timeZone);
   return hours.days.includes(weekday) && minutes >= minutesOf(hours.start) && minutes < minutesOf(hours.end);

@@ -1,4 +1,4 @@
-import { localTime, withinWorkingHours, evaluateRep } from '../../src/domain/availability';
+import { addWorkingTime, evaluateRep, localTime, withinWorkingHours } from '../../src/domain/availability';
 import { nextInRotation } from '../../src/domain/decision';
 import type { CalendarFacts, EmployeeRecord, HrisFacts, TeamMember } from '../../src/domain/routing';
 
@@ -96,5 +96,25 @@ describe('strict round-robin order', () => {
 
   it('gives nobody when nobody is eligible', () => {
     expect(nextInRotation(roster, [], 'a')).toBeNull();
+  });
+});
+
+describe('SLA time in business hours', () => {
+  const nineToFive = { days: [1, 2, 3, 4, 5], start: '09:00', end: '17:00' };
+
+  it('counts only working time: an hour asked at 16:30 on Friday ends at 09:30 on Monday', () => {
+    // Friday 2026-11-20 16:30 in New York (21:30 UTC).
+    const due = addWorkingTime(Date.parse('2026-11-20T21:30:00Z'), 3600, 'America/New_York', nineToFive);
+    expect(new Date(due).toISOString()).toBe('2026-11-23T14:30:00.000Z');
+  });
+
+  it('starts counting at the opening when asked outside hours', () => {
+    const due = addWorkingTime(Date.parse('2026-11-18T03:00:00Z'), 300, 'Europe/Berlin', nineToFive);
+    expect(new Date(due).toISOString()).toBe('2026-11-18T08:05:00.000Z');
+  });
+
+  it('is plain addition inside a long enough window, and around the clock', () => {
+    expect(addWorkingTime(AT, 600, 'America/New_York', nineToFive)).toBe(AT + 600_000);
+    expect(addWorkingTime(AT, 90_000, 'UTC', ALWAYS)).toBe(AT + 90_000_000);
   });
 });

@@ -184,6 +184,7 @@ const PolicyObjectSchema = z
       z.object({ hot: Seconds().exactOptional(), normal: Seconds().exactOptional(), low: Seconds().exactOptional() }).strict().exactOptional(),
       'Seconds to accept a lead, by urgency (defaults: hot 300, normal 3600, low 86400).',
     ),
+    slaBusinessHours: doc(z.boolean().exactOptional(), "Count SLA time only inside the owner's working hours (default false: wall-clock time)."),
     escalation: doc(EscalationSchema.exactOptional(), 'What happens when an owner lets a lead’s SLA lapse.'),
   })
   .strict();

@@ -94,6 +94,8 @@ export interface Policy {
   fallback: { ownerId: string; label: string; notifyChannel?: string | null };
   /** Seconds to accept a lead, by urgency (defaults: hot 300, normal 3600, low 86400). */
   sla?: Partial<Record<Urgency, number>>;
+  /** Count SLA time only inside the owner's working hours (default false: wall-clock time). */
+  slaBusinessHours?: boolean;
   escalation?: EscalationPolicy;
 }
 
