@@ -1,14 +1,11 @@
+import type { RateLimitState } from '../domain/upstream';
+
 /**
  * Rate-limit header normalization. Whatever a provider sends, the result follows the IETF
  * RateLimit fields: `limit`, `remaining`, and `resetSeconds` as a delay in seconds (never a
  * timestamp). `retryAfterSeconds` is the parsed `Retry-After` (delay-seconds or HTTP-date).
  */
-export interface RateLimitState {
-  limit: number | null;
-  remaining: number | null;
-  resetSeconds: number | null;
-  retryAfterSeconds: number | null;
-}
+export type { RateLimitState };
 
 /** How a provider expresses its reset value, when the header name does not say. */
 export type ResetUnit = 'delay-seconds' | 'epoch-seconds' | 'delay-ms';

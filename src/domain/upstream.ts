@@ -1,4 +1,13 @@
-import type { RateLimitState } from '../connectors/ratelimit';
+/**
+ * A provider's rate-limit state in IETF RateLimit terms: `resetSeconds` is always a delay in
+ * seconds (never a timestamp); `retryAfterSeconds` is the parsed `Retry-After`.
+ */
+export interface RateLimitState {
+  limit: number | null;
+  remaining: number | null;
+  resetSeconds: number | null;
+  retryAfterSeconds: number | null;
+}
 
 /** What one upstream call answered: recorded in activity results, hence in workflow history. */
 export interface CallMeta {
