@@ -4,6 +4,7 @@ import type { ApiContext } from './context';
 import { errorHandler, notFound } from './errors';
 import { getHealthz } from './routes/get-healthz';
 import { getLead } from './routes/get-lead';
+import { getLeadAudit } from './routes/get-lead-audit';
 import { getLeads } from './routes/get-leads';
 import { postLeadReassign } from './routes/post-lead-reassign';
 import { policyRoutes } from './routes/policy';
@@ -37,6 +38,7 @@ export function createApp(ctx: ApiContext): express.Express {
   getLeads(v1, ctx);
   getLead(v1, ctx);
   postLeadReassign(v1, ctx);
+  getLeadAudit(v1, ctx);
   postLeadAccept(v1, ctx);
   policyRoutes(v1, ctx);
   app.use(v1);

@@ -1,0 +1,210 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { temporal } from '@temporalio/proto';
+import type { AuditEntry } from '../../src/audit/timeline';
+import type { LeadState } from '../../src/domain/leadState';
+import type { Policy } from '../../src/domain/policy/types';
+import { DEMO_QUEUE_USER } from '../../src/sandbox/demoTenant';
+import { DEMO_REPS } from '../../src/sandbox/seed';
+import { HISTORY_FIXTURES } from '../support/fixtures';
+import { demoScenario } from '../support/scenario';
+import { eventually, startTestStack, type TestStack } from '../support/stack';
+
+const REPS = DEMO_REPS.map((r) => r.id);
+const emailOf = (id: string) => DEMO_REPS.find((r) => r.id === id)!.email;
+const REASON = 'territory "EMEA", named account';
+
+let t: TestStack;
+
+beforeAll(async () => {
+  // A second tenant, to show its key cannot read the first tenant's audit.
+  t = await startTestStack(demoScenario({ allAvailable: true }), demoScenario({ allAvailable: true }));
+  // Short clocks, as in the lifecycle tests: 3 s to accept, reminded, 2 s grace, then the next rep.
+  const policy: Policy = {
+    timezone: 'UTC',
+    pools: [{ id: 'p', strategy: 'round_robin', members: REPS.map((repId) => ({ repId })) }],
+    rules: [{ id: 'all', when: { all: [] }, action: { type: 'pool', pool: 'p' } }],
+    fallback: { ownerId: DEMO_QUEUE_USER.id, label: 'Inbound Queue', notifyChannel: 'C_LEAD_TRIAGE' },
+    sla: { normal: 3 },
+    escalation: { graceSeconds: 2, maxEscalations: 2, then: 'fallback' },
+  };
+  expect((await t.request('PUT', '/v1/policy', policy)).status).toBe(200);
+});
+
+afterAll(async () => {
+  await t?.close();
+});
+
+const stateOf = async (leadId: string) => (await t.request('GET', `/v1/leads/${leadId}`)).body as LeadState;
+const until = (leadId: string, check: (s: LeadState) => boolean, what: string) =>
+  eventually(async () => {
+    const s = await stateOf(leadId);
+    return check(s) ? s : undefined;
+  }, 60_000, what);
+
+/** RFC 4180 records (quoted fields may hold commas, quotes and line breaks). */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\r' && text[i + 1] === '\n') {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+      i++;
+    } else field += c;
+  }
+  if (field !== '' || row.length > 0) rows.push([...row, field]);
+  return rows;
+}
+
+/**
+ * With RECORD_FIXTURES=1, saves the lead's real history for the renderer's unit test, in the
+ * replay fixtures' format (test/support/fixtures.ts: protobuf, base64; the replay test replays it
+ * too) plus the lead's state. (`historyToJSON` from @temporalio/common fails with the installed
+ * packages: its protobufjs copy is not @temporalio/proto's, "type must be a Type".)
+ */
+async function recordFixture(workflowId: string, leadId: string): Promise<void> {
+  if (process.env['RECORD_FIXTURES'] !== '1') return;
+  const handle = t.stack.temporal.client.workflow.getHandle(workflowId);
+  const { runId } = await handle.describe();
+  const history = await handle.fetchHistory();
+  const state = await handle.query<LeadState>('leadState');
+  const encoded = Buffer.from(temporal.api.history.v1.History.encode(history).finish()).toString('base64');
+  const fixture = { workflowId, recordedAt: new Date().toISOString(), events: history.events?.length ?? 0, history: encoded, leadId, runId, state };
+  writeFileSync(path.join(HISTORY_FIXTURES, 'lead-429-escalated-reassigned.json'), `${JSON.stringify(fixture, null, 1)}\n`);
+}
+
+describe('GET /v1/leads/:leadId/audit', () => {
+  let leadId: string;
+  let workflowId: string;
+  let owner: string;
+  let escalatedTo: string;
+  let target: string;
+  let timeline: AuditEntry[];
+  let durations: { endToEndMs: number | null; perStep: unknown[] };
+
+  beforeAll(async () => {
+    t.sandbox.injectFault({ system: 'crm', method: 'GET', pathPrefix: '/unified/crm/accounts', status: 429, headers: { 'Retry-After': '1' }, times: 1 });
+    const posted = await t.request('POST', '/v1/leads', { email: 'dana@audit.example', firstName: 'Dana', company: 'Audit, Inc.' }, { 'idempotency-key': 'audit-429' });
+    expect(posted.status).toBe(202);
+    ({ leadId, workflowId } = posted.body);
+
+    // The first owner lets the SLA lapse: reminded, then the lead moves on to the next rep.
+    const escalated = await until(
+      leadId,
+      (s) => s.escalations.length === 1 && s.escalations[0]!.crmWritten && s.notifications.some((n) => n.kind === 'escalated_away' && n.messageId !== null),
+      'first escalation',
+    );
+    owner = escalated.escalations[0]!.from;
+    escalatedTo = escalated.escalations[0]!.to;
+    target = REPS.find((r) => r !== owner && r !== escalatedTo)!;
+
+    const reassigned = await t.request('POST', `/v1/leads/${leadId}/reassign`, { ownerId: target, reason: REASON, actor: 'revops@demo' });
+    expect(reassigned.status).toBe(202);
+    await until(leadId, (s) => s.reassignments[0]?.crmWritten === true && s.notifications.some((n) => n.kind === 'reassigned_away' && n.messageId !== null), 'reassignment');
+    expect((await t.request('POST', `/v1/leads/${leadId}/accept`, { actor: emailOf(target) })).status).toBe(202);
+
+    // The new owner accepted: from here the run only waits out its reassignment window.
+    const audit = await eventually(async () => {
+      const res = await t.request('GET', `/v1/leads/${leadId}/audit`);
+      return res.status === 200 && res.body.timeline.some((e: AuditEntry) => e.kind === 'accepted') ? res.body : undefined;
+    }, 30_000, 'accepted in the audit');
+    expect(audit).toMatchObject({ leadId, workflowId });
+    timeline = audit.timeline;
+    durations = audit.durations;
+    await recordFixture(workflowId, leadId);
+  });
+
+  it('tells the lead’s story in order: receipt, the 429 and its retry, the decision, the CRM assignment, the owner’s notification, the escalation and its CRM write, then the manual reassignment by its actor', () => {
+    const at = (what: string, match: (e: AuditEntry) => boolean) => {
+      const i = timeline.findIndex(match);
+      if (i < 0) throw new Error(`no ${what} in the timeline`);
+      return i;
+    };
+    const data = (e: AuditEntry) => (e.data ?? {}) as Record<string, any>;
+
+    const received = at('receipt', (e) => e.kind === 'received');
+    expect(timeline[received]).toMatchObject({ kind: 'received', data: { email: 'dana@audit.example', idempotencyKey: 'audit-429', source: 'api' } });
+
+    const retry = at('retry', (e) => e.kind === 'retry');
+    expect(timeline[retry]!.data).toMatchObject({
+      activity: 'matchAccount',
+      attempt: 2,
+      failureType: 'UpstreamRateLimited',
+      waitMs: 1000,
+      status: 429,
+      operation: 'crm.findAccounts',
+      rateLimit: { retryAfterSeconds: 1 },
+    });
+
+    const decision = at('decision', (e) => e.kind === 'decision');
+    const candidates = data(timeline[decision]!)['candidates'] as Array<{ repId: string; eligible: boolean; reasons: unknown[] }>;
+    expect(candidates.map((c) => c.repId).sort()).toEqual([...REPS].sort());
+    expect(candidates.every((c) => typeof c.eligible === 'boolean' && Array.isArray(c.reasons))).toBe(true);
+    expect(timeline[decision]!.data).toMatchObject({ rule: { id: 'all' }, ownerId: owner, via: 'round_robin' });
+
+    const assign = at('CRM assignment', (e) => e.kind === 'crm_write' && data(e)['idempotencyKey'] === `${leadId}:assign`);
+    expect(timeline[assign]!.data).toMatchObject({ operation: 'crm.createLead', ownerId: owner, replayed: false });
+
+    const notified = at('owner notification', (e) => e.kind === 'notification' && data(e)['kind'] === 'assignment');
+    expect(timeline[notified]!.data).toMatchObject({ recipient: emailOf(owner) });
+
+    const escalation = at('escalation', (e) => e.kind === 'escalation');
+    expect(timeline[escalation]).toMatchObject({ actor: 'system:sla', data: { n: 1, from: owner, to: escalatedTo } });
+    const escalationWrite = at('escalation CRM write', (e) => e.kind === 'crm_write' && data(e)['idempotencyKey'] === `${leadId}:escalation:1`);
+    expect(timeline[escalationWrite]!.data).toMatchObject({ operation: 'crm.updateLeadOwner', ownerId: escalatedTo });
+
+    const reassignment = at('reassignment', (e) => e.kind === 'reassignment');
+    expect(timeline[reassignment]).toMatchObject({ actor: 'revops@demo', data: { from: escalatedTo, to: target, reason: REASON } });
+
+    expect([received, retry, decision, assign, notified, escalation, escalationWrite, reassignment]).toEqual(
+      [received, retry, decision, assign, notified, escalation, escalationWrite, reassignment].sort((a, b) => a - b),
+    );
+    // An escalation and a manual reassignment are told apart by their actors.
+    expect(timeline.filter((e) => e.kind === 'escalation' || e.kind === 'reassignment').map((e) => [e.kind, e.actor])).toEqual([
+      ['escalation', 'system:sla'],
+      ['reassignment', 'revops@demo'],
+    ]);
+    expect(timeline.every((e) => e.run === timeline[0]!.run && !Number.isNaN(Date.parse(e.at)))).toBe(true);
+    expect(typeof durations.endToEndMs).toBe('number');
+    expect(durations.perStep.length).toBeGreaterThan(0);
+  });
+
+  it('answers the same timeline as text/csv: a header and one quoted record per entry', async () => {
+    const res = await t.request('GET', `/v1/leads/${leadId}/audit?format=csv`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
+    const records = parseCsv(res.body as string);
+    expect(records[0]).toEqual(['at', 'run', 'kind', 'actor', 'summary']);
+    expect(records).toHaveLength(timeline.length + 1);
+    expect(records.slice(1).map((r) => r[2])).toEqual(timeline.map((e) => e.kind));
+    const reassignment = records.find((r) => r[2] === 'reassignment')!;
+    expect(reassignment[3]).toBe('revops@demo');
+    expect(reassignment[4]).toContain(REASON);
+  });
+
+  it('answers 404 for another tenant’s lead and 400 for an unknown format', async () => {
+    const other = await t.request('GET', `/v1/leads/${leadId}/audit`, undefined, { authorization: `Bearer ${t.scenarios[1]!.apiKey}` });
+    expect(other.status).toBe(404);
+    expect(other.body.error.code).toBe('not_found');
+    const bad = await t.request('GET', `/v1/leads/${leadId}/audit?format=xml`);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details).toEqual([expect.objectContaining({ field: 'query.format' })]);
+    expect((await t.request('GET', `/v1/leads/${leadId}/audit?verbose=1`)).status).toBe(400);
+  });
+});
