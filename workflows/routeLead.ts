@@ -1,7 +1,7 @@
-import { setHandler, sleep, upsertSearchAttributes } from '@temporalio/workflow';
+import { patched, setHandler, sleep, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
 import { normalizeLead } from '../src/domain/lead';
 import type { AcceptRequest, LeadStatus, ReassignRequest, RouteLeadInput, RouteLeadResult } from '../src/domain/leadState';
-import { decidePolicy, type PolicyDecision, type Via } from '../src/domain/policy/engine';
+import { decidePolicy, type PolicyDecision, type PolicyTrace, type Via } from '../src/domain/policy/engine';
 import type { EffectivePolicy } from '../src/domain/policy/store';
 import { LeadDomain, LeadOwner, LeadTenant, RoutingRule, RoutingStatus } from '../src/temporal/searchAttributes';
 import { followThrough } from './lifecycle';
@@ -84,6 +84,10 @@ export async function routeLead(input: RouteLeadInput): Promise<RouteLeadResult>
   t.state.decision = { ...decision.trace, ownerId: owner.id, via: owner.via };
   const ruleId = owner.via === 'fallback' && decision.trace.flagged ? null : (decision.trace.rule?.id ?? null);
   upsertSearchAttributes([{ key: RoutingRule, value: ruleId ?? 'fallback' }]);
+  // The decision's trace goes into history itself (a memo change is a history event), so the
+  // Web UI and the audit show why, even once the run is closed. Patched: runs already in flight
+  // replay without it.
+  if (patched('decision-in-history')) upsertMemo({ decision: memoOf(t.state.decision) });
 
   // From here on the lead's urgency sets how long its writes may retry.
   const writes = writesFor(decision.trace.urgency);
@@ -239,4 +243,18 @@ async function followUp(
   });
   setStatus('closed');
   return { leadId: input.leadId, status: 'closed', ownerId: t.state.owner?.id ?? null, ruleId: t.state.owner?.ruleId ?? null };
+}
+
+/** The part of a decision worth keeping in history: who, by which rule and version, and why each candidate was or was not eligible. */
+function memoOf(trace: PolicyTrace) {
+  return {
+    policyVersion: trace.policyVersion,
+    rule: trace.rule?.id ?? null,
+    via: trace.via,
+    ownerId: trace.ownerId,
+    urgency: trace.urgency,
+    reason: trace.reason,
+    flagged: trace.flagged,
+    candidates: trace.candidates.map((c) => ({ repId: c.repId, eligible: c.eligible, reasons: c.reasons.map((r) => `${r.code}: ${r.detail}`) })),
+  };
 }

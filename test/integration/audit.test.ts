@@ -3,12 +3,11 @@ import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import type { AuditEntry } from '../../src/audit/timeline';
 import type { LeadState } from '../../src/domain/leadState';
-import type { Policy } from '../../src/domain/policy/types';
-import { DEMO_QUEUE_USER } from '../../src/sandbox/demoTenant';
 import { DEMO_REPS } from '../../src/sandbox/seed';
 import { HISTORY_FIXTURES } from '../support/fixtures';
-import { demoScenario } from '../support/scenario';
+import { demoScenario, shortSlaPolicy } from '../support/scenario';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
+import { parseCsv } from '../support/csv';
 
 const REPS = DEMO_REPS.map((r) => r.id);
 const emailOf = (id: string) => DEMO_REPS.find((r) => r.id === id)!.email;
@@ -19,16 +18,7 @@ let t: TestStack;
 beforeAll(async () => {
   // A second tenant, to show its key cannot read the first tenant's audit.
   t = await startTestStack(demoScenario({ allAvailable: true }), demoScenario({ allAvailable: true }));
-  // Short clocks, as in the lifecycle tests: 3 s to accept, reminded, 2 s grace, then the next rep.
-  const policy: Policy = {
-    timezone: 'UTC',
-    pools: [{ id: 'p', strategy: 'round_robin', members: REPS.map((repId) => ({ repId })) }],
-    rules: [{ id: 'all', when: { all: [] }, action: { type: 'pool', pool: 'p' } }],
-    fallback: { ownerId: DEMO_QUEUE_USER.id, label: 'Inbound Queue', notifyChannel: 'C_LEAD_TRIAGE' },
-    sla: { normal: 3 },
-    escalation: { graceSeconds: 2, maxEscalations: 2, then: 'fallback' },
-  };
-  expect((await t.request('PUT', '/v1/policy', policy)).status).toBe(200);
+  expect((await t.request('PUT', '/v1/policy', shortSlaPolicy())).status).toBe(200);
 });
 
 afterAll(async () => {
@@ -42,35 +32,6 @@ const until = (leadId: string, check: (s: LeadState) => boolean, what: string) =
     return check(s) ? s : undefined;
   }, 60_000, what);
 
-/** RFC 4180 records (quoted fields may hold commas, quotes and line breaks). */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\r' && text[i + 1] === '\n') {
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-      i++;
-    } else field += c;
-  }
-  if (field !== '' || row.length > 0) rows.push([...row, field]);
-  return rows;
-}
 
 /**
  * With RECORD_FIXTURES=1, saves the lead's real history for the renderer's unit test, in the

@@ -1,9 +1,8 @@
 import { slackSignature } from '../../src/api/signatures';
 import type { LeadState } from '../../src/domain/leadState';
-import type { Policy } from '../../src/domain/policy/types';
 import { DEMO_QUEUE_USER, DEMO_SLACK_SIGNING_SECRET } from '../../src/sandbox/demoTenant';
 import { DEMO_REPS } from '../../src/sandbox/seed';
-import { demoScenario } from '../support/scenario';
+import { demoScenario, shortSlaPolicy } from '../support/scenario';
 import { recordHistory } from '../support/fixtures';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
 
@@ -13,16 +12,7 @@ let t: TestStack;
 
 beforeAll(async () => {
   t = await startTestStack(demoScenario({ allAvailable: true }), demoScenario({ allAvailable: true, holdOpenSeconds: 1 }));
-  // Short clocks so the test sees the whole chain: 3 s to accept, reminded, 2 s grace, then on.
-  const policy: Policy = {
-    timezone: 'UTC',
-    pools: [{ id: 'p', strategy: 'round_robin', members: REPS.map((repId) => ({ repId })) }],
-    rules: [{ id: 'all', when: { all: [] }, action: { type: 'pool', pool: 'p' } }],
-    fallback: { ownerId: DEMO_QUEUE_USER.id, label: 'Inbound Queue', notifyChannel: 'C_LEAD_TRIAGE' },
-    sla: { normal: 3 },
-    escalation: { graceSeconds: 2, maxEscalations: 2, then: 'fallback' },
-  };
-  expect((await t.request('PUT', '/v1/policy', policy)).status).toBe(200);
+  expect((await t.request('PUT', '/v1/policy', shortSlaPolicy())).status).toBe(200);
 });
 
 afterAll(async () => {

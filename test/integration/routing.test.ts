@@ -72,7 +72,12 @@ describe('routing a lead end to end', () => {
     // Every step is timed, and every upstream answer is on record.
     expect(state.timings.map((s) => s.step)).toEqual(expect.arrayContaining(['enrich', 'match_account', 'check_hris', 'check_calendar', 'assign_crm']));
     expect(state.upstream.map((c) => c.operation)).toEqual(expect.arrayContaining(['crm.findAccounts', 'hris.findEmployees', 'calendar.availability', 'crm.createLead', 'messaging.send']));
-    await recordHistory('account-owner-routed', t.stack.temporal.client.workflow.getHandle(leadWorkflowId(t.tenant.id, leadId)));
+    // The decision is in history itself: the memo the Web UI shows.
+    const handle = t.stack.temporal.client.workflow.getHandle(leadWorkflowId(t.tenant.id, leadId));
+    const memo = (await handle.describe()).memo as { decision?: { rule: string; ownerId: string; candidates: unknown[] } };
+    expect(memo.decision).toMatchObject({ rule: 'existing-account', ownerId: ava.id });
+    expect(memo.decision?.candidates).toEqual([{ repId: ava.id, eligible: true, reasons: [] }]);
+    await recordHistory('account-owner-routed-decision-memo', handle);
   });
 
   it('sends a new-domain lead round robin and skips the rep on PTO and the rep in a meeting, with the reason for each', async () => {

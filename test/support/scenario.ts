@@ -4,6 +4,7 @@ import { DEMO_REPS } from '../../src/sandbox/seed';
 import type { SandboxWorkspace } from '../../src/sandbox/types';
 import { sha256Hex } from '../../src/tenants/registry';
 import type { TenantInput } from '../../src/tenants/schema';
+import type { Policy } from '../../src/domain/policy/types';
 
 export const ALWAYS = { days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '24:00' };
 
@@ -57,5 +58,20 @@ export function demoScenario(options: ScenarioOptions = {}): (sandboxUrl: string
       },
     };
     return { workspace, tenant, apiKey };
+  };
+}
+
+/**
+ * One round-robin pool of all five reps with short clocks: 3 s to accept, a reminder, 2 s of
+ * grace, then the next rep, twice, then the fallback. For the lifecycle and audit tests.
+ */
+export function shortSlaPolicy(): Policy {
+  return {
+    timezone: 'UTC',
+    pools: [{ id: 'p', strategy: 'round_robin', members: DEMO_REPS.map((r) => ({ repId: r.id })) }],
+    rules: [{ id: 'all', when: { all: [] }, action: { type: 'pool', pool: 'p' } }],
+    fallback: { ownerId: DEMO_QUEUE_USER.id, label: 'Inbound Queue', notifyChannel: DEMO_TRIAGE_CHANNEL },
+    sla: { normal: 3 },
+    escalation: { graceSeconds: 2, maxEscalations: 2, then: 'fallback' },
   };
 }

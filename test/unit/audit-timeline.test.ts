@@ -4,6 +4,7 @@ import { temporal } from '@temporalio/proto';
 import { csvField, renderTimeline, timelineCsv, type AuditEntry, type AuditTimeline } from '../../src/audit/timeline';
 import type { LeadState } from '../../src/domain/leadState';
 import { HISTORY_FIXTURES } from '../support/fixtures';
+import { parseCsv } from '../support/csv';
 
 /** A real history and the lead's state: recorded by test/integration/audit.test.ts with RECORD_FIXTURES=1. */
 const fixture = JSON.parse(readFileSync(path.join(HISTORY_FIXTURES, 'lead-429-escalated-reassigned.json'), 'utf8')) as {
@@ -20,35 +21,6 @@ const [escalation] = state.escalations;
 const [reassignment] = state.reassignments;
 const data = (e: AuditEntry | undefined) => (e?.data ?? {}) as Record<string, any>;
 
-/** RFC 4180 records (quoted fields may hold commas, quotes and line breaks). */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\r' && text[i + 1] === '\n') {
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-      i++;
-    } else field += c;
-  }
-  if (field !== '' || row.length > 0) rows.push([...row, field]);
-  return rows;
-}
 
 describe('renderTimeline over a recorded lead (429, SLA lapse and escalation, manual reassignment, accept)', () => {
   const timeline = renderTimeline(runs, state);
