@@ -25,12 +25,7 @@ afterAll(async () => {
   await t?.close();
 });
 
-const stateOf = async (leadId: string) => (await t.request('GET', `/v1/leads/${leadId}`)).body as LeadState;
-const until = (leadId: string, check: (s: LeadState) => boolean, what: string) =>
-  eventually(async () => {
-    const s = await stateOf(leadId);
-    return check(s) ? s : undefined;
-  }, 60_000, what);
+const until = (leadId: string, check: (s: LeadState) => boolean, what: string) => t.waitForLead(leadId, check, what);
 
 
 /**

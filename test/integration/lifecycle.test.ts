@@ -19,12 +19,8 @@ afterAll(async () => {
   await t?.close();
 });
 
-const stateOf = async (leadId: string) => (await t.request('GET', `/v1/leads/${leadId}`)).body as LeadState;
-const until = (leadId: string, check: (s: LeadState) => boolean, what: string) =>
-  eventually(async () => {
-    const s = await stateOf(leadId);
-    return check(s) ? s : undefined;
-  }, 60_000, what);
+const stateOf = (leadId: string) => t.leadState(leadId);
+const until = (leadId: string, check: (s: LeadState) => boolean, what: string) => t.waitForLead(leadId, check, what);
 async function newLead(tag: string): Promise<{ leadId: string; owner: string }> {
   const { leadId } = (await t.request('POST', '/v1/leads', { email: `${tag}@${tag}.example` })).body;
   const routed = await until(leadId, (s) => s.status === 'routed', 'routed');

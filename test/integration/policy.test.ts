@@ -22,16 +22,7 @@ afterAll(async () => {
   await t?.close();
 });
 
-async function routed(leadId: string, apiKey = t.apiKey): Promise<LeadState> {
-  return eventually(
-    async () => {
-      const res = await t.request('GET', `/v1/leads/${leadId}`, undefined, { authorization: `Bearer ${apiKey}` });
-      return res.status === 200 && ['routed', 'failed'].includes(res.body.status) ? (res.body as LeadState) : undefined;
-    },
-    90_000,
-    `lead ${leadId} to be routed`,
-  );
-}
+const routed = (leadId: string, apiKey?: string): Promise<LeadState> => t.routed(leadId, apiKey);
 
 const crmWrites = () => t.events('crm').filter((e) => e.method !== 'GET').length;
 const messages = () => t.events('messaging').length;

@@ -34,16 +34,7 @@ async function postLead(body: Record<string, unknown>, headers: Record<string, s
   return res.body as { leadId: string; workflowId: string };
 }
 
-async function routed(leadId: string, apiKey = t.apiKey): Promise<LeadState> {
-  return eventually(
-    async () => {
-      const res = await t.request('GET', `/v1/leads/${leadId}`, undefined, { authorization: `Bearer ${apiKey}` });
-      return res.status === 200 && ['routed', 'failed'].includes(res.body.status) ? (res.body as LeadState) : undefined;
-    },
-    60_000,
-    `lead ${leadId} to be routed`,
-  );
-}
+const routed = (leadId: string, apiKey?: string): Promise<LeadState> => t.routed(leadId, apiKey);
 
 const crmCreates = (email: string) =>
   t.events('crm').filter((e) => e.method === 'POST' && e.path === '/unified/crm/leads' && (e.body as { email?: string }).email === email);

@@ -5,6 +5,7 @@ import type { SandboxEvent, SandboxSystem } from '../../src/sandbox/types';
 import { startStack, type RunningStack } from '../../src/stack';
 import { TenantRegistry } from '../../src/tenants/registry';
 import type { Tenant } from '../../src/tenants/schema';
+import type { LeadState } from '../../src/domain/leadState';
 import { TEST_ENV_FILE } from './globalSetup';
 import type { Scenario } from './scenario';
 
@@ -20,6 +21,12 @@ export interface TestStack {
   /** JSON request to the API with the scenario's key unless `headers.authorization` says otherwise. */
   request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; body: any }>;
   events(system?: SandboxSystem): SandboxEvent[];
+  /** The lead's status as `GET /v1/leads/:id` answers it (with another tenant's key if given). */
+  leadState(leadId: string, apiKey?: string): Promise<LeadState>;
+  /** Polls the lead's status until `check` holds. */
+  waitForLead(leadId: string, check: (s: LeadState) => boolean, what: string, apiKey?: string): Promise<LeadState>;
+  /** Polls until the lead is routed (or failed). */
+  routed(leadId: string, apiKey?: string): Promise<LeadState>;
   /** Stops the worker and API and starts new ones on the same task queue (a deploy, or a crash and restart). */
   restart(): Promise<void>;
   close(): Promise<void>;
@@ -54,7 +61,7 @@ export async function startTestStack(...scenarios: Array<(sandboxUrl: string) =>
   };
   let stack = await startStack(options);
   const tenant = tenants.get(first.tenant.id)!;
-  return {
+  const testStack: TestStack = {
     get api() {
       return stack.apiUrl;
     },
@@ -86,6 +93,20 @@ export async function startTestStack(...scenarios: Array<(sandboxUrl: string) =>
       return { status: res.status, headers: res.headers, body: parsed };
     },
     events: (system) => sandbox.events().filter((e) => !system || e.system === system),
+    async leadState(leadId, apiKey = first.apiKey) {
+      const res = await testStack.request('GET', `/v1/leads/${leadId}`, undefined, { authorization: `Bearer ${apiKey}` });
+      if (res.status !== 200) throw new Error(`GET /v1/leads/${leadId} answered ${res.status}`);
+      return res.body as LeadState;
+    },
+    waitForLead(leadId, check, what, apiKey) {
+      return eventually(async () => {
+        const state = await testStack.leadState(leadId, apiKey);
+        return check(state) ? state : undefined;
+      }, 120_000, `lead ${leadId}: ${what}`);
+    },
+    routed(leadId, apiKey) {
+      return testStack.waitForLead(leadId, (s) => s.status === 'routed' || s.status === 'failed', 'routed', apiKey);
+    },
     async restart() {
       await stack.close();
       stack = await startStack(options);
@@ -95,6 +116,7 @@ export async function startTestStack(...scenarios: Array<(sandboxUrl: string) =>
       await sandbox.close();
     },
   };
+  return testStack;
 }
 
 /** Polls until `check` returns a value (not undefined) or the time runs out. */
