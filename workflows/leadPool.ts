@@ -27,6 +27,15 @@ export async function leadPool(input: LeadPoolInput): Promise<void> {
   let state: PoolState = input.state ?? emptyPoolState();
   const recent = new Map(input.recent ?? []);
   let claimsThisRun = 0;
+  /** Keeps the dedup window bounded whatever is recorded (claims and transfers alike). */
+  const remember = (key: string, value: string) => {
+    recent.set(key, value);
+    while (recent.size > DEDUP_WINDOW) {
+      const oldest = recent.keys().next().value;
+      if (oldest === undefined) break;
+      recent.delete(oldest);
+    }
+  };
 
   setHandler(
     claimUpdate,
@@ -39,11 +48,7 @@ export async function leadPool(input: LeadPoolInput): Promise<void> {
       if (!outcome.ok) return { ok: false, skipped: outcome.skipped };
       // An escalation: the lapsing owner's credit for this lead goes back in the same step.
       if (req.releases) state = transfer(state, { from: req.releases, to: null, atMs: Date.now(), timeZone: req.timeZone });
-      recent.set(req.leadId, outcome.repId);
-      if (recent.size > DEDUP_WINDOW) {
-        const oldest = recent.keys().next().value;
-        if (oldest !== undefined) recent.delete(oldest);
-      }
+      remember(req.leadId, outcome.repId);
       return { ok: true, ownerId: outcome.repId, duplicate: false, skipped: outcome.skipped };
     },
     {
@@ -60,7 +65,7 @@ export async function leadPool(input: LeadPoolInput): Promise<void> {
     const key = `transfer:${req.transferId}`;
     if (recent.has(key)) return false;
     state = transfer(state, { from: req.from, to: req.to, atMs: Date.now(), timeZone: req.timeZone });
-    recent.set(key, req.to ?? '');
+    remember(key, req.to ?? '');
     return true;
   });
 

@@ -22,8 +22,6 @@ export interface LifecycleContext {
   accepts: AcceptRequest[];
   writes: Writes;
   setStatus: (status: LeadStatus) => void;
-  /** The pool that holds this lead's credit, and for whom: escalations and reassignments move it. */
-  credit: { poolId: string; repId: string } | null;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -40,7 +38,8 @@ export async function followThrough(ctx: LifecycleContext): Promise<void> {
   const { t, config } = ctx;
   const escalation = ctx.policy.policy.escalation ?? {};
   const maxEscalations = escalation.maxEscalations ?? 2;
-  const lapsed: string[] = [];
+  // Kept in the lead's state, so a follow-up run never offers the lead to someone who let it lapse.
+  const lapsed = t.state.lapsed;
   const closeAt = Date.parse(t.state.routedAt ?? iso(Date.now())) + config.holdOpenSeconds * 1000;
   const fallbackOwner = ctx.policy.policy.fallback.ownerId;
 
@@ -114,13 +113,14 @@ async function remind(ctx: LifecycleContext, sla: SlaClock): Promise<void> {
   const { t, input, lead } = ctx;
   const rep = ctx.config.team.find((m) => m.id === sla.ownerId);
   if (!rep) return;
-  await t.notify('reminder', rep.email, `remind_${t.state.escalations.length}`, () =>
+  await t.notify('reminder', rep.email, `remind_${sla.ownerId}_${Date.parse(sla.startedAt)}`, () =>
     ctx.writes.notify.executeWithOptions(summary(`remind ${rep.email}: SLA lapsed`), [
       {
         tenantId: input.tenantId,
         recipient: { email: rep.email },
         text: `Reminder: lead ${lead.fullName} <${lead.email}> is waiting for you to accept it (SLA ${sla.seconds}s lapsed at ${sla.dueAt}). It moves on at ${sla.escalateAt}. Lead ${input.leadId}.`,
-        idempotencyKey: `${input.leadId}:remind:${t.state.escalations.length}`,
+        // One reminder per SLA clock: a later clock (new owner, follow-up run) gets its own.
+        idempotencyKey: `${input.leadId}:remind:${sla.ownerId}:${sla.startedAt}`,
         accept: { leadId: input.leadId, ownerId: sla.ownerId },
       },
     ]),
@@ -138,7 +138,7 @@ async function escalate(ctx: LifecycleContext, sla: SlaClock, lapsed: string[], 
     const facts = await checkAvailability(t, input.tenantId, config, 100 + n);
     const { eligible } = escalationCandidates(pool, config.team, facts.hris, facts.calendar, Date.now(), lapsed);
     if (eligible.length > 0) {
-      const releases = ctx.credit?.poolId === pool.id && ctx.credit.repId === sla.ownerId ? sla.ownerId : null;
+      const releases = ctx.t.state.poolCredit?.poolId === pool.id && ctx.t.state.poolCredit.repId === sla.ownerId ? sla.ownerId : null;
       const claimed = await t.optionalStep(
         `escalation_claim_${n}`,
         () =>
@@ -149,7 +149,7 @@ async function escalate(ctx: LifecycleContext, sla: SlaClock, lapsed: string[], 
       );
       if (claimed.ok) {
         to = claimed.ownerId;
-        ctx.credit = { poolId: pool.id, repId: to };
+        ctx.t.state.poolCredit = { poolId: pool.id, repId: to };
       }
     }
     reason = to ? `SLA lapsed for ${sla.ownerId}; next eligible in pool ${pool.id}` : `SLA lapsed for ${sla.ownerId}; nobody else in pool ${pool.id} is available`;
@@ -157,13 +157,16 @@ async function escalate(ctx: LifecycleContext, sla: SlaClock, lapsed: string[], 
     reason = n > max ? `SLA lapsed ${n} times; escalations exhausted` : `SLA lapsed for ${sla.ownerId}; no pool to escalate within`;
   }
   if (!to) {
+    // At most one hop to a manager, never to one who already let this lead lapse: then the fallback.
     const manager = config.team.find((m) => m.id === sla.ownerId)?.managerId;
-    to = then === 'manager' && manager ? manager : policy.policy.fallback.ownerId;
+    const managerHop = then === 'manager' && manager !== undefined && !lapsed.includes(manager) && !t.state.escalations.some((e) => e.to === manager);
+    to = managerHop && manager ? manager : policy.policy.fallback.ownerId;
     reason = `${reason}; to the ${to === manager ? 'manager' : `fallback ${policy.policy.fallback.label}`}`;
     await releaseCredit(ctx, sla.ownerId, `escalation:${n}`);
   }
   const record: EscalationRecord = { n, from: sla.ownerId, to, at: iso(Date.now()), reason, crmWritten: false };
   t.state.escalations.push(record);
+  const claimedFor = ctx.t.state.poolCredit;
   record.crmWritten = await moveOwner(ctx, {
     step: `escalation_crm_${n}`,
     to,
@@ -174,13 +177,19 @@ async function escalate(ctx: LifecycleContext, sla: SlaClock, lapsed: string[], 
       from: { kind: 'escalated_away', text: `Lead ${ctx.lead.fullName} <${ctx.lead.email}> moved on to ${to} because it was not accepted in time.` },
     },
   });
+  if (!record.crmWritten) {
+    // The CRM still names the lapsed owner: the pool credit goes back to them, and so does the clock.
+    if (claimedFor?.repId === to && claimedFor.repId !== sla.ownerId) await releaseCredit(ctx, to, `escalation:${n}:undo`, sla.ownerId);
+    return sla.ownerId;
+  }
   return to;
 }
 
 /** A manual reassignment (API or operator): CRM write with its own key, both reps told, pool credit moved. */
 async function reassign(ctx: LifecycleContext, req: ReassignRequest): Promise<string | null> {
   const { t, input } = ctx;
-  if (t.state.reassignments.some((r) => r.requestId === req.requestId)) return null;
+  // A retried request is a no-op once it succeeded; after a failed CRM write it may try again.
+  if (t.state.reassignments.some((r) => r.requestId === req.requestId && r.crmWritten)) return null;
   const previous = t.state.owner?.id ?? null;
   const record: ReassignmentRecord = { requestId: req.requestId, from: previous, to: req.ownerId, reason: req.reason, actor: req.actor, at: iso(Date.now()), crmWritten: false, error: null };
   t.state.reassignments.push(record);
@@ -209,7 +218,7 @@ async function reassign(ctx: LifecycleContext, req: ReassignRequest): Promise<st
  * member of the same pool. A lead that leaves the pool counts for nobody in it.
  */
 async function releaseCredit(ctx: LifecycleContext, from: string | null, transferKey: string, to: string | null = null): Promise<void> {
-  const credit = ctx.credit;
+  const credit = ctx.t.state.poolCredit;
   if (!credit || credit.repId !== from) return;
   const pool = ctx.policy.policy.pools.find((p) => p.id === credit.poolId);
   const next = to !== null && (pool?.members.some((m) => m.repId === to) ?? false) ? to : null;
@@ -221,7 +230,7 @@ async function releaseCredit(ctx: LifecycleContext, from: string | null, transfe
       ]),
     () => false,
   );
-  ctx.credit = next ? { poolId: credit.poolId, repId: next } : null;
+  ctx.t.state.poolCredit = next ? { poolId: credit.poolId, repId: next } : null;
 }
 
 interface Move {

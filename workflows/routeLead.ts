@@ -108,6 +108,7 @@ export async function routeLead(input: RouteLeadInput): Promise<RouteLeadResult>
     return { leadId: input.leadId, status: 'failed', ownerId: null, ruleId };
   }
   t.state.owner = { id: owner.id, name: ownerName(owner.id), ruleId, via: owner.via, assignedAt: new Date(Date.now()).toISOString() };
+  if (decision.plan.kind === 'pool' && owner.via !== 'fallback') t.state.poolCredit = { poolId: decision.plan.pool.id, repId: owner.id };
   upsertSearchAttributes([{ key: LeadOwner, value: owner.id }]);
 
   setStatus('notifying');
@@ -147,7 +148,6 @@ export async function routeLead(input: RouteLeadInput): Promise<RouteLeadResult>
     accepts,
     writes,
     setStatus,
-    credit: decision.plan.kind === 'pool' && owner.via !== 'fallback' ? { poolId: decision.plan.pool.id, repId: owner.id } : null,
   });
   setStatus('closed');
   return { leadId: input.leadId, status: 'closed', ownerId: t.state.owner?.id ?? null, ruleId: t.state.owner?.ruleId ?? null };
@@ -215,19 +215,66 @@ async function followUp(
     local.loadRoutingConfig.executeWithOptions(summary(`routing config and policy of ${input.tenantId}`), [{ tenantId: input.tenantId }]),
   );
   const decision = previous.decision;
-  if (!decision || !previous.owner) {
-    t.note('follow_up', 'the lead was never assigned, so there is nothing to reassign');
+  if (!decision) {
+    t.note('follow_up', 'the lead never reached a decision, so there is nothing to reassign');
     setStatus(previous.status);
     return { leadId: input.leadId, status: previous.status, ownerId: null, ruleId: null };
+  }
+  const writes = writesFor(decision.urgency);
+  if (!previous.owner) {
+    // The first run failed to assign (the CRM refused): a person now names the owner, so the
+    // lead is created in the CRM with them, as the first run would have.
+    const req = follow.reassign;
+    try {
+      const written = await t.step('assign_crm_manual', () =>
+        writes.assignOwner.executeWithOptions(summary(`assign ${req.ownerId} in CRM (by ${req.actor})`), [
+          { tenantId: input.tenantId, lead, ownerId: req.ownerId, idempotencyKey: `${input.leadId}:assign:${req.requestId}` },
+        ]),
+      );
+      t.state.crmLeadId = written.crmLeadId;
+    } catch (err) {
+      t.fail('assign_crm_manual', failureOf(err));
+      t.state.reassignments.push({ requestId: req.requestId, from: null, to: req.ownerId, reason: req.reason, actor: req.actor, at: new Date(Date.now()).toISOString(), crmWritten: false, error: failureOf(err).message });
+      setStatus('failed');
+      return { leadId: input.leadId, status: 'failed', ownerId: null, ruleId: null };
+    }
+    const at = new Date(Date.now()).toISOString();
+    t.state.reassignments.push({ requestId: req.requestId, from: null, to: req.ownerId, reason: req.reason, actor: req.actor, at, crmWritten: true, error: null });
+    t.state.owner = { id: req.ownerId, name: config.team.find((m) => m.id === req.ownerId)?.name ?? null, ruleId: null, via: 'manual', assignedAt: at };
+    upsertSearchAttributes([
+      { key: LeadOwner, value: req.ownerId },
+      { key: RoutingRule, value: 'manual' },
+    ]);
+    const rep = config.team.find((m) => m.id === req.ownerId);
+    if (rep) {
+      await t.notify('reassignment', rep.email, 'notify_manual_owner', () =>
+        writes.notify.executeWithOptions(summary(`notify ${rep.email}`), [
+          {
+            tenantId: input.tenantId,
+            recipient: { email: rep.email },
+            text: `Lead assigned to you by ${req.actor}: ${lead.fullName} <${lead.email}>. Reason: ${req.reason}. Lead ${input.leadId}.`,
+            idempotencyKey: `${input.leadId}:assign:${req.requestId}:notify`,
+            accept: { leadId: input.leadId, ownerId: req.ownerId },
+          },
+        ]),
+      );
+    }
+  } else {
+    reassignments.push(follow.reassign);
   }
   upsertSearchAttributes([
     { key: LeadTenant, value: input.tenantId },
     { key: LeadDomain, value: lead.companyDomain ?? lead.emailDomain },
   ]);
-  setStatus(previous.status === 'closed' ? (previous.accepted ? 'accepted' : 'routed') : previous.status);
+  setStatus(previous.accepted && previous.owner ? 'accepted' : 'routed');
   t.state.routedAt = new Date(Date.now()).toISOString();
-  reassignments.push(follow.reassign);
-  const pooled = previous.owner.via === 'round_robin' || previous.owner.via === 'weighted' || previous.owner.via === 'load_balanced' || previous.owner.via === 'escalation';
+  if (!patched('lead-credit-in-state') && previous.owner) {
+    // Follow-ups recorded before the pool credit was kept in the lead's state derived it from how
+    // the owner was reached: replay them the same way.
+    const via = previous.owner.via;
+    const pooled = via === 'round_robin' || via === 'weighted' || via === 'load_balanced' || via === 'escalation';
+    t.state.poolCredit = pooled && decision.escalationPool ? { poolId: decision.escalationPool, repId: previous.owner.id } : null;
+  }
   await followThrough({
     t,
     input,
@@ -237,9 +284,8 @@ async function followUp(
     lead,
     reassignments,
     accepts,
-    writes: writesFor(decision.urgency),
+    writes,
     setStatus,
-    credit: pooled && decision.escalationPool ? { poolId: decision.escalationPool, repId: previous.owner.id } : null,
   });
   setStatus('closed');
   return { leadId: input.leadId, status: 'closed', ownerId: t.state.owner?.id ?? null, ruleId: t.state.owner?.ruleId ?? null };

@@ -37,6 +37,8 @@ export class LeadTracker {
       sla: null,
       accepted: null,
       escalations: [],
+      lapsed: [],
+      poolCredit: null,
       notifications: [],
       reassignments: [],
       timings: [],

@@ -66,9 +66,9 @@ export function errorHandler(onUnexpected: (err: unknown) => void): ErrorRequest
     else if (err?.type === 'charset.unsupported' || err?.type === 'encoding.unsupported') {
       apiError = new ApiError(415, 'unsupported_media_type', err.message);
     } else if (err instanceof ServiceError || isGrpcServiceError(err)) {
-      // Temporal could not be reached: nothing was started, and the client may safely retry.
+      // Temporal did not answer in time: every write here is idempotent, so retrying is safe.
       onUnexpected(err);
-      apiError = new ApiError(503, 'unavailable', 'The workflow service is unavailable; nothing was started, retry with the same Idempotency-Key');
+      apiError = new ApiError(503, 'unavailable', 'The workflow service did not answer in time; retry the request (with the same Idempotency-Key for a new lead)');
     } else {
       onUnexpected(err);
       apiError = new ApiError(500, 'internal', 'Internal error');

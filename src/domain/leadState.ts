@@ -131,6 +131,10 @@ export interface LeadState {
   sla: SlaClock | null;
   accepted: { at: string; actor: string; via: AcceptRequest['via']; ownerId: string } | null;
   escalations: EscalationRecord[];
+  /** Owners who let this lead's SLA lapse: never offered it again. */
+  lapsed: string[];
+  /** The pool member credited with this lead (escalations and reassignments move it); null when no pool counts it. */
+  poolCredit: { poolId: string; repId: string } | null;
   notifications: NotificationRecord[];
   reassignments: ReassignmentRecord[];
   timings: StepTiming[];

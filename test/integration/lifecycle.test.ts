@@ -93,7 +93,14 @@ describe('acceptance within the SLA', () => {
     const token = /\/v1\/accept\?token=([^\s]+)/.exec(message.text)?.[1];
     expect(token).toBeDefined();
     expect((await fetch(`${t.api}/v1/accept?token=${token!.slice(0, -2)}xx`)).status).toBe(401);
-    expect((await fetch(`${t.api}/v1/accept?token=${token}`)).status).toBe(200);
+    // Opening the link (as a mail scanner would) only shows a confirmation page.
+    const page = await fetch(`${t.api}/v1/accept?token=${token}`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<form method="post" action="/v1/accept">');
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await stateOf(leadId)).accepted).toBeNull();
+    const confirm = await fetch(`${t.api}/v1/accept`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token: decodeURIComponent(token!) }).toString() });
+    expect(confirm.status).toBe(200);
     const accepted = await until(leadId, (s) => s.status === 'accepted', 'accepted');
     expect(accepted.accepted).toMatchObject({ via: 'link', ownerId: owner });
   });
@@ -190,7 +197,7 @@ describe('after the run has closed', () => {
     expect(new Set(runs.map((r) => r.runId)).size).toBe(2);
     const handle = t.stack.temporal.client.workflow.getHandle(workflowId);
     await recordHistory('accepted-and-closed', handle, runs.find((r) => r.closed)!.runId);
-    await recordHistory('follow-up-reassignment', handle);
+    await recordHistory('follow-up-reassignment-credit-in-state', handle);
     // Resubmitting the original lead still answers with it (the follow-up run carries its memo).
     const again = await t.request('POST', '/v1/leads', { email: 'closed@closed.example' }, { ...key, 'idempotency-key': 'closed-1' });
     expect(again.status).toBe(202);

@@ -179,6 +179,18 @@ describe('routing a lead end to end', () => {
     expect(state.failures).toEqual([expect.objectContaining({ step: 'assign_crm', type: 'UpstreamRejected' })]);
     expect(state.failures[0]?.message).toContain('email is blocked');
     await recordHistory('crm-write-refused', t.stack.temporal.client.workflow.getHandle(leadWorkflowId(t.tenant.id, leadId)));
+
+    // Triage names an owner: the follow-up run creates the lead in the CRM with them and tells them.
+    const res = await t.request('POST', `/v1/leads/${leadId}/reassign`, { ownerId: ben.id, reason: 'triage', actor: 'sdr-lead@demo' });
+    expect(res.body.run).toBe('follow-up');
+    const assigned = await t.waitForLead(leadId, (s) => s.owner?.id === ben.id && s.notifications.some((n) => n.kind === 'reassignment'), 'assigned by triage');
+    expect(assigned.owner).toMatchObject({ via: 'manual' });
+    expect(assigned.crmLeadId).not.toBeNull();
+    expect(assigned.reassignments).toEqual([expect.objectContaining({ from: null, to: ben.id, actor: 'sdr-lead@demo', crmWritten: true })]);
+    const creates = crmCreates('blocked@acme.com');
+    expect(creates.map((e) => e.status)).toEqual([400, 201]);
+    expect(creates[1]?.body).toMatchObject({ owner_id: ben.id });
+    await recordHistory('failed-lead-assigned-by-triage', t.stack.temporal.client.workflow.getHandle(leadWorkflowId(t.tenant.id, leadId)));
     expect(messagesTo(DEMO_TRIAGE_CHANNEL).some((e) => String((e.body as { text: string }).text).includes('blocked@acme.com'))).toBe(true);
   });
 });

@@ -45,6 +45,6 @@ it('answers 503 in the error envelope, not 500, when Temporal cannot be reached'
   expect(res.status).toBe(503);
   const body = (await res.json()) as { error: { code: string; message: string } };
   expect(body.error.code).toBe('unavailable');
-  expect(body.error.message).toContain('nothing was started');
+  expect(body.error.message).toContain('retry the request');
   expect(unexpected).toHaveLength(1);
 }, 20_000);

@@ -39,16 +39,38 @@ export function postLeadAccept(v1: Router, ctx: ApiContext): void {
 
 /** Accept routes authenticated by a signature rather than an API key. */
 export function signedAcceptRoutes(app: express.Express, ctx: ApiContext): void {
-  // The token is the credential: it names tenant, lead and owner, and expires.
-  app.get('/v1/accept', async (req, res) => {
-    const token = typeof req.query['token'] === 'string' ? req.query['token'] : '';
+  // The token is the credential: it names tenant, lead and owner, and expires. Opening the link
+  // (GET) only shows a confirmation: mail scanners fetch every link they see, and must not
+  // accept leads. The page's button POSTs the token back.
+  const verifyLink = (token: string) => {
     const tenantId = tokenTenant(token);
     const tenant = tenantId ? ctx.tenants.get(tenantId) : undefined;
     const secret = tenant?.accept.linkSecret ? resolveSecret(tenant.accept.linkSecret, process.env) : null;
     const verified = secret ? verifyAcceptToken(secret, token, Date.now()) : ({ ok: false, reason: 'bad_signature' } as const);
     if (!tenant || !verified.ok) throw new ApiError(401, 'unauthorized', `Accept link is not valid${verified.ok ? '' : ` (${verified.reason})`}`);
-    await signalAccept(ctx, tenant, verified.leadId, { actor: verified.ownerId, via: 'link', ownerId: verified.ownerId });
-    res.status(200).json({ leadId: verified.leadId, accepted: true });
+    return { tenant, ...verified };
+  };
+
+  app.get('/v1/accept', (req, res) => {
+    const token = typeof req.query['token'] === 'string' ? req.query['token'] : '';
+    const link = verifyLink(token);
+    res
+      .status(200)
+      .type('html')
+      .send(
+        `<!doctype html><html><head><meta charset="utf-8"><title>Accept lead</title></head><body>` +
+          `<p>Accept lead <code>${escapeHtml(link.leadId)}</code>?</p>` +
+          `<form method="post" action="/v1/accept"><input type="hidden" name="token" value="${escapeHtml(token)}">` +
+          `<button type="submit">Accept</button></form></body></html>`,
+      );
+  });
+
+  app.post('/v1/accept', express.urlencoded({ extended: false, limit: '4kb' }), async (req, res) => {
+    const fromBody = (req.body as Record<string, unknown> | undefined)?.['token'];
+    const token = typeof fromBody === 'string' ? fromBody : typeof req.query['token'] === 'string' ? req.query['token'] : '';
+    const link = verifyLink(token);
+    await signalAccept(ctx, link.tenant, link.leadId, { actor: link.ownerId, via: 'link', ownerId: link.ownerId });
+    res.status(200).json({ leadId: link.leadId, accepted: true });
   });
 
   // Slack posts form-encoded `payload=`; the signature covers the raw bytes, so read them raw.
@@ -87,4 +109,8 @@ function tokenTenant(token: string): string | null {
   } catch {
     return null;
   }
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 }

@@ -84,12 +84,15 @@ export function policyRoutes(router: Router, ctx: ApiContext): void {
     const tenant = tenantOf(req);
     const body = parseRequest(SimulateBody, req.body, 'body');
     const draft = body.policy === undefined ? undefined : { version: 'draft', policy: validatePolicy(tenant, body.policy) };
-    const result = await ctx.client.workflow.execute('simulateLead', {
-      workflowId: `simulate:${tenant.id}:${newKey()}`,
-      taskQueue: ctx.taskQueue,
-      args: [{ tenantId: tenant.id, lead: body.lead, ...(draft ? { draft } : {}) }],
-      workflowExecutionTimeout: '2m',
-    });
+    // A simulation waits for live reads (up to 45 s each): it gets its own, longer deadline.
+    const result = await ctx.client.connection.withDeadline(Date.now() + 130_000, () =>
+      ctx.client.workflow.execute('simulateLead', {
+        workflowId: `simulate:${tenant.id}:${newKey()}`,
+        taskQueue: ctx.taskQueue,
+        args: [{ tenantId: tenant.id, lead: body.lead, ...(draft ? { draft } : {}) }],
+        workflowExecutionTimeout: '2m',
+      }),
+    );
     res.json(result);
   });
 

@@ -58,8 +58,8 @@ export function postLeads(router: Router, ctx: ApiContext): void {
         workflowId,
         taskQueue: ctx.taskQueue,
         args: [input],
-        // A concurrent duplicate joins the running workflow; a finished one is never restarted.
-        workflowIdConflictPolicy: 'USE_EXISTING',
+        // A concurrent duplicate fails here and gets the duplicate check below; a finished lead is never restarted.
+        workflowIdConflictPolicy: 'FAIL',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         memo: { payloadHash: hash },
         staticSummary: `Lead ${normalized.email} for ${tenant.id}`,
@@ -71,6 +71,8 @@ export function postLeads(router: Router, ctx: ApiContext): void {
       });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      // Lost a race with the same key: same body → the first answer; another body → 409.
+      await duplicate();
       res.status(202).set('Idempotent-Replayed', 'true').json(answer);
       return;
     }
