@@ -54,7 +54,9 @@ export async function followThrough(ctx: LifecycleContext): Promise<void> {
     const grace = escalation.graceSeconds ?? Math.ceil(seconds / 2);
     // In business hours, only the owner's working time counts towards the deadline.
     const rep = ctx.policy.policy.slaBusinessHours ? config.team.find((m) => m.id === ownerId) : undefined;
-    const after = (from: number, s: number) => (rep ? addWorkingTime(from, s, rep.timezone, rep.workingHours) : from + s * 1000);
+    // The zone the decision judged the rep's hours in: the HRIS's when it has one, like eligibility.
+    const zone = ctx.decision.candidates.find((c) => c.repId === ownerId)?.timezone ?? rep?.timezone ?? 'UTC';
+    const after = (from: number, s: number) => (rep ? addWorkingTime(from, s, zone, rep.workingHours) : from + s * 1000);
     const due = after(now, seconds);
     t.state.sla = { ownerId, seconds, startedAt: iso(now), dueAt: iso(due), escalateAt: iso(after(due, grace)), reminded: false };
   };

@@ -171,5 +171,5 @@ export function evaluateRep(member: TeamMember, hris: HrisFacts, calendar: Calen
     });
   }
 
-  return { repId: member.id, name: member.name, eligible: reasons.length === 0, reasons, assumptions };
+  return { repId: member.id, name: member.name, eligible: reasons.length === 0, reasons, assumptions, timezone };
 }

@@ -122,4 +122,6 @@ export interface Eligibility {
   reasons: SkipReason[];
   /** Facts that were assumed because an upstream could not answer. */
   assumptions: string[];
+  /** The time zone the rep's hours were judged in (the HRIS's when it has one). */
+  timezone?: string | undefined;
 }

@@ -55,10 +55,11 @@ describe('rep eligibility', () => {
     expect(result.reasons.map((r) => r.code)).toEqual(['busy']);
   });
 
-  it('prefers the HRIS time zone over the configured one', () => {
+  it('prefers the HRIS time zone over the configured one, and records which it used', () => {
     const hris = hrisOk(employee('ana', { timezone: 'Asia/Singapore' }));
     const result = evaluateRep(rep('ana', 'America/New_York', { days: [3], start: '09:00', end: '17:00' }), hris, calendarFree, AT);
     expect(result.reasons.map((r) => r.code)).toEqual(['outside_hours']);
+    expect(result.timezone).toBe('Asia/Singapore');
   });
 
   it('rules out a rep the HRIS does not know', () => {
