@@ -6,7 +6,7 @@ import { escalationCandidates, type PolicyTrace } from '../src/domain/policy/eng
 import type { EffectivePolicy } from '../src/domain/policy/store';
 import type { RoutingConfig } from '../src/domain/routing';
 import { LeadOwner, RoutingRule } from '../src/temporal/searchAttributes';
-import { checkAvailability, claims, summary, type writesFor } from './steps';
+import { checkAvailability, claims, ownerNameOf, summary, type writesFor } from './steps';
 import { describeFailure as failureOf, type LeadTracker } from './tracker';
 
 type Writes = ReturnType<typeof writesFor>;
@@ -257,7 +257,7 @@ async function moveOwner(ctx: LifecycleContext, move: Move): Promise<boolean> {
     t.fail(move.step, failureOf(err));
     return false;
   }
-  const name = config.team.find((m) => m.id === move.to)?.name ?? (move.to === ctx.policy.policy.fallback.ownerId ? ctx.policy.policy.fallback.label : null);
+  const name = ownerNameOf(config, ctx.policy, move.to);
   t.state.owner = { id: move.to, name, ruleId: move.manual ? null : (t.state.owner?.ruleId ?? null), via: move.manual ? 'manual' : 'escalation', assignedAt: iso(Date.now()) };
   t.state.accepted = null;
   ctx.setStatus('routed');

@@ -4,9 +4,9 @@ import type { AcceptRequest, LeadStatus, ReassignRequest, RouteLeadInput, RouteL
 import { decidePolicy, type PolicyDecision, type PolicyTrace, type Via } from '../src/domain/policy/engine';
 import type { EffectivePolicy } from '../src/domain/policy/store';
 import { LeadDomain, LeadOwner, LeadTenant, RoutingRule, RoutingStatus } from '../src/temporal/searchAttributes';
-import { followThrough } from './lifecycle';
+import { followThrough, type LifecycleContext } from './lifecycle';
 import { acceptSignal, leadStateQuery, reassignSignal } from './messages';
-import { checkAvailability, claims, enrich, local, matchAccount, summary, writesFor } from './steps';
+import { checkAvailability, claims, enrich, local, matchAccount, ownerNameOf, summary, writesFor } from './steps';
 
 type Writes = ReturnType<typeof writesFor>;
 import { describeFailure as failureOf, LeadTracker } from './tracker';
@@ -92,7 +92,7 @@ export async function routeLead(input: RouteLeadInput): Promise<RouteLeadResult>
   // From here on the lead's urgency sets how long its writes may retry.
   const writes = writesFor(decision.trace.urgency);
   setStatus('assigning');
-  const ownerName = (id: string) => config.team.find((m) => m.id === id)?.name ?? (id === policy.policy.fallback.ownerId ? policy.policy.fallback.label : null);
+  const ownerName = (id: string) => ownerNameOf(config, policy, id);
   try {
     const written = await t.step('assign_crm', () =>
       writes.assignOwner.executeWithOptions(summary(`assign ${owner.id} in CRM`), [
@@ -137,20 +137,7 @@ export async function routeLead(input: RouteLeadInput): Promise<RouteLeadResult>
   t.state.routedAt = new Date(Date.now()).toISOString();
   setStatus('routed');
 
-  await followThrough({
-    t,
-    input,
-    config,
-    policy,
-    decision: t.state.decision,
-    lead,
-    reassignments,
-    accepts,
-    writes,
-    setStatus,
-  });
-  setStatus('closed');
-  return { leadId: input.leadId, status: 'closed', ownerId: t.state.owner?.id ?? null, ruleId: t.state.owner?.ruleId ?? null };
+  return followThroughAndClose({ t, input, config, policy, decision: t.state.decision, lead, reassignments, accepts, writes, setStatus });
 }
 
 function fallbackAfterDeferrals(decision: PolicyDecision, policy: EffectivePolicy): PolicyDecision {
@@ -240,7 +227,7 @@ async function followUp(
     }
     const at = new Date(Date.now()).toISOString();
     t.state.reassignments.push({ requestId: req.requestId, from: null, to: req.ownerId, reason: req.reason, actor: req.actor, at, crmWritten: true, error: null });
-    t.state.owner = { id: req.ownerId, name: config.team.find((m) => m.id === req.ownerId)?.name ?? null, ruleId: null, via: 'manual', assignedAt: at };
+    t.state.owner = { id: req.ownerId, name: ownerNameOf(config, policy, req.ownerId), ruleId: null, via: 'manual', assignedAt: at };
     upsertSearchAttributes([
       { key: LeadOwner, value: req.ownerId },
       { key: RoutingRule, value: 'manual' },
@@ -275,20 +262,15 @@ async function followUp(
     const pooled = via === 'round_robin' || via === 'weighted' || via === 'load_balanced' || via === 'escalation';
     t.state.poolCredit = pooled && decision.escalationPool ? { poolId: decision.escalationPool, repId: previous.owner.id } : null;
   }
-  await followThrough({
-    t,
-    input,
-    config,
-    policy,
-    decision,
-    lead,
-    reassignments,
-    accepts,
-    writes,
-    setStatus,
-  });
-  setStatus('closed');
-  return { leadId: input.leadId, status: 'closed', ownerId: t.state.owner?.id ?? null, ruleId: t.state.owner?.ruleId ?? null };
+  return followThroughAndClose({ t, input, config, policy, decision, lead, reassignments, accepts, writes, setStatus });
+}
+
+/** Both runs end alike: the lead's lifecycle to its end, then the run closes with the final owner. */
+async function followThroughAndClose(ctx: LifecycleContext): Promise<RouteLeadResult> {
+  await followThrough(ctx);
+  ctx.setStatus('closed');
+  const owner = ctx.t.state.owner;
+  return { leadId: ctx.input.leadId, status: 'closed', ownerId: owner?.id ?? null, ruleId: owner?.ruleId ?? null };
 }
 
 /** The part of a decision worth keeping in history: who, by which rule and version, and why each candidate was or was not eligible. */

@@ -2,6 +2,7 @@ import { proxyActivities, proxyLocalActivities, type RetryPolicy } from '@tempor
 import type { Duration } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { matchDomains, type NormalizedLead } from '../src/domain/lead';
+import type { EffectivePolicy } from '../src/domain/policy/store';
 import type { Urgency } from '../src/domain/policy/types';
 import type { AccountMatch, CalendarFacts, EnrichmentFacts, HrisFacts, RoutingConfig } from '../src/domain/routing';
 import { describeFailure as failureOf, type LeadTracker } from './tracker';
@@ -38,6 +39,11 @@ export const claims = proxyActivities<Activities>({ startToCloseTimeout: '30s', 
 const WRITE_BUDGET: Record<Urgency, Duration> = { hot: '2m', normal: '10m', low: '1h' };
 export function writesFor(urgency: Urgency) {
   return proxyActivities<Activities>({ startToCloseTimeout: '10s', scheduleToCloseTimeout: WRITE_BUDGET[urgency], retry: retry(urgency === 'hot' ? '10s' : '30s') });
+}
+
+/** A CRM user's display name: a rep's name, the fallback's label, or null for anyone else. */
+export function ownerNameOf(config: RoutingConfig, policy: EffectivePolicy, id: string): string | null {
+  return config.team.find((m) => m.id === id)?.name ?? (id === policy.policy.fallback.ownerId ? policy.policy.fallback.label : null);
 }
 
 /** One line for an activity's summary in the Web UI. */

@@ -2,27 +2,17 @@ import type { TenantRegistry } from '../tenants/registry';
 import { canonicalJson } from '../tenants/registry';
 import type { Connection, ConnectionCategory, SecretRef } from '../tenants/schema';
 import { resolveSecret } from '../tenants/secrets';
-import type { Classification } from './classify';
 import { ProviderClient, type ClientOptions } from './client';
 import { compileProvider, type CompiledProvider, type DefinitionOverride, type ProviderDefinitionInput } from './definition';
 import { UpstreamFailure, upstreamFailure } from './failure';
 import { clearbitProvider } from './providers/clearbit';
 import { unifiedProvider } from './providers/unified';
-import type { RateLimitState } from './ratelimit';
 
 /** Platform defaults: the bottom of the override stack. */
 export const PLATFORM_PROVIDERS: Record<Connection['provider'], ProviderDefinitionInput> = {
   unified: unifiedProvider,
   clearbit: clearbitProvider,
 };
-
-export interface ConnectionHealth {
-  connectionId: string;
-  lastStatus: number;
-  lastOutcome: Classification['outcome'];
-  rateLimit: RateLimitState;
-  at: string;
-}
 
 export interface ConnectorsOptions {
   /** Environment-level overrides per provider ID: the middle of the override stack. */
@@ -34,12 +24,11 @@ export interface ConnectorsOptions {
 
 /**
  * Builds provider clients for a tenant's connections: resolves the override stack once per
- * distinct configuration, resolves secrets at call time (so they never travel in workflow
- * inputs), and remembers each connection's latest rate-limit state for operators.
+ * distinct configuration, and resolves secrets at call time (so they never travel in workflow
+ * inputs).
  */
 export class Connectors {
   private readonly compiled = new Map<string, CompiledProvider>();
-  private readonly health = new Map<string, ConnectionHealth>();
 
   constructor(
     private readonly tenants: TenantRegistry,
@@ -81,14 +70,6 @@ export class Connectors {
       throw upstreamFailure(UpstreamFailure.Misconfigured, 'leadrelay', category, `tenant ${tenantId} has no ${category} connection`, false);
     }
     const options: ClientOptions = {
-      onAnswer: (connectionId, c) =>
-        this.health.set(connectionId, {
-          connectionId,
-          lastStatus: c.status,
-          lastOutcome: c.outcome,
-          rateLimit: c.rateLimit,
-          at: new Date((this.options.now ?? Date.now)()).toISOString(),
-        }),
       ...(this.options.fetch ? { fetch: this.options.fetch } : {}),
       ...(this.options.now ? { now: this.options.now } : {}),
       ...(signal ? { signal } : {}),
@@ -103,10 +84,6 @@ export class Connectors {
       },
       options,
     );
-  }
-
-  connectionHealth(tenantId: string): ConnectionHealth[] {
-    return [...this.health.values()].filter((h) => h.connectionId.startsWith(`${tenantId}/`));
   }
 
   private resolveSecret(connection: Connection, category: string): string {
