@@ -60,6 +60,8 @@ describe('the documented example configuration', () => {
     const [example] = registry.list();
     expect(example?.id).toBe('acme-sales');
     for (const connection of Object.values(example!.connections)) expect(connection?.secret).toHaveProperty('env');
+    expect(example?.accept.slackSigningSecret).toHaveProperty('env');
+    expect(example?.accept.linkSecret).toHaveProperty('env');
     expect(example?.routing.team[0]?.workingHours).toEqual({ days: [1, 2, 3, 4, 5], start: '09:00', end: '17:00' });
   });
 });
