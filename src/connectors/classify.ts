@@ -19,13 +19,21 @@ export interface UpstreamAnswer {
   body: unknown;
 }
 
+/**
+ * What a provider's definition says about an answer beyond its status (its `signals`
+ * expression): Salesforce's 403 REQUEST_LIMIT_EXCEEDED is a rate limit, Slack's 200 `ok:false`
+ * an error, HubSpot's 429 DAILY policy a long wait.
+ */
+export interface ProviderSignal {
+  outcome: Outcome;
+  reason?: string;
+  /** The wait the provider implies when it sends no header for it (a policy's window). */
+  waitSeconds?: number;
+}
+
 export interface ClassifyOptions {
   rateLimitHeaders?: RateLimitHeaderNames;
-  /**
-   * Provider-specific recognition of a limit signalled without a 429 (Salesforce's 403
-   * REQUEST_LIMIT_EXCEEDED, Google's 403 rateLimitExceeded, BambooHR's 503).
-   */
-  isRateLimit?: (answer: UpstreamAnswer) => boolean;
+  signal?: ProviderSignal | null;
 }
 
 /** A short human message out of the error bodies providers send (objects, arrays, nested). */
@@ -46,16 +54,26 @@ export function upstreamMessage(body: unknown): string {
 export function classifyResponse(answer: UpstreamAnswer, nowMs: number, options: ClassifyOptions = {}): Classification {
   const { status } = answer;
   const rateLimit = normalizeRateLimit(answer.headers, nowMs, options.rateLimitHeaders);
-  const detail = upstreamMessage(answer.body);
+  const signal = options.signal ?? null;
+  const detail = signal?.reason ?? upstreamMessage(answer.body);
   const withDetail = (text: string) => (detail ? `${text}: ${detail}` : text);
-  // Retry-After wins over the window reset: it is the server's explicit instruction.
-  const waitSeconds = rateLimit.retryAfterSeconds ?? rateLimit.resetSeconds;
+  // Retry-After wins over the window reset: it is the server's explicit instruction; a wait the
+  // provider implies (its policy's window) comes last.
+  const waitSeconds = rateLimit.retryAfterSeconds ?? rateLimit.resetSeconds ?? signal?.waitSeconds ?? null;
   const waitMs = waitSeconds === null ? null : Math.round(waitSeconds * 1000);
+  const outcome = signal?.outcome ?? null;
 
-  if (status >= 200 && status < 300) {
+  if (outcome === 'ok' || (outcome === null && status >= 200 && status < 300)) {
     return { outcome: 'ok', retry: false, reason: `HTTP ${status}`, waitMs: null, rateLimit, status };
   }
-  if (status === 429 || options.isRateLimit?.(answer)) {
+  if (outcome === 'transient') {
+    return { outcome, retry: true, reason: withDetail(`HTTP ${status} upstream error`), waitMs: rateLimit.retryAfterSeconds === null ? null : Math.round(rateLimit.retryAfterSeconds * 1000), rateLimit, status };
+  }
+  if (outcome === 'auth' || outcome === 'not_found' || outcome === 'permanent') {
+    const text = outcome === 'auth' ? 'not authorized' : outcome === 'not_found' ? 'not found' : 'rejected';
+    return { outcome, retry: false, reason: withDetail(`HTTP ${status} ${text}`), waitMs: null, rateLimit, status };
+  }
+  if (status === 429 || outcome === 'rate_limited') {
     const wait = waitMs === null ? 'after backoff' : `after ${waitMs} ms`;
     return { outcome: 'rate_limited', retry: true, reason: withDetail(`HTTP ${status} rate limited; retry ${wait}`), waitMs, rateLimit, status };
   }

@@ -1,18 +1,32 @@
-import type { z } from 'zod';
-import { classifyResponse, type Classification, type ClassifyOptions } from './classify';
-import type { CompiledOperation, CompiledProvider } from './definition';
+import { createHmac } from 'node:crypto';
+import type { ApplicationFailure } from '@temporalio/common';
+import { z } from 'zod';
+import { classifyResponse, type Classification, type ClassifyOptions, type ProviderSignal } from './classify';
+import type { AuthDefinition, CompiledOperation, CompiledProvider } from './definition';
 import { failureFromClassification, UpstreamFailure, upstreamFailure } from './failure';
 import type { CallMeta } from '../domain/upstream';
 import { lowerCaseHeaders } from './ratelimit';
 
 export type { CallMeta };
 
+const SignalSchema = z.object({
+  outcome: z.enum(['ok', 'rate_limited', 'transient', 'auth', 'not_found', 'permanent']),
+  reason: z.string().optional(),
+  waitSeconds: z.number().min(0).optional(),
+});
+
 /** Where and as whom a connection calls its provider. The secret never leaves the activity. */
 export interface ConnectionTarget {
   connectionId: string;
   baseUrl: string;
   accountId: string | null;
-  secret: string;
+  /** The API key or token, or (OAuth) how to get a current access token. */
+  secret: string | (() => Promise<string>);
+  /**
+   * OAuth: the provider answered 401 to `secret`. True when a fresh token may help (the client
+   * then fails retryably, so the next attempt uses the new token); false when it cannot.
+   */
+  onUnauthorized?: (secret: string) => boolean;
 }
 
 export interface CallResult<T> {
@@ -26,7 +40,12 @@ export interface ClientOptions {
   /** Cancels the in-flight request (the activity's cancellation signal). */
   signal?: AbortSignal;
   /** Called with every answer's normalized rate-limit state, so operators can watch a connection. */
-  onAnswer?: (connectionId: string, classification: Classification) => void;
+  onAnswer?: (connectionId: string, classification: Classification, call: { provider: string; operation: string }) => void;
+  /**
+   * The longest upstream-requested wait this call's caller accepts (the lead's urgency): a rate
+   * limit asking for more fails at once, non-retryably, so the lead takes its fallback path now.
+   */
+  maxWaitMs?: number;
 }
 
 interface RawAnswer {
@@ -35,9 +54,9 @@ interface RawAnswer {
   body: unknown;
 }
 
-function fillPath(template: string, input: unknown, provider: string, operation: string): string {
+function fillPath(template: string, input: unknown, accountId: string | null, provider: string, operation: string): string {
   return template.replace(/\{(\w+)\}/g, (_, name: string) => {
-    const value = (input as Record<string, unknown> | null)?.[name];
+    const value = (input as Record<string, unknown> | null)?.[name] ?? (name === 'accountId' ? accountId : undefined);
     if (typeof value !== 'string' && typeof value !== 'number') {
       throw upstreamFailure(UpstreamFailure.Mapping, provider, operation, `path parameter ${name} is missing`, false);
     }
@@ -82,7 +101,6 @@ export class ProviderClient {
       throw upstreamFailure(UpstreamFailure.Misconfigured, providerId, operationName, 'provider has no such operation', false);
     }
     const started = this.now();
-    const scope = { input, connection: { accountId: this.target.accountId } };
     let cursor: string | null = null;
     let pages = 0;
     let last: { answer: RawAnswer; classification: Classification } | null = null;
@@ -90,19 +108,20 @@ export class ProviderClient {
     let single: unknown;
 
     do {
-      const answer = await this.send(op, scope, cursor);
-      const classification = classifyResponse(answer, this.now(), this.classifyOptions());
-      this.options.onAnswer?.(this.target.connectionId, classification);
+      const scope = { input, connection: { accountId: this.target.accountId }, cursor };
+      const { answer, secret } = await this.send(op, scope, cursor);
+      const classification = classifyResponse(answer, this.now(), { ...this.classifyOptions(), signal: await this.signal(op, answer) });
+      this.options.onAnswer?.(this.target.connectionId, classification, { provider: providerId, operation: operationName });
       const accepted = op.definition.acceptStatuses.includes(answer.status);
       if (classification.outcome !== 'ok' && !accepted) {
-        throw failureFromClassification(providerId, operationName, classification);
+        throw this.failure(operationName, classification, secret);
       }
       last = { answer, classification };
       pages += 1;
-      const mapped = await this.evaluate(op, op.response, answer.body, { status: answer.status, input });
+      const mapped = await this.evaluate(op, op.response, answer.body, { status: answer.status, input, headers: answer.headers });
       if (op.nextCursor) {
         if (mapped !== undefined) collected.push(...(Array.isArray(mapped) ? mapped : [mapped]));
-        const next: unknown = await this.evaluate(op, op.nextCursor, answer.body, {});
+        const next: unknown = await this.evaluate(op, op.nextCursor, answer.body, { headers: answer.headers });
         cursor = typeof next === 'string' && next !== '' ? next : null;
       } else {
         single = mapped;
@@ -131,16 +150,48 @@ export class ProviderClient {
         pages,
         durationMs: this.now() - started,
         rateLimit: last?.classification.rateLimit ?? { limit: null, remaining: null, resetSeconds: null, retryAfterSeconds: null },
-        replayed: last?.answer.headers['idempotent-replayed'] === 'true',
+        replayed: last?.answer.headers['idempotent-replayed'] === 'true' || (data as { created?: unknown } | null)?.created === false,
+        mapping: `${providerId}@${this.provider.digest}`,
       },
     };
+  }
+
+  /** The provider's own reading of an answer (its `signals` expression), if it has one. */
+  private async signal(op: CompiledOperation, answer: RawAnswer): Promise<ProviderSignal | null> {
+    if (!this.provider.signals) return null;
+    const raw = await this.evaluate(op, this.provider.signals, answer.body, { status: answer.status, headers: answer.headers });
+    if (raw === undefined || raw === null) return null;
+    const parsed = SignalSchema.safeParse(raw);
+    if (!parsed.success) {
+      throw upstreamFailure(UpstreamFailure.Mapping, this.providerId, op.name, `signals must give { outcome, reason?, waitSeconds? }, got ${JSON.stringify(raw).slice(0, 200)}`, false);
+    }
+    const { outcome, reason, waitSeconds } = parsed.data;
+    return { outcome, ...(reason === undefined ? {} : { reason }), ...(waitSeconds === undefined ? {} : { waitSeconds }) };
+  }
+
+  /** The failure for a classified answer, with the caller's wait cap and OAuth's stale-token case applied. */
+  private failure(operation: string, c: Classification, secret: string): ApplicationFailure {
+    const providerId = this.providerId;
+    if (c.outcome === 'auth' && c.status === 401 && this.target.onUnauthorized?.(secret)) {
+      // The access token was rejected before its expiry (revoked, rotated): the next attempt gets a fresh one.
+      return upstreamFailure(UpstreamFailure.AuthExpired, providerId, operation, `${c.reason}; the access token was dropped and the next attempt refreshes it`, true, 100);
+    }
+    const cap = this.options.maxWaitMs;
+    if (c.retry && c.waitMs !== null && cap !== undefined && c.waitMs > cap) {
+      return failureFromClassification(providerId, operation, {
+        ...c,
+        retry: false,
+        reason: `${c.reason}; that is longer than the ${Math.round(cap / 1000)} s this lead may wait, so it takes its fallback path now`,
+      });
+    }
+    return failureFromClassification(providerId, operation, c);
   }
 
   private classifyOptions(): ClassifyOptions {
     const names = this.provider.definition.rateLimitHeaders;
     if (!names) return {};
-    const { resetUnit, ...rest } = names;
-    return { rateLimitHeaders: resetUnit ? { ...rest, resetUnit } : rest };
+    const { resetUnit, usage, ...rest } = names;
+    return { rateLimitHeaders: { ...rest, ...(resetUnit ? { resetUnit } : {}), ...(usage ? { usage } : {}) } };
   }
 
   private async evaluate(op: CompiledOperation, expr: NonNullable<CompiledOperation['query']>, root: unknown, bindings: Record<string, unknown>): Promise<unknown> {
@@ -152,24 +203,31 @@ export class ProviderClient {
     }
   }
 
-  private async send(op: CompiledOperation, scope: unknown, cursor: string | null): Promise<RawAnswer> {
+  private async send(op: CompiledOperation, scope: { input: unknown }, cursor: string | null): Promise<{ answer: RawAnswer; secret: string }> {
     const providerId = this.providerId;
     const def = this.provider.definition;
-    const url = new URL(fillPath(op.definition.path, (scope as { input: unknown }).input, providerId, op.name), this.target.baseUrl);
-    appendQuery(url, op.query ? await this.evaluate(op, op.query, scope, {}) : undefined);
-    if (cursor !== null && op.definition.pagination) url.searchParams.set(op.definition.pagination.cursorParam, cursor);
+    const pagination = op.definition.pagination;
+    let url: URL;
+    if (cursor !== null && pagination?.nextUrl) {
+      // The upstream named the next page's URL: follow it as given (it carries its own query).
+      url = new URL(cursor, this.target.baseUrl);
+    } else {
+      url = new URL(joinPath(this.target.baseUrl, fillPath(op.definition.path, scope.input, this.target.accountId, providerId, op.name)));
+      appendQuery(url, op.query ? await this.evaluate(op, op.query, scope, {}) : undefined);
+      if (cursor !== null && pagination?.cursorParam) url.searchParams.set(pagination.cursorParam, cursor);
+    }
 
     const headers: Record<string, string> = { accept: 'application/json' };
     for (const [k, v] of Object.entries(((op.headers ? await this.evaluate(op, op.headers, scope, {}) : {}) ?? {}) as Record<string, unknown>)) {
       if (v !== undefined && v !== null) headers[k] = String(v);
     }
-    if (def.auth.type === 'bearer') headers['authorization'] = `Bearer ${this.target.secret}`;
-    else headers[def.auth.name] = this.target.secret;
     let body: string | undefined;
     if (op.body) {
       body = JSON.stringify(await this.evaluate(op, op.body, scope, {}));
       headers['content-type'] = 'application/json';
     }
+    const secret = typeof this.target.secret === 'string' ? this.target.secret : await this.target.secret();
+    applyAuth(def.auth, secret, this.target.accountId, { headers, url, body: body ?? '', nowMs: this.now() });
 
     const cancel = this.options.signal;
     const signals = [AbortSignal.timeout(def.timeoutMs), ...(cancel ? [cancel] : [])];
@@ -198,6 +256,42 @@ export class ProviderClient {
         }
       }
     }
-    return { status: response.status, headers: lowerCaseHeaders(response.headers.entries()), body: parsed };
+    return { answer: { status: response.status, headers: lowerCaseHeaders(response.headers.entries()), body: parsed }, secret };
+  }
+}
+
+/** Appends the operation's path to the base URL's own path (a base URL may carry a prefix such as `/v1.0`). */
+function joinPath(baseUrl: string, path: string): string {
+  return `${baseUrl.replace(/\/+$/, '')}${path}`;
+}
+
+/** Puts the connection's credential where the provider expects it. */
+function applyAuth(
+  auth: AuthDefinition,
+  secret: string,
+  accountId: string | null,
+  request: { headers: Record<string, string>; url: URL; body: string; nowMs: number },
+): void {
+  const fill = (template: string) => template.replace(/\{secret\}/g, secret).replace(/\{accountId\}/g, accountId ?? '');
+  switch (auth.type) {
+    case 'bearer':
+    case 'oauth2':
+      request.headers['authorization'] = `Bearer ${secret}`;
+      return;
+    case 'header':
+      request.headers[auth.name.toLowerCase()] = `${auth.prefix}${secret}`;
+      return;
+    case 'basic':
+      request.headers['authorization'] = `Basic ${Buffer.from(`${fill(auth.username)}:${fill(auth.password)}`).toString('base64')}`;
+      return;
+    case 'query':
+      request.url.searchParams.set(auth.name, secret);
+      return;
+    case 'hmac': {
+      const t = Math.floor(request.nowMs / 1000);
+      const signature = createHmac('sha256', secret).update(`${t}.${request.body}`).digest('hex');
+      request.headers[auth.header.toLowerCase()] = `t=${t},v1=${signature}`;
+      return;
+    }
   }
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import jsonata from 'jsonata';
 import { z } from 'zod';
 
@@ -5,15 +6,15 @@ import { z } from 'zod';
  * Providers are data: every operation's request and response mapping is a JSONata expression
  * kept in a declarative definition, validated (schema and expression syntax) before use.
  *
- * Request expressions see `{ input, connection: { accountId } }`.
- * Response expressions see the upstream body as `$`, with `$status` and `$input` bound.
+ * Request expressions see `{ input, connection: { accountId }, cursor }`.
+ * Response expressions see the upstream body as `$`, with `$status`, `$headers` and `$input` bound.
  */
 const Expression = z.string().min(1);
 
 export const OperationDefinitionSchema = z
   .object({
     method: z.enum(['GET', 'POST', 'PATCH', 'PUT', 'DELETE']),
-    /** Path with `{name}` placeholders filled from the operation input (URI-encoded). */
+    /** Path with `{name}` placeholders filled from the operation input, or `{accountId}` from the connection (URI-encoded). */
     path: z.string().startsWith('/'),
     query: Expression.optional(),
     body: Expression.optional(),
@@ -23,9 +24,12 @@ export const OperationDefinitionSchema = z
     acceptStatuses: z.array(z.number().int().min(200).max(599)).default([]),
     pagination: z
       .object({
-        /** Expression on the page body giving the next cursor, or null/empty when done. */
+        /** Expression on the page body (with `$headers`) giving the next cursor, or null/empty when done. */
         nextCursor: Expression,
-        cursorParam: z.string().min(1),
+        /** The query parameter that carries the cursor. Without it, request expressions read `cursor` themselves (a body field, say). */
+        cursorParam: z.string().min(1).optional(),
+        /** The cursor is the next page's URL (absolute, or a path on the base URL): Salesforce's `nextRecordsUrl`, Okta's `Link`. */
+        nextUrl: z.boolean().default(false),
         maxPages: z.number().int().min(1).max(1000).default(20),
       })
       .strict()
@@ -33,22 +37,58 @@ export const OperationDefinitionSchema = z
   })
   .strict();
 
+/**
+ * How a connection proves who it is. `{secret}` and `{accountId}` in basic-auth fields stand for
+ * the connection's secret and account ID.
+ */
+export const AuthSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('bearer') }).strict(),
+  /** A header carrying the secret, optionally prefixed (Okta: `Authorization: SSWS <token>`). */
+  z.object({ type: z.literal('header'), name: z.string().min(1), prefix: z.string().default('') }).strict(),
+  /** HTTP Basic (BambooHR: the API key as user name; HiBob: service user ID and token). */
+  z.object({ type: z.literal('basic'), username: z.string(), password: z.string() }).strict(),
+  /** The secret as a query parameter (Teams Workflows webhooks' `sig`). */
+  z.object({ type: z.literal('query'), name: z.string().min(1) }).strict(),
+  /** Signs every body: `<header>: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`. */
+  z.object({ type: z.literal('hmac'), header: z.string().min(1) }).strict(),
+  /**
+   * OAuth 2.0 refresh-token grant: a bearer access token from `tokenPath` (on the connection's
+   * token URL). `invalidGrant` says, from the token endpoint's error body, that the grant is gone
+   * for good (re-authorization needed); `lifetimeSeconds` is assumed when the answer has no `expires_in`.
+   */
+  z
+    .object({
+      type: z.literal('oauth2'),
+      tokenPath: z.string().startsWith('/'),
+      lifetimeSeconds: z.number().int().min(60).default(3600),
+      invalidGrant: Expression.default('error = "invalid_grant"'),
+    })
+    .strict(),
+]);
+export type AuthDefinition = z.infer<typeof AuthSchema>;
+
 export const ProviderDefinitionSchema = z
   .object({
     id: z.string().min(1),
-    auth: z.discriminatedUnion('type', [
-      z.object({ type: z.literal('bearer') }).strict(),
-      z.object({ type: z.literal('header'), name: z.string().min(1) }).strict(),
-    ]),
+    auth: AuthSchema,
     rateLimitHeaders: z
       .object({
         limit: z.array(z.string()),
         remaining: z.array(z.string()),
         reset: z.array(z.string()),
         resetUnit: z.enum(['delay-seconds', 'epoch-seconds', 'delay-ms']).optional(),
+        /** Headers carrying `used/limit` (Salesforce's `Sforce-Limit-Info: api-usage=18/5000`). */
+        usage: z.array(z.string()).optional(),
       })
       .strict()
       .optional(),
+    /**
+     * How the provider signals what its status code does not say: evaluated on every answer's
+     * body with `$status` and `$headers`; returns nothing (judge by status) or
+     * `{ "outcome": "rate_limited" | "transient" | "auth" | "not_found" | "permanent" | "ok", "reason"?, "waitSeconds"? }`.
+     * Salesforce's 403 REQUEST_LIMIT_EXCEEDED, Google's 403 rateLimitExceeded, Slack's 200 `ok:false`.
+     */
+    signals: Expression.optional(),
     timeoutMs: z.number().int().min(100).max(60_000).default(5_000),
     operations: z.record(z.string(), OperationDefinitionSchema),
   })
@@ -97,6 +137,13 @@ export interface CompiledOperation {
 export interface CompiledProvider {
   definition: ProviderDefinition;
   operations: Map<string, CompiledOperation>;
+  signals: jsonata.Expression | null;
+  /** OAuth connections: recognizes a permanent refresh failure in the token endpoint's error body. */
+  invalidGrant: jsonata.Expression | null;
+  /** Short digest of the effective (merged) definition: which mapping a call used, in its history. */
+  digest: string;
+  /** The layers that contributed, bottom first (platform, environment, tenant). */
+  layers: string[];
 }
 
 function compileExpression(provider: string, path: string, source: string): jsonata.Expression {
@@ -113,6 +160,8 @@ function compileExpression(provider: string, path: string, source: string): json
  * result, and compile every expression. Throws a DefinitionError naming the provider and path.
  */
 export function compileProvider(base: ProviderDefinitionInput, ...overrides: Array<DefinitionOverride | undefined>): CompiledProvider {
+  const layerNames = ['platform', 'environment', 'tenant'];
+  const layers = ['platform', ...overrides.flatMap((o, i) => (o && Object.keys(o).length > 0 ? [layerNames[i + 1] ?? `override ${i + 1}`] : []))];
   const merged = overrides.reduce<unknown>((acc, o) => deepMerge(acc, o), base);
   const providerId = isPlainObject(merged) && typeof merged['id'] === 'string' ? merged['id'] : 'unknown';
   const parsed = ProviderDefinitionSchema.safeParse(merged);
@@ -136,5 +185,23 @@ export function compileProvider(base: ProviderDefinitionInput, ...overrides: Arr
       nextCursor: op.pagination ? compileExpression(definition.id, at('pagination.nextCursor'), op.pagination.nextCursor) : null,
     });
   }
-  return { definition, operations };
+  return {
+    definition,
+    operations,
+    signals: definition.signals === undefined ? null : compileExpression(definition.id, 'signals', definition.signals),
+    invalidGrant: definition.auth.type === 'oauth2' ? compileExpression(definition.id, 'auth.invalidGrant', definition.auth.invalidGrant) : null,
+    digest: createHash('sha256').update(stableJson(definition)).digest('hex').slice(0, 12),
+    layers,
+  };
+}
+
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (isPlainObject(value)) {
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableJson(value[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
 }

@@ -9,6 +9,12 @@ export const UpstreamFailure = {
   Timeout: 'UpstreamTimeout',
   Network: 'UpstreamNetworkError',
   AuthFailed: 'UpstreamAuthFailed',
+  /** An OAuth access token was rejected early: retry with a fresh one. */
+  AuthExpired: 'UpstreamAuthExpired',
+  /** The connection's OAuth grant is gone (invalid_grant): nothing works until someone re-authorizes. */
+  NeedsReauthorization: 'ConnectionNeedsReauthorization',
+  /** The token endpoint failed recently: wait out the cool-down before asking it again. */
+  AuthRefreshFailed: 'AuthRefreshFailed',
   NotFound: 'UpstreamNotFound',
   Rejected: 'UpstreamRejected',
   Mapping: 'MappingError',
@@ -65,12 +71,15 @@ export function upstreamFailure(
   operation: string,
   reason: string,
   retryable: boolean,
+  /** For a retryable failure: exactly when to try again. */
+  waitMs?: number,
 ): ApplicationFailure {
-  const details: UpstreamFailureDetails = { provider, operation, status: null, reason, waitMs: null, rateLimit: null };
+  const details: UpstreamFailureDetails = { provider, operation, status: null, reason, waitMs: waitMs ?? null, rateLimit: null };
   return ApplicationFailure.create({
     type,
     message: `${provider} ${operation}: ${reason}`,
     nonRetryable: !retryable,
+    ...(retryable && waitMs !== undefined ? { nextRetryDelay: Math.max(1, waitMs) } : {}),
     details: [details],
   });
 }

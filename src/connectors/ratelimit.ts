@@ -15,6 +15,8 @@ export interface RateLimitHeaderNames {
   remaining: string[];
   reset: string[];
   resetUnit?: ResetUnit;
+  /** Headers carrying `used/limit` pairs (Salesforce `Sforce-Limit-Info: api-usage=18/5000`). */
+  usage?: string[];
 }
 
 /** The names most providers use, IETF draft first. */
@@ -91,6 +93,12 @@ function structuredParams(value: string | undefined): Record<string, number> {
   return out;
 }
 
+/** The first `used/limit` pair in a header value: `api-usage=18/5000; per-app-api-usage=17/250(appName=x)` → 18 of 5000. */
+function usagePair(value: string | undefined): { used: number; limit: number } | null {
+  const m = value === undefined ? null : /(\d+)\s*\/\s*(\d+)/.exec(value);
+  return m ? { used: Number(m[1]), limit: Number(m[2]) } : null;
+}
+
 function first(headers: Record<string, string>, names: string[]): string | undefined {
   for (const name of names) {
     const v = headers[name.toLowerCase()];
@@ -109,6 +117,12 @@ export function normalizeRateLimit(
   let remaining = headerNumber(first(headers, names.remaining));
   const rawReset = headerNumber(first(headers, names.reset));
   let resetSeconds = rawReset === null ? null : toResetSeconds(rawReset, names.resetUnit, nowMs);
+
+  const usage = usagePair(first(headers, names.usage ?? []));
+  if (usage) {
+    limit ??= usage.limit;
+    remaining ??= Math.max(0, usage.limit - usage.used);
+  }
 
   const structured = structuredParams(headers['ratelimit']);
   const policy = structuredParams(headers['ratelimit-policy']);

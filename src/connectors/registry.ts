@@ -3,16 +3,11 @@ import { canonicalJson } from '../tenants/registry';
 import type { Connection, ConnectionCategory, SecretRef } from '../tenants/schema';
 import { resolveSecret } from '../tenants/secrets';
 import { ProviderClient, type ClientOptions } from './client';
-import { compileProvider, type CompiledProvider, type DefinitionOverride, type ProviderDefinitionInput } from './definition';
+import { compileProvider, type CompiledProvider, type DefinitionOverride } from './definition';
 import { UpstreamFailure, upstreamFailure } from './failure';
-import { clearbitProvider } from './providers/clearbit';
-import { unifiedProvider } from './providers/unified';
+import { PLATFORM_PROVIDERS } from './providers';
 
-/** Platform defaults: the bottom of the override stack. */
-export const PLATFORM_PROVIDERS: Record<Connection['provider'], ProviderDefinitionInput> = {
-  unified: unifiedProvider,
-  clearbit: clearbitProvider,
-};
+export { PLATFORM_PROVIDERS };
 
 export interface ConnectorsOptions {
   /** Environment-level overrides per provider ID: the middle of the override stack. */

@@ -17,8 +17,10 @@ export interface CallMeta {
   pages: number;
   durationMs: number;
   rateLimit: RateLimitState;
-  /** The upstream said it replayed a stored answer for our idempotency key. */
+  /** The upstream said it replayed a stored answer for our idempotency key (or an upsert found the record). */
   replayed: boolean;
+  /** Which effective mapping (provider definition after overrides) read the answer: `provider@digest`. */
+  mapping?: string;
 }
 
 /** Activity results that called upstreams carry their calls. */

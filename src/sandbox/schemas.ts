@@ -8,6 +8,7 @@ export const SYSTEMS = [
   'calendar',
   'messaging',
   'enrichment',
+  'auth',
 ] as const satisfies readonly SandboxSystem[];
 
 const systemSchema = z.enum(SYSTEMS);
@@ -41,6 +42,7 @@ export const createMessageBody = z
 
 export const faultSchema = z.object({
   system: systemSchema.exactOptional(),
+  provider: z.string().min(1).exactOptional(),
   method: z.string().min(1).exactOptional(),
   pathPrefix: z.string().startsWith('/').exactOptional(),
   status: z.number().int().min(200).max(599),
@@ -73,6 +75,7 @@ export const workspaceSchema = z.object({
       ownerId: z.string().min(1),
       industry: z.string().exactOptional(),
       country: z.string().exactOptional(),
+      custom: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).exactOptional(),
     }),
   ),
   users: z.array(z.object({ id: z.string().min(1), email: z.string(), name: z.string() })),
@@ -110,6 +113,14 @@ export const workspaceSchema = z.object({
   ),
   rateLimit: z
     .object({ limit: z.number().int().positive(), windowSeconds: z.number().positive() })
+    .exactOptional(),
+  oauth: z
+    .object({
+      clientId: z.string().min(1),
+      clientSecret: z.string().min(1),
+      refreshToken: z.string().min(1),
+      accessTokenTtlSeconds: z.number().int().positive().exactOptional(),
+    })
     .exactOptional(),
 }) satisfies z.ZodType<SandboxWorkspace>;
 

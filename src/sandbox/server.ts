@@ -11,11 +11,13 @@
 import { createServer, type Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { emulatorFor, matchRoute, type EmulatorAuth, type EmulatorRequest, type ProviderEmulator } from './emulator';
+import { EMULATORS } from './providers';
 import { SYSTEMS, faultSchema, latencySchema, parseBody, workspaceSchema } from './schemas';
-import { matchRoute, systemOf } from './routes';
-import { SandboxState, type RateStatus, type WorkspaceRuntime } from './state';
+import { SandboxState, type RateStatus } from './state';
 import type { SandboxEvent, SandboxFault, SandboxLatency, SandboxSystem, SandboxWorkspace } from './types';
-import { HttpError, codeForStatus, errorBody, errorReply, type Reply } from './wire';
+import { HttpError, codeForStatus, type Reply } from './wire';
 
 export interface SandboxOptions {
   workspaces: SandboxWorkspace[];
@@ -42,7 +44,7 @@ export function createSandboxApp(opts: SandboxOptions): { app: express.Express; 
   // No ETags: a client that sent If-None-Match would get a 304 no real upstream here would send.
   app.set('etag', false);
   app.use('/_sandbox', controlRouter(state));
-  app.use(emulator(state));
+  app.use(emulatorMiddleware(state, EMULATORS));
   app.use(notFound);
   app.use(errorHandler);
   return { app, state };
@@ -97,71 +99,76 @@ function urlHost(host: string): string {
 
 /** Everything the pipeline knows about one emulated request before deciding its reply. */
 interface Incoming {
-  system: SandboxSystem;
-  method: string;
-  path: string;
-  query: Record<string, string>;
-  body: unknown;
+  emulator: ProviderEmulator;
+  request: EmulatorRequest;
   bodyError: unknown;
   idempotencyKey: string | undefined;
-  auth: AuthResult;
+  auth: EmulatorAuth;
   rate: RateStatus;
-  now: number;
 }
 
-interface AuthResult {
-  workspace: WorkspaceRuntime | null;
-  /** The workspace the request named (or its token resolved to), for the event log. */
-  claimed: string | null;
-  error: HttpError | null;
-}
-
-function emulator(state: SandboxState) {
-  // Parse errors are handed to the pipeline instead of Express' error handler so that a malformed
-  // body still gets rate-limit headers, counts against the window and is recorded as an event.
-  const parseJson = express.json({ limit: '1mb' });
+function emulatorMiddleware(state: SandboxState, emulators: readonly ProviderEmulator[]) {
+  // The raw body is kept (signatures are computed over it); JSON and form bodies are parsed from it.
+  const readRaw = express.text({ type: () => true, limit: '1mb' });
   return (req: Request, res: Response, next: NextFunction): void => {
-    const system = systemOf(normalizePath(req.path));
-    if (!system) return next();
+    const path = normalizePath(req.path);
+    const emulator = emulatorFor(emulators, path);
+    if (!emulator) return next();
     const receivedAt = state.now();
-    parseJson(req, res, (bodyError?: unknown) => {
-      handleEmulated(state, system, receivedAt, req, res, bodyError).catch(next);
+    readRaw(req, res, (readError?: unknown) => {
+      handleEmulated(state, emulator, path, receivedAt, req, res, readError).catch(next);
     });
   };
 }
 
+/** Parses the body by its content type; a parse failure is the pipeline's to report, in the provider's format. */
+function parseRequestBody(contentType: string, raw: string): { body: unknown; error?: unknown } {
+  if (raw === '') return { body: null };
+  if (/x-www-form-urlencoded/i.test(contentType)) return { body: Object.fromEntries(new URLSearchParams(raw)) };
+  if (/json/i.test(contentType)) {
+    try {
+      return { body: JSON.parse(raw) as unknown };
+    } catch (err) {
+      return { body: null, error: err };
+    }
+  }
+  return { body: raw };
+}
+
 async function handleEmulated(
   state: SandboxState,
-  system: SandboxSystem,
+  emulator: ProviderEmulator,
+  path: string,
   receivedAt: number,
   req: Request,
   res: Response,
-  bodyError: unknown,
+  readError: unknown,
 ): Promise<void> {
   const query = queryOf(req);
-  const auth = authenticate(state, system, query, req.get('authorization'));
+  const headers = lowerCaseHeaders(req.headers);
+  const rawBody = typeof req.body === 'string' ? req.body : '';
+  const parsed = parseRequestBody(headers['content-type'] ?? '', rawBody);
+  const request: EmulatorRequest = { method: req.method, path, query, headers, rawBody, body: parsed.body, now: receivedAt };
+  const auth = emulator.authenticate(request, state);
   const incoming: Incoming = {
-    system,
-    method: req.method,
-    path: normalizePath(req.path),
-    query,
-    body: req.body === undefined ? null : req.body,
-    bodyError,
-    idempotencyKey: req.get('idempotency-key') || undefined,
+    emulator,
+    request,
+    bodyError: readError ?? parsed.error,
+    idempotencyKey: headers['idempotency-key'] || undefined,
     auth,
-    rate: state.countRequest(auth.workspace, system, receivedAt),
-    now: receivedAt,
+    rate: state.countRequest(auth.workspace, `${emulator.provider}/${emulator.system}`, receivedAt),
   };
   const { reply, replayed } = decide(state, incoming);
-  const latencyMs = state.latencyFor(system);
+  const latencyMs = state.latencyFor(emulator.system);
   state.record({
-    system,
+    system: emulator.system,
+    provider: emulator.provider,
     workspace: auth.claimed,
-    method: incoming.method,
-    path: incoming.path,
+    method: request.method,
+    path,
     query,
     headers: incoming.idempotencyKey !== undefined ? { idempotencyKey: incoming.idempotencyKey } : {},
-    body: incoming.body,
+    body: request.body,
     status: reply.status,
     replayed,
     receivedAt,
@@ -169,120 +176,81 @@ async function handleEmulated(
     latencyMs,
   });
   if (latencyMs > 0) await sleep(latencyMs);
-  send(res, reply, rateHeaders(incoming.rate));
+  send(res, reply, emulator.rateHeaders(incoming.rate, receivedAt));
 }
 
 /** The reply for one request; synchronous so that check-then-store of idempotency keys is atomic. */
 function decide(state: SandboxState, inc: Incoming): { reply: Reply; replayed: boolean } {
-  const fault = state.takeFault(inc.system, inc.method, inc.path);
-  if (fault) return { reply: faultReply(inc.system, fault, inc.rate), replayed: false };
+  const { emulator, request } = inc;
+  const fault = state.takeFault(emulator.system, emulator.provider, request.method, request.path);
+  if (fault) return { reply: faultReply(emulator, fault, inc.rate), replayed: false };
   const ws = inc.auth.workspace;
   if (inc.auth.error || !ws) {
-    return { reply: errorReply(inc.system, inc.auth.error ?? unauthorized()), replayed: false };
+    return { reply: emulator.errorReply(inc.auth.error ?? new HttpError(401, 'UNAUTHORIZED', 'not authenticated')), replayed: false };
   }
-  if (inc.rate.exceeded) return { reply: rateLimitedReply(inc.system, inc.rate), replayed: false };
-  if (inc.bodyError !== undefined) return { reply: bodyErrorReply(inc.system, inc.bodyError), replayed: false };
+  if (inc.rate.exceeded) return { reply: emulator.rateLimited(inc.rate, request.now), replayed: false };
+  if (inc.bodyError !== undefined) return { reply: emulator.errorReply(bodyError(inc.bodyError)), replayed: false };
 
-  const match = matchRoute(inc.method, inc.path);
-  if (!match) return { reply: errorReply(inc.system, noRoute(inc.method, inc.path)), replayed: false };
+  const match = matchRoute(emulator.routes, request.method, request.path);
+  if (!match) return { reply: emulator.errorReply(noRoute(request.method, request.path)), replayed: false };
   const key = match.route.idempotent ? inc.idempotencyKey : undefined;
   const stored = key !== undefined ? ws.idempotency.get(key) : undefined;
   if (stored) {
     return { reply: { ...stored, headers: { ...stored.headers, 'Idempotent-Replayed': 'true' } }, replayed: true };
   }
 
-  const reply = runHandler(inc.system, () =>
-    match.route.handle({ ws, params: match.params, query: inc.query, body: inc.body, now: inc.now }),
+  const reply = runHandler(emulator, () =>
+    match.route.handle({ ws, params: match.params, query: request.query, headers: request.headers, body: request.body, rawBody: request.rawBody, now: request.now, state }),
   );
   // A 5xx means "we did not finish"; storing it would turn a retry into a permanent failure.
   if (key !== undefined && reply.status < 500) ws.idempotency.set(key, reply);
   return { reply, replayed: false };
 }
 
-function runHandler(system: SandboxSystem, handle: () => Reply): Reply {
+function runHandler(emulator: ProviderEmulator, handle: () => Reply): Reply {
   try {
     return handle();
   } catch (err) {
-    if (err instanceof HttpError) return errorReply(system, err);
+    if (err instanceof HttpError) return emulator.errorReply(err);
     const message = err instanceof Error ? err.message : String(err);
-    return errorReply(system, new HttpError(500, 'INTERNAL', `sandbox handler failed: ${message}`));
+    return emulator.errorReply(new HttpError(500, 'INTERNAL', `sandbox handler failed: ${message}`));
   }
-}
-
-/**
- * Unified endpoints name their workspace with `integrated_account_id` and must present its token;
- * enrichment (like Clearbit) only has an API key, so the token alone identifies the workspace.
- */
-function authenticate(
-  state: SandboxState,
-  system: SandboxSystem,
-  query: Record<string, string>,
-  authorization: string | undefined,
-): AuthResult {
-  const token = bearerToken(authorization);
-  if (system === 'enrichment') {
-    const ws = token !== null ? (state.workspaceByToken(token) ?? null) : null;
-    return { workspace: ws, claimed: ws?.seed.id ?? null, error: ws ? null : unauthorized() };
-  }
-  const id = query['integrated_account_id'] || null;
-  const fail = (error: HttpError): AuthResult => ({ workspace: null, claimed: id, error });
-  if (token === null) return fail(unauthorized());
-  if (id === null) return fail(new HttpError(400, 'VALIDATION', 'integrated_account_id: required'));
-  const ws = state.workspaceById(id);
-  if (!ws) return fail(new HttpError(404, 'NOT_FOUND', `no integrated account has the id ${id}`));
-  if (ws.seed.token !== token) return fail(unauthorized());
-  return { workspace: ws, claimed: id, error: null };
-}
-
-function bearerToken(authorization: string | undefined): string | null {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
-  return match?.[1] ?? null;
-}
-
-function unauthorized(): HttpError {
-  return new HttpError(401, 'UNAUTHORIZED', 'missing or invalid bearer token');
 }
 
 function noRoute(method: string, path: string): HttpError {
   return new HttpError(404, 'NOT_FOUND', `no route for ${method} ${path}`);
 }
 
-function rateHeaders(rate: RateStatus): Record<string, string> {
-  return {
-    'ratelimit-limit': String(rate.limit),
-    'ratelimit-remaining': String(rate.remaining),
-    'ratelimit-reset': String(rate.resetSeconds),
-  };
-}
-
-function rateLimitedReply(system: SandboxSystem, rate: RateStatus): Reply {
-  const reply = errorReply(system, new HttpError(429, 'RATE_LIMITED', 'Rate limit exceeded'));
-  return { ...reply, headers: { 'Retry-After': String(rate.resetSeconds) } };
-}
-
-/** An injected fault; without a body it answers in the system's own error format. */
-function faultReply(system: SandboxSystem, fault: SandboxFault, rate: RateStatus): Reply {
+/** An injected fault; without a body it answers in the provider's own error format. */
+function faultReply(emulator: ProviderEmulator, fault: SandboxFault, rate: RateStatus): Reply {
   const body =
     fault.body !== undefined
       ? fault.body
       : fault.status >= 400
-        ? errorBody(system, new HttpError(fault.status, codeForStatus(fault.status), 'injected fault'))
+        ? emulator.errorReply(new HttpError(fault.status, codeForStatus(fault.status), 'injected fault')).body
         : undefined;
   // A 429 without Retry-After would be unlike any real upstream, so one is supplied by default.
   const retryAfter: Record<string, string> = fault.status === 429 ? { 'Retry-After': String(rate.resetSeconds) } : {};
   return { status: fault.status, body, headers: { ...retryAfter, ...fault.headers } };
 }
 
-function bodyErrorReply(system: SandboxSystem, err: unknown): Reply {
+function bodyError(err: unknown): HttpError {
   const status = statusOf(err) ?? 400;
-  return errorReply(system, new HttpError(status, 'VALIDATION', `body: ${messageOf(err) ?? 'malformed JSON'}`));
+  return new HttpError(status, 'VALIDATION', `body: ${messageOf(err) ?? 'malformed JSON'}`);
 }
 
 function send(res: Response, reply: Reply, shared: Record<string, string>): void {
   res.status(reply.status).set(shared);
   if (reply.headers) res.set(reply.headers);
   if (reply.body === undefined || reply.body === null) res.end();
+  else if (typeof reply.body === 'string') res.type(reply.headers?.['Content-Type'] ?? 'text/plain').send(reply.body);
   else res.json(reply.body);
+}
+
+function lowerCaseHeaders(headers: Request['headers']): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
 }
 
 // --------------------------------------------------------------------------------- request helpers
@@ -336,6 +304,17 @@ function controlRouter(state: SandboxState): express.Router {
     state.setLatency(parseBody(latencySchema, req.body));
     res.status(204).end();
   });
+  // OAuth: revoke a workspace's grant (refreshes then answer invalid_grant) or restore it, and
+  // expire access tokens early (the next API call gets the provider's 401).
+  router.post('/oauth/revoke', (req, res) => {
+    const { workspace, provider, revoked } = parseBody(grantSchema, req.body);
+    state.setGrantRevoked(workspace, provider, revoked, state.now());
+    res.status(204).end();
+  });
+  router.post('/oauth/expire', (req, res) => {
+    const filter = parseBody(expireSchema, req.body ?? {});
+    res.json({ expired: state.expireAccessTokens(filter, state.now()) });
+  });
   router.post('/workspaces', (req, res) => {
     const workspace = parseBody(workspaceSchema, req.body);
     state.upsertWorkspace(workspace);
@@ -344,8 +323,12 @@ function controlRouter(state: SandboxState): express.Router {
   return router;
 }
 
-function eventFilter(query: Record<string, string>): { system?: SandboxSystem; since?: number } {
-  const filter: { system?: SandboxSystem; since?: number } = {};
+const grantSchema = z.object({ workspace: z.string().min(1), provider: z.string().min(1), revoked: z.boolean().default(true) });
+const expireSchema = z.object({ workspace: z.string().min(1).exactOptional(), provider: z.string().min(1).exactOptional() });
+
+function eventFilter(query: Record<string, string>): { system?: SandboxSystem; provider?: string; since?: number } {
+  const filter: { system?: SandboxSystem; provider?: string; since?: number } = {};
+  if (query['provider']) filter.provider = query['provider'];
   const system = query['system'];
   if (system !== undefined) {
     const known = SYSTEMS.find((s) => s === system);
@@ -363,14 +346,18 @@ function eventFilter(query: Record<string, string>): { system?: SandboxSystem; s
 
 function notFound(req: Request, res: Response): void {
   const err = noRoute(req.method, req.path);
-  res.status(err.status).json(errorBody(null, err));
+  res.status(err.status).json(controlError(err));
+}
+
+function controlError(err: HttpError): unknown {
+  return { status: err.status, error_code: err.code, message: err.message };
 }
 
 /** Control-route failures and bad JSON outside the emulators, in the unified error format. */
 function errorHandler(err: unknown, _req: Request, res: Response, next: NextFunction): void {
   if (res.headersSent) return next(err);
   const httpError = toHttpError(err);
-  res.status(httpError.status).json(errorBody(null, httpError));
+  res.status(httpError.status).json(controlError(httpError));
 }
 
 function toHttpError(err: unknown): HttpError {

@@ -13,6 +13,8 @@ export interface LeadRecord {
   owner_id: string;
   created_at: string;
   updated_at: string;
+  /** The key a provider upserts by (Salesforce external ID field, HubSpot email), when one was used. */
+  external_key?: string;
 }
 
 export interface MessageRecord {
@@ -47,7 +49,17 @@ export interface WorkspaceRuntime {
   nextMessageNo: number;
   /** Idempotency-Key → the reply the first request got. */
   idempotency: Map<string, Reply>;
-  rate: Map<SandboxSystem, RateWindow>;
+  /** Rate windows per provider (each provider limits on its own). */
+  rate: Map<string, RateWindow>;
+  /** Providers whose OAuth grant an operator revoked: refreshing answers invalid_grant. */
+  revokedGrants: Set<string>;
+}
+
+/** An OAuth access token the sandbox issued. */
+export interface IssuedToken {
+  workspaceId: string;
+  provider: string;
+  expiresAt: number;
 }
 
 interface ActiveFault {
@@ -95,7 +107,9 @@ class EventLog {
 export class SandboxState {
   private readonly workspaces = new Map<string, WorkspaceRuntime>();
   /** Windows for requests that could not be tied to a workspace (bad token, unknown workspace). */
-  private readonly anonymousRate = new Map<SandboxSystem, RateWindow>();
+  private readonly anonymousRate = new Map<string, RateWindow>();
+  private readonly tokens = new Map<string, IssuedToken>();
+  private nextTokenNo = 1;
   private readonly eventLog: EventLog;
   private faults: ActiveFault[] = [];
   private nextFaultNo = 1;
@@ -122,11 +136,64 @@ export class SandboxState {
       nextMessageNo: 1,
       idempotency: new Map(),
       rate: new Map(),
+      revokedGrants: new Set(),
     });
+    for (const [token, issued] of this.tokens) if (issued.workspaceId === seed.id) this.tokens.delete(token);
+  }
+
+  /** The OAuth client a workspace accepts (its own, or the documented defaults). */
+  oauthClient(ws: WorkspaceRuntime): { clientId: string; clientSecret: string; refreshToken: string; accessTokenTtlSeconds: number } {
+    const o = ws.seed.oauth;
+    return {
+      clientId: o?.clientId ?? ws.seed.id,
+      clientSecret: o?.clientSecret ?? ws.seed.token,
+      refreshToken: o?.refreshToken ?? ws.seed.token,
+      accessTokenTtlSeconds: o?.accessTokenTtlSeconds ?? 3600,
+    };
+  }
+
+  issueAccessToken(workspaceId: string, provider: string, ttlSeconds: number, now: number): string {
+    const token = `${provider.slice(0, 3)}_at_${this.nextTokenNo++}_${Math.random().toString(36).slice(2, 10)}`;
+    this.tokens.set(token, { workspaceId, provider, expiresAt: now + ttlSeconds * 1000 });
+    return token;
+  }
+
+  accessToken(token: string): IssuedToken | undefined {
+    return this.tokens.get(token);
+  }
+
+  /** Expires (but keeps) matching access tokens: the next API call with one gets the provider's 401. */
+  expireAccessTokens(filter: { workspace?: string; provider?: string }, now: number): number {
+    let n = 0;
+    for (const issued of this.tokens.values()) {
+      if ((filter.workspace === undefined || issued.workspaceId === filter.workspace) && (filter.provider === undefined || issued.provider === filter.provider)) {
+        issued.expiresAt = Math.min(issued.expiresAt, now);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Revokes a workspace's grant for a provider: refreshes answer invalid_grant, its tokens stop working. */
+  setGrantRevoked(workspaceId: string, provider: string, revoked: boolean, now: number): void {
+    const ws = this.workspaces.get(workspaceId);
+    if (!ws) return;
+    if (revoked) {
+      ws.revokedGrants.add(provider);
+      this.expireAccessTokens({ workspace: workspaceId, provider }, now);
+    } else {
+      ws.revokedGrants.delete(provider);
+    }
   }
 
   workspaceById(id: string): WorkspaceRuntime | undefined {
     return this.workspaces.get(id);
+  }
+
+  /** The workspace whose OAuth client has this ID. */
+  workspaceByClientId(clientId: string): WorkspaceRuntime | undefined {
+    for (const w of this.workspaces.values()) if (this.oauthClient(w).clientId === clientId) return w;
+    return undefined;
   }
 
   workspaceByToken(token: string): WorkspaceRuntime | undefined {
@@ -134,8 +201,8 @@ export class SandboxState {
     return undefined;
   }
 
-  /** Counts one request against the (workspace, system) fixed window. */
-  countRequest(workspace: WorkspaceRuntime | null, system: SandboxSystem, at: number): RateStatus {
+  /** Counts one request against the workspace's fixed window named `key` (a provider and system). */
+  countRequest(workspace: WorkspaceRuntime | null, system: string, at: number): RateStatus {
     const { limit, windowSeconds } = workspace?.seed.rateLimit ?? DEFAULT_RATE_LIMIT;
     const windows = workspace ? workspace.rate : this.anonymousRate;
     const windowMs = windowSeconds * 1000;
@@ -164,8 +231,8 @@ export class SandboxState {
   }
 
   /** The first armed fault matching the request, consuming one of its `times`. */
-  takeFault(system: SandboxSystem, method: string, path: string): SandboxFault | undefined {
-    const hit = this.faults.find(({ fault }) => faultMatches(fault, system, method, path));
+  takeFault(system: SandboxSystem, provider: string, method: string, path: string): SandboxFault | undefined {
+    const hit = this.faults.find(({ fault }) => faultMatches(fault, system, provider, method, path));
     if (!hit) return undefined;
     hit.remaining--;
     if (hit.remaining <= 0) this.faults = this.faults.filter((f) => f !== hit);
@@ -187,10 +254,15 @@ export class SandboxState {
     return this.eventLog.append(event);
   }
 
-  events(filter: { system?: SandboxSystem; since?: number } = {}): SandboxEvent[] {
+  events(filter: { system?: SandboxSystem; provider?: string; since?: number } = {}): SandboxEvent[] {
     return this.eventLog
       .list()
-      .filter((e) => (filter.system === undefined || e.system === filter.system) && e.seq > (filter.since ?? 0));
+      .filter(
+        (e) =>
+          (filter.system === undefined || e.system === filter.system) &&
+          (filter.provider === undefined || e.provider === filter.provider) &&
+          e.seq > (filter.since ?? 0),
+      );
   }
 
   clearEvents(): void {
@@ -198,8 +270,9 @@ export class SandboxState {
   }
 }
 
-function faultMatches(fault: SandboxFault, system: SandboxSystem, method: string, path: string): boolean {
+function faultMatches(fault: SandboxFault, system: SandboxSystem, provider: string, method: string, path: string): boolean {
   if (fault.system !== undefined && fault.system !== system) return false;
+  if (fault.provider !== undefined && fault.provider !== provider) return false;
   if (fault.method !== undefined && fault.method.toUpperCase() !== method.toUpperCase()) return false;
   if (fault.pathPrefix !== undefined && !path.startsWith(fault.pathPrefix)) return false;
   return true;

@@ -11,6 +11,8 @@ export interface SandboxAccount {
   ownerId: string;
   industry?: string;
   country?: string;
+  /** Custom CRM fields by their API names (Salesforce `Territory__c`, HubSpot `abm_tier`). */
+  custom?: Record<string, string | number | boolean | null>;
 }
 
 export interface SandboxUser {
@@ -70,14 +72,22 @@ export interface SandboxWorkspace {
   companies: SandboxCompany[];
   /** Requests allowed per rate-limit window (default 1000) and the window's length (default 60 s). */
   rateLimit?: { limit: number; windowSeconds: number };
+  /**
+   * The OAuth client this workspace's OAuth providers (Salesforce, HubSpot, Google, Microsoft)
+   * accept at their token endpoints. Default: client ID = workspace ID, client secret and
+   * refresh token = the workspace token; access tokens live an hour.
+   */
+  oauth?: { clientId: string; clientSecret: string; refreshToken: string; accessTokenTtlSeconds?: number };
 }
 
-export type SandboxSystem = 'crm' | 'hris' | 'calendar' | 'messaging' | 'enrichment';
+export type SandboxSystem = 'crm' | 'hris' | 'calendar' | 'messaging' | 'enrichment' | 'auth';
 
 /** One request an emulated upstream received, as `GET /_sandbox/events` reports it. */
 export interface SandboxEvent {
   seq: number;
   system: SandboxSystem;
+  /** The emulated provider (`unified`, `salesforce`, `salesforce-oauth`, ...). */
+  provider: string;
   workspace: string | null;
   method: string;
   path: string;
@@ -96,6 +106,7 @@ export interface SandboxEvent {
 /** A fault injected with `POST /_sandbox/faults`: the next `times` matching requests get it. */
 export interface SandboxFault {
   system?: SandboxSystem;
+  provider?: string;
   method?: string;
   pathPrefix?: string;
   status: number;

@@ -1,5 +1,3 @@
-import type { SandboxSystem } from './types';
-
 /** What an emulated endpoint answers, before the shared headers (rate limit, replay) are added. */
 export interface Reply {
   status: number;
@@ -11,8 +9,9 @@ export interface Reply {
 export type ErrorCode = 'VALIDATION' | 'UNAUTHORIZED' | 'NOT_FOUND' | 'RATE_LIMITED' | 'INTERNAL';
 
 /**
- * Thrown by handlers for an expected failure. `enrichmentType` is the Clearbit-style `error.type`
- * used when the enrichment system answers, so one throw site serves both wire formats.
+ * Thrown by handlers for an expected failure; each emulator renders it in its provider's error
+ * format. `enrichmentType` is the Clearbit-style `error.type`; `providerCode` a provider's own
+ * error code (Salesforce `MALFORMED_QUERY`, Slack `channel_not_found`) when the handler knows it.
  */
 export class HttpError extends Error {
   constructor(
@@ -20,30 +19,11 @@ export class HttpError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly enrichmentType?: string,
+    readonly providerCode?: string,
   ) {
     super(message);
     this.name = 'HttpError';
   }
-}
-
-const ENRICHMENT_TYPES: Record<ErrorCode, string> = {
-  VALIDATION: 'invalid_parameter',
-  UNAUTHORIZED: 'auth_required',
-  NOT_FOUND: 'not_found',
-  RATE_LIMITED: 'rate_limit',
-  INTERNAL: 'internal_error',
-};
-
-/** The error body in the wire format of `system` (unified, or Clearbit-style for enrichment). */
-export function errorBody(system: SandboxSystem | null, err: HttpError): unknown {
-  if (system === 'enrichment') {
-    return { error: { type: err.enrichmentType ?? ENRICHMENT_TYPES[err.code], message: err.message } };
-  }
-  return { status: err.status, error_code: err.code, message: err.message };
-}
-
-export function errorReply(system: SandboxSystem | null, err: HttpError): Reply {
-  return { status: err.status, body: errorBody(system, err) };
 }
 
 /** The closest unified error code for an arbitrary status (used for injected faults without a body). */

@@ -9,7 +9,23 @@ export const SecretRefSchema = z.union([
 ]);
 export type SecretRef = z.infer<typeof SecretRefSchema>;
 
-export const PROVIDER_IDS = ['unified', 'clearbit'] as const;
+export const PROVIDER_IDS = [
+  'unified',
+  'clearbit',
+  'salesforce',
+  'hubspot',
+  'pipedrive',
+  'bamboohr',
+  'okta',
+  'hibob',
+  'google',
+  'msgraph',
+  'slack',
+  'teams',
+  'webhook',
+  'pdl',
+] as const;
+export type ProviderId = (typeof PROVIDER_IDS)[number];
 
 export const ConnectionSchema = z
   .object({

@@ -133,18 +133,25 @@ describe('classifyResponse', () => {
     expect(classifyResponse(answer(400), NOW_MS).reason).toBe('HTTP 400 rejected');
   });
 
-  it('lets isRateLimit turn a Salesforce 403 REQUEST_LIMIT_EXCEEDED into rate_limited', () => {
-    const isRateLimit = (a: UpstreamAnswer) =>
-      a.status === 403 && Array.isArray(a.body) && a.body.some((e) => (e as { errorCode?: string }).errorCode === 'REQUEST_LIMIT_EXCEEDED');
-    const limited = classifyResponse(answer(403, {}, SALESFORCE_LIMIT), NOW_MS, { isRateLimit });
+  it('lets a provider signal turn a Salesforce 403 REQUEST_LIMIT_EXCEEDED into rate_limited', () => {
+    const signal = { outcome: 'rate_limited' as const };
+    const limited = classifyResponse(answer(403, {}, SALESFORCE_LIMIT), NOW_MS, { signal });
     expect(limited).toMatchObject({ outcome: 'rate_limited', retry: true, waitMs: null, status: 403 });
     expect(limited.reason).toBe('HTTP 403 rate limited; retry after backoff: REQUEST_LIMIT_EXCEEDED: TotalRequests Limit exceeded.');
-
-    // The same status for another reason is still an auth failure.
-    const denied = classifyResponse(answer(403, {}, [{ errorCode: 'INSUFFICIENT_ACCESS', message: 'no access' }]), NOW_MS, { isRateLimit });
-    expect(denied).toMatchObject({ outcome: 'auth', retry: false });
-    // And without the option a limit 403 is an auth failure too.
+    // Without a signal a limit 403 is an auth failure.
     expect(classifyResponse(answer(403, {}, SALESFORCE_LIMIT), NOW_MS).outcome).toBe('auth');
+  });
+
+  it('takes the wait a signal implies only when no header gives one', () => {
+    const signal = { outcome: 'rate_limited' as const, reason: 'policy TEN_SECONDLY_ROLLING', waitSeconds: 10 };
+    expect(classifyResponse(answer(429, {}, {}), NOW_MS, { signal })).toMatchObject({ waitMs: 10_000, reason: 'HTTP 429 rate limited; retry after 10000 ms: policy TEN_SECONDLY_ROLLING' });
+    expect(classifyResponse(answer(429, { 'retry-after': '3' }, {}), NOW_MS, { signal }).waitMs).toBe(3000);
+  });
+
+  it('lets a signal make a 200 an error (Slack ok:false) and keeps the status in the reason', () => {
+    const c = classifyResponse(answer(200, {}, { ok: false, error: 'channel_not_found' }), NOW_MS, { signal: { outcome: 'permanent', reason: 'channel_not_found' } });
+    expect(c).toMatchObject({ outcome: 'permanent', retry: false, reason: 'HTTP 200 rejected: channel_not_found' });
+    expect(classifyResponse(answer(200, {}, { ok: false, error: 'internal_error' }), NOW_MS, { signal: { outcome: 'transient' } })).toMatchObject({ outcome: 'transient', retry: true });
   });
 
   it('uses the provider header names given in the options', () => {

@@ -10,7 +10,9 @@ import { ProviderClient, type ClientOptions } from '../../src/connectors/client'
 import { compileProvider, type DefinitionOverride, type ProviderDefinitionInput } from '../../src/connectors/definition';
 import type { UpstreamFailureDetails } from '../../src/connectors/failure';
 import { clearbitProvider } from '../../src/connectors/providers/clearbit';
+import { PLATFORM_PROVIDERS } from '../../src/connectors/providers';
 import { unifiedProvider } from '../../src/connectors/providers/unified';
+import { PROVIDER_IDS } from '../../src/tenants/schema';
 
 /**
  * Golden tests of the provider definitions: recorded upstream answers (in the sandbox's wire
@@ -31,6 +33,8 @@ const ExchangeSchema = z
         path: z.string(),
         query: z.record(z.string(), z.string()),
         idempotencyKey: z.string().optional(),
+        /** Headers the request must carry (lower-case names), e.g. the provider's own auth header. */
+        headers: z.record(z.string(), z.string()).optional(),
         body: z.unknown().optional(),
       })
       .strict(),
@@ -44,11 +48,23 @@ const ExchangeSchema = z
 const FixtureSchema = z
   .object({
     description: z.string().min(1),
-    provider: z.enum(['unified', 'clearbit']),
+    provider: z.enum(PROVIDER_IDS),
     operation: z.string(),
+    /** The connection's account ID (default `acct-1`). */
+    accountId: z.string().optional(),
     input: z.unknown(),
     exchanges: z.array(ExchangeSchema).min(1),
     expected: z.unknown(),
+    /**
+     * The normalized rate-limit state expected from the last answer (default: its `ratelimit-*`
+     * headers). Fields left out are not compared (an epoch reset depends on the clock).
+     */
+    rateLimit: z
+      .object({ limit: z.number().nullable(), remaining: z.number().nullable(), resetSeconds: z.number().nullable(), retryAfterSeconds: z.number().nullable() })
+      .partial()
+      .optional(),
+    /** Whether the call reports a replayed write (an upsert that found the record). */
+    replayed: z.boolean().optional(),
   })
   .strict();
 
@@ -63,7 +79,7 @@ const FIXTURE_FILES = readdirSync(GOLDEN_DIR)
   .filter((f) => f.endsWith('.json'))
   .sort();
 
-const PROVIDERS: Record<Fixture['provider'], ProviderDefinitionInput> = { unified: unifiedProvider, clearbit: clearbitProvider };
+const PROVIDERS: Record<Fixture['provider'], ProviderDefinitionInput> = PLATFORM_PROVIDERS;
 
 const SCHEMAS: Record<string, z.ZodType<unknown>> = OPERATION_SCHEMAS;
 
@@ -180,11 +196,11 @@ afterAll(async () => {
 });
 
 function clientFor(provider: ProviderDefinitionInput, options: ClientOptions = {}, ...overrides: DefinitionOverride[]): ProviderClient {
-  return new ProviderClient(
-    compileProvider(provider, ...overrides),
-    { connectionId: 't/c', baseUrl: upstream.url, accountId: 'acct-1', secret: SECRET },
-    options,
-  );
+  return clientWith(provider, 'acct-1', options, ...overrides);
+}
+
+function clientWith(provider: ProviderDefinitionInput, accountId: string, options: ClientOptions = {}, ...overrides: DefinitionOverride[]): ProviderClient {
+  return new ProviderClient(compileProvider(provider, ...overrides), { connectionId: 't/c', baseUrl: upstream.url, accountId, secret: SECRET }, options);
 }
 
 async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
@@ -201,13 +217,15 @@ function detailsOf(failure: ApplicationFailure): UpstreamFailureDetails {
   return (failure.details ?? [])[0] as UpstreamFailureDetails;
 }
 
-function expectRequest(received: ReceivedRequest | undefined, expected: Exchange['request']): void {
+function expectRequest(received: ReceivedRequest | undefined, expected: Exchange['request'], auth: ProviderDefinitionInput['auth']): void {
   expect(received).toBeDefined();
   if (!received) return;
   expect(received.method).toBe(expected.method);
   expect(received.path).toBe(expected.path);
   expect(received.query).toEqual(expected.query);
-  expect(received.headers['authorization']).toBe(`Bearer ${SECRET}`);
+  if (expected.headers) expect(received.headers).toMatchObject(expected.headers);
+  else if (auth.type === 'bearer' || auth.type === 'oauth2') expect(received.headers['authorization']).toBe(`Bearer ${SECRET}`);
+  else throw new Error(`a ${auth.type} provider's fixture must name the auth headers it expects`);
   expect(received.headers['accept']).toBe('application/json');
   expect(received.headers['idempotency-key']).toBe(expected.idempotencyKey);
   if (expected.body === undefined) {
@@ -244,13 +262,13 @@ describe('golden provider operations', () => {
     expect(file.startsWith(`${fixture.provider}.${fixture.operation}`)).toBe(true);
     upstream.script(...fixture.exchanges.map((e) => replyOf(e)));
     const answers: Classification[] = [];
-    const client = clientFor(PROVIDERS[fixture.provider], { onAnswer: (_id, c) => answers.push(c) });
+    const client = clientWith(PROVIDERS[fixture.provider], fixture.accountId ?? 'acct-1', { onAnswer: (_id, c) => answers.push(c) });
 
     const result = await client.call(fixture.operation, fixture.input, schemaFor(fixture.operation));
 
     expect(result.data).toEqual(fixture.expected);
     expect(upstream.received).toHaveLength(fixture.exchanges.length);
-    fixture.exchanges.forEach((exchange, i) => expectRequest(upstream.received[i], exchange.request));
+    fixture.exchanges.forEach((exchange, i) => expectRequest(upstream.received[i], exchange.request, PROVIDERS[fixture.provider].auth));
 
     const last = fixture.exchanges[fixture.exchanges.length - 1];
     expect(result.meta).toMatchObject({
@@ -258,14 +276,18 @@ describe('golden provider operations', () => {
       operation: fixture.operation,
       status: last?.status,
       pages: fixture.exchanges.length,
-      replayed: false,
+      replayed: fixture.replayed ?? false,
     });
-    expect(result.meta.rateLimit).toEqual({
-      limit: Number(last?.headers['ratelimit-limit']),
-      remaining: Number(last?.headers['ratelimit-remaining']),
-      resetSeconds: Number(last?.headers['ratelimit-reset']),
-      retryAfterSeconds: null,
-    });
+    if (fixture.rateLimit) {
+      expect(result.meta.rateLimit).toMatchObject(fixture.rateLimit);
+    } else {
+      expect(result.meta.rateLimit).toEqual({
+        limit: Number(last?.headers['ratelimit-limit']),
+        remaining: Number(last?.headers['ratelimit-remaining']),
+        resetSeconds: Number(last?.headers['ratelimit-reset']),
+        retryAfterSeconds: null,
+      });
+    }
     expect(answers.map((a) => a.status)).toEqual(fixture.exchanges.map((e) => e.status));
   });
 });

@@ -95,7 +95,7 @@ describe('compileProvider', () => {
       'messaging.send',
     ]);
     const find = compiled.operations.get('crm.findAccounts');
-    expect(find?.definition.pagination).toEqual({ nextCursor: 'next_cursor', cursorParam: 'cursor', maxPages: 20 });
+    expect(find?.definition.pagination).toEqual({ nextCursor: 'next_cursor', cursorParam: 'cursor', nextUrl: false, maxPages: 20 });
     expect(find?.definition.acceptStatuses).toEqual([]);
     expect(find?.body).toBeNull();
     expect(compileProvider(clearbitProvider).operations.get('enrichment.company')?.definition.acceptStatuses).toEqual([202, 404]);

@@ -555,6 +555,7 @@ describe('events', () => {
     expect(events[0]).toEqual({
       seq: expect.any(Number),
       system: 'crm',
+      provider: 'unified',
       workspace: DEMO_WORKSPACE_ID,
       method: 'POST',
       path: '/unified/crm/leads',

@@ -1,97 +1,68 @@
 import { createHash } from 'node:crypto';
-import { createLeadBody, createMessageBody, parseBody, updateLeadBody } from './schemas';
-import type { LeadRecord, MessageRecord, WorkspaceRuntime } from './state';
-import type { SandboxAccount, SandboxCompany, SandboxEmployee, SandboxSystem } from './types';
-import { HttpError, isoParam, listParam, paginate, type Reply } from './wire';
+import { bearerToken, type EmulatorAuth, type EmulatorRequest, type ProviderEmulator, type RouteContext } from '../emulator';
+import { createLeadBody, createMessageBody, parseBody, updateLeadBody } from '../schemas';
+import type { LeadRecord, MessageRecord, SandboxState, WorkspaceRuntime } from '../state';
+import type { SandboxAccount, SandboxEmployee } from '../types';
+import { HttpError, isoParam, listParam, paginate, type Reply } from '../wire';
 
-export interface RouteContext {
-  ws: WorkspaceRuntime;
-  params: Record<string, string>;
-  query: Record<string, string>;
-  body: unknown;
-  /** Epoch ms of the request's arrival (the sandbox clock, which tests may fake). */
-  now: number;
+/**
+ * The unified-API style: one pass-through API in front of many CRMs, HRIS, calendars and
+ * messaging tools. `integrated_account_id` names the workspace on every call and its token must
+ * match; `{ result, next_cursor }` envelopes; IETF `ratelimit-*` headers; `Idempotency-Key` on writes.
+ */
+function unifiedErrorReply(err: HttpError): Reply {
+  return { status: err.status, body: { status: err.status, error_code: err.code, message: err.message } };
 }
 
-interface Route {
-  system: SandboxSystem;
-  method: string;
-  /** Segments; a `:name` segment captures. */
-  pattern: string;
-  /** Whether an Idempotency-Key header makes a repeat return the first reply. */
-  idempotent: boolean;
-  handle(ctx: RouteContext): Reply;
+function authenticate(req: EmulatorRequest, state: SandboxState): EmulatorAuth {
+  const token = bearerToken(req.headers);
+  const id = req.query['integrated_account_id'] || null;
+  const fail = (error: HttpError): EmulatorAuth => ({ workspace: null, claimed: id, error });
+  if (token === null) return fail(unauthorized());
+  if (id === null) return fail(new HttpError(400, 'VALIDATION', 'integrated_account_id: required'));
+  const ws = state.workspaceById(id);
+  if (!ws) return fail(new HttpError(404, 'NOT_FOUND', `no integrated account has the id ${id}`));
+  if (ws.seed.token !== token) return fail(unauthorized());
+  return { workspace: ws, claimed: id, error: null };
 }
 
-/** Which system a path belongs to, by prefix; `null` for paths no emulator owns. */
-const SYSTEM_PREFIXES: [string, SandboxSystem][] = [
-  ['/unified/crm', 'crm'],
-  ['/unified/hris', 'hris'],
-  ['/unified/calendar', 'calendar'],
-  ['/unified/instant-messaging', 'messaging'],
-  ['/v2', 'enrichment'],
+export function unauthorized(): HttpError {
+  return new HttpError(401, 'UNAUTHORIZED', 'missing or invalid bearer token');
+}
+
+/** IETF draft `ratelimit-*` headers, reset in delay-seconds. */
+export function ietfRateHeaders(rate: { limit: number; remaining: number; resetSeconds: number }): Record<string, string> {
+  return {
+    'ratelimit-limit': String(rate.limit),
+    'ratelimit-remaining': String(rate.remaining),
+    'ratelimit-reset': String(rate.resetSeconds),
+  };
+}
+
+function unifiedEmulator(system: 'crm' | 'hris' | 'calendar' | 'messaging', prefix: string, routes: ProviderEmulator['routes']): ProviderEmulator {
+  return {
+    provider: 'unified',
+    system,
+    prefixes: [prefix],
+    authenticate,
+    routes,
+    rateHeaders: ietfRateHeaders,
+    rateLimited: (rate) => ({ ...unifiedErrorReply(new HttpError(429, 'RATE_LIMITED', 'Rate limit exceeded')), headers: { 'Retry-After': String(rate.resetSeconds) } }),
+    errorReply: unifiedErrorReply,
+  };
+}
+
+export const UNIFIED_EMULATORS: ProviderEmulator[] = [
+  unifiedEmulator('crm', '/unified/crm', [
+    { method: 'GET', pattern: '/unified/crm/accounts', handle: listAccounts },
+    { method: 'GET', pattern: '/unified/crm/users', handle: listUsers },
+    { method: 'POST', pattern: '/unified/crm/leads', idempotent: true, handle: createLead },
+    { method: 'PATCH', pattern: '/unified/crm/leads/:id', idempotent: true, handle: updateLead },
+  ]),
+  unifiedEmulator('hris', '/unified/hris', [{ method: 'GET', pattern: '/unified/hris/employees', handle: listEmployees }]),
+  unifiedEmulator('calendar', '/unified/calendar', [{ method: 'GET', pattern: '/unified/calendar/availability', handle: availability }]),
+  unifiedEmulator('messaging', '/unified/instant-messaging', [{ method: 'POST', pattern: '/unified/instant-messaging/messages', idempotent: true, handle: postMessage }]),
 ];
-
-export function systemOf(path: string): SandboxSystem | null {
-  const hit = SYSTEM_PREFIXES.find(([prefix]) => path === prefix || path.startsWith(`${prefix}/`));
-  return hit ? hit[1] : null;
-}
-
-const ROUTES: Route[] = [
-  { system: 'crm', method: 'GET', pattern: '/unified/crm/accounts', idempotent: false, handle: listAccounts },
-  { system: 'crm', method: 'GET', pattern: '/unified/crm/users', idempotent: false, handle: listUsers },
-  { system: 'crm', method: 'POST', pattern: '/unified/crm/leads', idempotent: true, handle: createLead },
-  { system: 'crm', method: 'PATCH', pattern: '/unified/crm/leads/:id', idempotent: true, handle: updateLead },
-  { system: 'hris', method: 'GET', pattern: '/unified/hris/employees', idempotent: false, handle: listEmployees },
-  {
-    system: 'calendar',
-    method: 'GET',
-    pattern: '/unified/calendar/availability',
-    idempotent: false,
-    handle: availability,
-  },
-  {
-    system: 'messaging',
-    method: 'POST',
-    pattern: '/unified/instant-messaging/messages',
-    idempotent: true,
-    handle: postMessage,
-  },
-  { system: 'enrichment', method: 'GET', pattern: '/v2/companies/find', idempotent: false, handle: findCompany },
-];
-
-export function matchRoute(method: string, path: string): { route: Route; params: Record<string, string> } | null {
-  const segments = path.split('/');
-  for (const route of ROUTES) {
-    if (route.method !== method) continue;
-    const params = matchPattern(route.pattern.split('/'), segments);
-    if (params) return { route, params };
-  }
-  return null;
-}
-
-function matchPattern(pattern: string[], segments: string[]): Record<string, string> | null {
-  if (pattern.length !== segments.length) return null;
-  const params: Record<string, string> = {};
-  for (const [i, part] of pattern.entries()) {
-    const segment = segments[i] ?? '';
-    if (part.startsWith(':')) {
-      if (segment === '') return null;
-      params[part.slice(1)] = safeDecode(segment);
-    } else if (part !== segment) {
-      return null;
-    }
-  }
-  return params;
-}
-
-function safeDecode(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
-}
 
 // ---------------------------------------------------------------------------------------------- CRM
 
@@ -105,7 +76,7 @@ export function websiteHost(website: string): string | null {
   }
 }
 
-function accountMatchesDomain(account: SandboxAccount, domain: string): boolean {
+export function accountMatchesDomain(account: SandboxAccount, domain: string): boolean {
   if (account.domains.some((d) => d.toLowerCase() === domain)) return true;
   return account.website !== undefined && websiteHost(account.website) === domain;
 }
@@ -136,7 +107,7 @@ function listUsers({ ws }: RouteContext): Reply {
   return { status: 200, body: { result, next_cursor: null } };
 }
 
-function requireKnownOwner(ws: WorkspaceRuntime, ownerId: string): void {
+export function requireKnownOwner(ws: WorkspaceRuntime, ownerId: string): void {
   if (!ws.seed.users.some((u) => u.id === ownerId)) {
     throw new HttpError(400, 'VALIDATION', `owner_id: no CRM user has the id ${ownerId}`);
   }
@@ -215,7 +186,7 @@ interface BusyWire {
 }
 
 /** Busy blocks of `email` overlapping [start, end), in start order. */
-function busyBetween(ws: WorkspaceRuntime, email: string, start: number, end: number): BusyWire[] {
+export function busyBetween(ws: WorkspaceRuntime, email: string, start: number, end: number): BusyWire[] {
   const wanted = email.toLowerCase();
   return ws.seed.busy
     .filter((b) => b.email.toLowerCase() === wanted && Date.parse(b.start) < end && Date.parse(b.end) > start)
@@ -226,7 +197,7 @@ function busyBetween(ws: WorkspaceRuntime, email: string, start: number, end: nu
 // ---------------------------------------------------------------------------------------- Messaging
 
 /** A stable Slack-looking DM channel id per recipient, so repeat DMs land in the same "channel". */
-function dmChannelId(email: string): string {
+export function dmChannelId(email: string): string {
   return `D${createHash('sha1').update(email.toLowerCase()).digest('hex').slice(0, 10).toUpperCase()}`;
 }
 
@@ -246,23 +217,3 @@ function postMessage({ ws, body, now }: RouteContext): Reply {
   return { status: 201, body: { result: { id, channel_id, recipient_email, text, created_at } } };
 }
 
-// --------------------------------------------------------------------------------------- Enrichment
-
-function companyWire(c: SandboxCompany): unknown {
-  return {
-    name: c.name,
-    domain: c.domain,
-    category: { sector: c.sector, industry: c.industry },
-    geo: { country: c.country, countryCode: c.countryCode, state: c.state ?? null },
-    metrics: { employees: c.employees, employeesRange: c.employeesRange, annualRevenue: c.annualRevenue ?? null },
-  };
-}
-
-function findCompany({ ws, query }: RouteContext): Reply {
-  const raw = query['domain']?.trim().toLowerCase();
-  if (!raw) throw new HttpError(422, 'VALIDATION', 'domain: required', 'missing_parameter');
-  const domain = raw.replace(/^www\./, '');
-  const company = ws.seed.companies.find((c) => c.domain.toLowerCase() === domain);
-  if (!company) throw new HttpError(404, 'NOT_FOUND', `no company is known for ${domain}`, 'unknown_record');
-  return { status: 200, body: companyWire(company) };
-}

@@ -1,0 +1,3 @@
+import type { ProviderEmulator } from '../emulator';
+
+export const PDL_EMULATORS: ProviderEmulator[] = [];
