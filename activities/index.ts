@@ -2,7 +2,19 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { z } from 'zod';
-import { AccountSchema, CalendarSchema, EmployeeSchema, EnrichmentSchema, MessageSchema, WriteSchema } from '../src/connectors/normalized';
+import {
+  AccountSchema,
+  AccountsByDomainSchema,
+  CalendarSchema,
+  EmployeeSchema,
+  EnrichmentSchema,
+  FoundLeadSchema,
+  MessageSchema,
+  MessagingUserSchema,
+  TimeOffEntrySchema,
+  WriteSchema,
+} from '../src/connectors/normalized';
+import { zonedTimeToUtc } from '../src/domain/availability';
 import type { CallMeta, Upstream } from '../src/domain/upstream';
 import type { Connectors } from '../src/connectors/registry';
 import type { NormalizedLead } from '../src/domain/lead';
@@ -25,6 +37,21 @@ export interface ActivityDeps {
   env?: Record<string, string | undefined>;
   /** Task queue of the pool and policy entity workflows (see `entityTaskQueue`). */
   entityTaskQueue: string;
+}
+
+/**
+ * What is left of this activity's schedule-to-close budget (retries included), which the
+ * workflow sets from the lead's urgency: an upstream asking to wait longer than this cannot be
+ * waited out, so the call fails at once and the lead takes its fallback path now.
+ */
+function remainingBudgetMs(): number | undefined {
+  try {
+    const info = Context.current().info;
+    if (!info.scheduleToCloseTimeoutMs) return undefined;
+    return Math.max(0, info.scheduledTimestampMs + info.scheduleToCloseTimeoutMs - Date.now());
+  } catch {
+    return undefined; // called outside an activity
+  }
 }
 
 function signal(): AbortSignal | undefined {
@@ -53,7 +80,8 @@ export function createActivities(deps: ActivityDeps) {
     const token = signAcceptToken(secret, { ...claims, tenantId, expiresAtMs: Date.now() + 7 * 86_400_000 });
     return `${accept.publicUrl.replace(/\/$/, '')}/v1/accept?token=${encodeURIComponent(token)}`;
   };
-  const client = (tenantId: string, category: Parameters<Connectors['client']>[1]) => connectors.client(tenantId, category, signal());
+  const client = (tenantId: string, category: Parameters<Connectors['client']>[1]) =>
+    connectors.client(tenantId, category, { signal: signal(), maxWaitMs: remainingBudgetMs() });
   /**
    * Leads of one tenant that load the policy at the same moment share one read (single flight):
    * a burst of leads would otherwise queue hundreds of queries on the one policy workflow. Not a
@@ -75,7 +103,7 @@ export function createActivities(deps: ActivityDeps) {
       if (!tenants.get(input.tenantId)) {
         throw ApplicationFailure.nonRetryable(`unknown tenant ${input.tenantId}`, 'ConnectionMisconfigured');
       }
-      const config = tenants.routingConfig(input.tenantId);
+      const config = { ...tenants.routingConfig(input.tenantId), connections: connectors.summaries(input.tenantId) };
       const { version, policy } = await readPolicy(config);
       return { config, policy: { version, policy } };
     },
@@ -88,22 +116,62 @@ export function createActivities(deps: ActivityDeps) {
       return { ...result.data, calls: [result.meta] };
     },
 
-    /** First domain with a matching account wins; domains are tried most specific first. */
+    /**
+     * First domain with a matching account wins; domains are tried most specific first. A CRM
+     * that can look up several domains in one call (Salesforce composite) gets one call.
+     */
     async matchAccount(input: { tenantId: string; domains: string[] }): Promise<AccountMatch & Upstream> {
       const crm = client(input.tenantId, 'crm');
       const calls: CallMeta[] = [];
+      const pick = (domain: string, accounts: z.infer<typeof AccountSchema>[]): (AccountMatch & Upstream) | null => {
+        const [first, ...others] = [...accounts].sort((a, b) => a.id.localeCompare(b.id));
+        return first ? { status: 'matched', account: first, matchedDomain: domain, otherMatches: others.map((a) => a.id), calls } : null;
+      };
+      if (input.domains.length > 1 && crm.supports('crm.findAccountsByDomains')) {
+        const result = await crm.call('crm.findAccountsByDomains', { domains: input.domains }, z.array(AccountsByDomainSchema));
+        calls.push(result.meta);
+        for (const domain of input.domains) {
+          const hit = pick(domain, result.data.find((d) => d.domain === domain)?.accounts ?? []);
+          if (hit) return hit;
+        }
+        return { status: 'none', domains: input.domains, calls };
+      }
       for (const domain of input.domains) {
         const result = await crm.call('crm.findAccounts', { domain }, z.array(AccountSchema));
         calls.push(result.meta);
-        const [first, ...others] = [...result.data].sort((a, b) => a.id.localeCompare(b.id));
-        if (first) return { status: 'matched', account: first, matchedDomain: domain, otherMatches: others.map((a) => a.id), calls };
+        const hit = pick(domain, result.data);
+        if (hit) return hit;
       }
       return { status: 'none', domains: input.domains, calls };
     },
 
+    /**
+     * Employment status, time zone and time off of the team. HRIS that keep time off apart
+     * (BambooHR's who's out, HiBob) are read in parallel and merged; whole-day entries become
+     * instants in the rep's own time zone.
+     */
     async lookupEmployees(input: { tenantId: string; emails: string[] }): Promise<HrisFacts & Upstream> {
-      const result = await client(input.tenantId, 'hris').call('hris.findEmployees', { emails: input.emails }, z.array(EmployeeSchema));
-      return { status: 'ok', employees: result.data as EmployeeRecord[], calls: [result.meta] };
+      const hris = client(input.tenantId, 'hris');
+      const today = Date.now();
+      const [employees, timeOff] = await Promise.all([
+        hris.call('hris.findEmployees', { emails: input.emails }, z.array(EmployeeSchema)),
+        hris.supports('hris.timeOff')
+          ? hris.call('hris.timeOff', { emails: input.emails, startDate: isoDate(today - 86_400_000), endDate: isoDate(today + 14 * 86_400_000) }, z.array(TimeOffEntrySchema))
+          : null,
+      ]);
+      const config = tenants.routingConfig(input.tenantId);
+      const zoneOf = (email: string, own: string | null) => own ?? config.team.find((m) => m.email === email.toLowerCase())?.timezone ?? config.timezone;
+      const merged: EmployeeRecord[] = employees.data.map((e) => {
+        const zone = zoneOf(e.email, e.timezone);
+        const extra = (timeOff?.data ?? []).filter((t) => (t.employeeId === undefined && t.email === undefined) || (t.employeeId !== undefined && t.employeeId === e.id) || (t.email !== undefined && t.email.toLowerCase() === e.email.toLowerCase()));
+        return {
+          email: e.email,
+          employmentStatus: e.employmentStatus,
+          timezone: e.timezone,
+          timeOff: [...e.timeOff, ...extra].map((t) => (t.allDay ? allDayInterval(t, zone) : { start: t.start, end: t.end, type: t.type })),
+        };
+      });
+      return { status: 'ok', employees: merged, calls: [employees.meta, ...(timeOff ? [timeOff.meta] : [])] };
     },
 
     async lookupCalendars(input: { tenantId: string; emails: string[]; start: string; end: string }): Promise<CalendarFacts & Upstream> {
@@ -151,10 +219,27 @@ export function createActivities(deps: ActivityDeps) {
       return cancellable(deps.temporal, () => deps.temporal.workflow.getHandle(poolWorkflowId(input.tenantId, input.poolId)).executeUpdate(transferClaimUpdate, { args: [input.request] }));
     },
 
-    /** Creates the lead in the CRM with its owner; the idempotency key makes a retried write a no-op. */
+    /**
+     * Creates the lead in the CRM with its owner. Idempotent however the CRM offers it: an
+     * idempotency key (unified APIs), an upsert by an external key (Salesforce, HubSpot), or,
+     * for CRMs with neither (Pipedrive), a search for the lead's email first and an owner update
+     * when it is already there.
+     */
     async assignOwner(input: { tenantId: string; lead: NormalizedLead; ownerId: string; idempotencyKey: string }): Promise<{ crmLeadId: string; replayed: boolean } & Upstream> {
-      const result = await client(input.tenantId, 'crm').call('crm.createLead', input, WriteSchema);
-      return { crmLeadId: result.data.crmLeadId, replayed: result.meta.replayed, calls: [result.meta] };
+      const crm = client(input.tenantId, 'crm');
+      const calls: CallMeta[] = [];
+      if (crm.supports('crm.findLead')) {
+        const found = await crm.call('crm.findLead', { email: input.lead.email }, z.array(FoundLeadSchema));
+        calls.push(found.meta);
+        const existing = found.data[0];
+        if (existing) {
+          const updated = existing.ownerId === input.ownerId ? null : await crm.call('crm.updateLeadOwner', { ...input, crmLeadId: existing.crmLeadId }, WriteSchema);
+          if (updated) calls.push(updated.meta);
+          return { crmLeadId: existing.crmLeadId, replayed: true, calls };
+        }
+      }
+      const result = await crm.call('crm.createLead', input, WriteSchema);
+      return { crmLeadId: result.data.crmLeadId, replayed: result.meta.replayed, calls: [...calls, result.meta] };
     },
 
     async changeOwner(input: { tenantId: string; crmLeadId: string; ownerId: string; idempotencyKey: string }): Promise<{ crmLeadId: string; replayed: boolean } & Upstream> {
@@ -174,10 +259,20 @@ export function createActivities(deps: ActivityDeps) {
       idempotencyKey: string;
       accept?: { leadId: string; ownerId: string };
     }): Promise<{ messageId: string } & Upstream> {
+      const messaging = client(input.tenantId, 'messaging');
+      const calls: CallMeta[] = [];
+      let userId: string | undefined;
+      if ('email' in input.recipient && messaging.supports('messaging.lookupUser')) {
+        // Slack messages people by user ID: look the rep up by email first.
+        const user = await messaging.call('messaging.lookupUser', { email: input.recipient.email }, MessagingUserSchema);
+        calls.push(user.meta);
+        userId = user.data.userId;
+      }
       let text = input.text;
+      let link: string | null = null;
       let blocks: unknown[] | undefined;
       if (input.accept) {
-        const link = acceptLink(input.tenantId, input.accept);
+        link = acceptLink(input.tenantId, input.accept);
         if (link) text = `${text}\nAccept: ${link}`;
         blocks = [
           { type: 'section', text: { type: 'mrkdwn', text: input.text } },
@@ -194,12 +289,28 @@ export function createActivities(deps: ActivityDeps) {
         text,
         idempotencyKey: input.idempotencyKey,
         ...(blocks ? { blocks } : {}),
+        ...(link ? { acceptUrl: link } : {}),
+        ...(userId ? { userId } : {}),
         ...('email' in input.recipient ? { recipientEmail: input.recipient.email } : { channelId: input.recipient.channel }),
       };
-      const result = await client(input.tenantId, 'messaging').call('messaging.send', payload, MessageSchema);
-      return { messageId: result.data.messageId, calls: [result.meta] };
+      const result = await messaging.call('messaging.send', payload, MessageSchema);
+      return { messageId: result.data.messageId, calls: [...calls, result.meta] };
     },
   };
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+
+function isoDate(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+/** Whole days `start`..`end` (inclusive) as an interval of instants in `timeZone`. */
+function allDayInterval(t: { start: string; end: string; type: string }, timeZone: string): { start: string; end: string; type: string } {
+  const [sy, sm, sd] = t.start.split('-').map(Number);
+  const [ey, em, ed] = t.end.split('-').map(Number);
+  const start = zonedTimeToUtc(sy ?? 1970, sm ?? 1, sd ?? 1, 0, 0, timeZone);
+  // The day after the last day, at midnight: Date.UTC rolls day overflow into the next month.
+  const end = zonedTimeToUtc(ey ?? 1970, em ?? 1, (ed ?? 1) + 1, 0, 0, timeZone);
+  return { start: new Date(start).toISOString(), end: new Date(end).toISOString(), type: t.type };
+}

@@ -20,6 +20,13 @@ export const EnvSchema = z.object({
   API_BODY_LIMIT: z.string().default('64kb'),
   LEADRELAY_SANDBOX: flag.default(true),
   SANDBOX_PORT: port.default(4010),
+  /**
+   * Which sandbox tenant the start-up banner's examples use: `unified` (the unified API),
+   * `salesforce` (Salesforce + BambooHR + Google Calendar + Slack), `hubspot` (HubSpot + Okta +
+   * Microsoft Graph + Teams) or `pipedrive` (Pipedrive + HiBob + Google + signed webhook). All
+   * four run side by side; each answers to its own API key.
+   */
+  SANDBOX_TENANT: z.enum(['unified', 'salesforce', 'hubspot', 'pipedrive']).default('unified'),
   /** Emulated upstream latency (ms) per request, with as much jitter again at most. */
   SANDBOX_LATENCY_MS: z.coerce.number().int().min(0).max(60_000).default(40),
   /** JSON file of tenants (see README); added to the sandbox's demo tenant when both are on. */

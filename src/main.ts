@@ -4,7 +4,7 @@ import { loadEnv } from './config';
 import type { DefinitionOverride } from './connectors/definition';
 import { logger, setLogLevel } from './log';
 import { parsePolicy } from './domain/policy/schema';
-import { DEMO_API_KEY, DEMO_TENANT_ID, demoSandboxWorkspace, demoTenant } from './sandbox/demoTenant';
+import { DEMO_STACK_TENANTS, DEMO_STACKS, demoIdMap, demoSandboxWorkspace, demoStackTenant, demoStackWorkspace, remapIds, type DemoStack } from './sandbox/demoTenant';
 import { startSandbox, type RunningSandbox } from './sandbox/server';
 import { startStack, type RunningStack } from './stack';
 import { PROJECT_ROOT, resolveTemporalCli, startDevServer, type RunningDevServer } from './temporal/devServer';
@@ -66,14 +66,16 @@ async function main(): Promise<void> {
   let sandbox: RunningSandbox | null = null;
   if (env.LEADRELAY_SANDBOX) {
     const latency = { baseMs: env.SANDBOX_LATENCY_MS, jitterMs: env.SANDBOX_LATENCY_MS };
+    const now = new Date();
     sandbox = await startSandbox({
       port: env.SANDBOX_PORT,
-      workspaces: [demoSandboxWorkspace(new Date())],
-      latency: { crm: latency, hris: latency, calendar: latency, messaging: latency, enrichment: latency },
+      workspaces: STACKS.map((stack) => demoStackWorkspace(now, stack)),
+      latency: { crm: latency, hris: latency, calendar: latency, messaging: latency, enrichment: latency, auth: latency },
     });
     const running = sandbox;
     stops.push(() => running.close());
-    tenants.add(demoTenant(sandbox.url), 'sandbox');
+    const apiUrl = `http://${env.API_HOST === '0.0.0.0' ? '127.0.0.1' : env.API_HOST}:${env.API_PORT}`;
+    for (const stack of STACKS) tenants.add(demoStackTenant(sandbox.url, stack, undefined, apiUrl), 'sandbox');
     log.info('sandbox emulators ready', { url: sandbox.url, latencyMs: `${env.SANDBOX_LATENCY_MS}+jitter` });
   }
   if (tenants.list().length === 0) throw new Error('no tenants: set LEADRELAY_TENANTS_FILE or leave the sandbox on');
@@ -93,7 +95,7 @@ async function main(): Promise<void> {
     ...(environmentOverrides ? { environmentOverrides } : {}),
   });
   stops.push(() => stack.close());
-  if (sandbox) await publishDemoPolicy(stack);
+  if (sandbox) for (const demo of STACKS) await publishDemoPolicy(stack, demo);
   log.info('worker running', { taskQueue: env.LEADRELAY_TASK_QUEUE });
   log.info('API listening', { url: stack.apiUrl });
 
@@ -105,30 +107,41 @@ async function main(): Promise<void> {
     `  Temporal     ${temporalAddress} (namespace ${env.TEMPORAL_NAMESPACE}, task queue ${env.LEADRELAY_TASK_QUEUE})`,
   ];
   if (sandbox) {
+    const key = DEMO_STACK_TENANTS[env.SANDBOX_TENANT].apiKey;
     banner.push(
       `  Sandbox      ${sandbox.url}  (everything the emulated upstreams received: ${sandbox.url}/_sandbox/events)`,
-      `  Demo API key ${DEMO_API_KEY}  (development key of the sandbox's demo tenant)`,
+      '  Sandbox tenants (development API keys; each reaches its providers\' emulators):',
+      ...STACKS.map((s) => `    ${DEMO_STACK_TENANTS[s].apiKey.padEnd(20)} ${Object.values(DEMO_STACKS[s]).join(' + ')}${s === env.SANDBOX_TENANT ? '   <- used below (SANDBOX_TENANT)' : ''}`),
       '',
       'Route a demo lead (acme.com is an existing account):',
-      `  curl -s -X POST ${stack.apiUrl}/v1/leads -H 'Authorization: Bearer ${DEMO_API_KEY}' -H 'Content-Type: application/json' \\`,
+      `  curl -s -X POST ${stack.apiUrl}/v1/leads -H 'Authorization: Bearer ${key}' -H 'Content-Type: application/json' \\`,
       `    -d '{"email":"jane.doe@acme.com","firstName":"Jane","lastName":"Doe","company":"Acme","source":"form"}'`,
       'Then read its status (replace LEAD_ID with the leadId returned):',
-      `  curl -s ${stack.apiUrl}/v1/leads/LEAD_ID -H 'Authorization: Bearer ${DEMO_API_KEY}'`,
+      `  curl -s ${stack.apiUrl}/v1/leads/LEAD_ID -H 'Authorization: Bearer ${key}'`,
+      'Watch each connection (OAuth state, rate limits):',
+      `  curl -s ${stack.apiUrl}/v1/connections -H 'Authorization: Bearer ${key}'`,
     );
   }
   banner.push('', 'Ctrl-C stops everything.', '');
   process.stdout.write(`${banner.join('\n')}\n`);
 }
 
-/** The sandbox's demo tenant routes with the example policy until someone publishes another. */
-async function publishDemoPolicy(stack: RunningStack): Promise<void> {
-  const config = stack.tenants.routingConfig(DEMO_TENANT_ID);
+const STACKS = Object.keys(DEMO_STACKS) as DemoStack[];
+
+/**
+ * Each sandbox tenant routes with the example policy until someone publishes another (with its
+ * CRM's IDs in place of the seed's).
+ */
+async function publishDemoPolicy(stack: RunningStack, demo: DemoStack): Promise<void> {
+  const tenantId = DEMO_STACK_TENANTS[demo].tenantId;
+  const config = stack.tenants.routingConfig(tenantId);
   const current = await currentPolicy(stack.temporal.client, config);
   if (!current.version.startsWith('default-')) return;
-  const parsed = parsePolicy(JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'examples/policies/demo.policy.json'), 'utf8')));
+  const raw: unknown = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'examples/policies/demo.policy.json'), 'utf8'));
+  const parsed = parsePolicy(remapIds(raw, demoIdMap(demo, demoSandboxWorkspace(new Date()))));
   if (!parsed.ok) throw new Error(`examples/policies/demo.policy.json: ${parsed.issues.map((i) => `${i.path} ${i.message}`).join('; ')}`);
-  const version = await publishPolicy(stack.temporal.client, stack.taskQueue, DEMO_TENANT_ID, parsed.policy, 'sandbox', 'demo policy');
-  log.info('published the demo policy', { tenant: DEMO_TENANT_ID, version: `v${version.version}` });
+  const version = await publishPolicy(stack.temporal.client, stack.taskQueue, tenantId, parsed.policy, 'sandbox', 'demo policy');
+  log.info('published the demo policy', { tenant: tenantId, version: `v${version.version}` });
 }
 
 main().catch((err) => {

@@ -93,6 +93,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     bodyLimit: options.bodyLimit ?? '64kb',
     temporalTimeoutMs: 10_000,
     health,
+    ...(options.runWorker !== false ? { connectors } : {}),
     onError: (err) => log.error('unexpected API error', { error: err instanceof Error ? err.stack ?? err.message : String(err) }),
   });
   const server: Server = await new Promise((resolve, reject) => {

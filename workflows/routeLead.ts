@@ -54,7 +54,7 @@ export async function routeLead(input: RouteLeadInput): Promise<RouteLeadResult>
 
   setStatus('matching');
   const [enriched, account, availability] = await Promise.all([
-    enrich(t, tenantId, lead),
+    enrich(t, tenantId, lead, config),
     matchAccount(t, tenantId, lead),
     checkAvailability(t, tenantId, config, 0),
   ]);
@@ -90,7 +90,7 @@ export async function routeLead(input: RouteLeadInput): Promise<RouteLeadResult>
   if (patched('decision-in-history')) upsertMemo({ decision: memoOf(t.state.decision) });
 
   // From here on the lead's urgency sets how long its writes may retry.
-  const writes = writesFor(decision.trace.urgency);
+  const writes = writesFor(decision.trace.urgency, policy);
   setStatus('assigning');
   const ownerName = (id: string) => ownerNameOf(config, policy, id);
   try {
@@ -207,7 +207,7 @@ async function followUp(
     setStatus(previous.status);
     return { leadId: input.leadId, status: previous.status, ownerId: null, ruleId: null };
   }
-  const writes = writesFor(decision.urgency);
+  const writes = writesFor(decision.urgency, policy);
   if (!previous.owner) {
     // The first run failed to assign (the CRM refused): a person now names the owner, so the
     // lead is created in the CRM with them, as the first run would have.

@@ -32,7 +32,7 @@ export async function simulateLead(input: SimulateLeadInput): Promise<SimulateLe
   const loaded = await local.loadRoutingConfig.executeWithOptions(summary(`routing config of ${input.tenantId}`), [{ tenantId: input.tenantId }]);
   const policy = input.draft ?? loaded.policy;
   const [enrichment, account, facts] = await Promise.all([
-    enrich(t, input.tenantId, lead),
+    enrich(t, input.tenantId, lead, loaded.config),
     matchAccount(t, input.tenantId, lead),
     checkAvailability(t, input.tenantId, loaded.config, 0),
   ]);

@@ -3,7 +3,7 @@ import type { Duration } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { matchDomains, type NormalizedLead } from '../src/domain/lead';
 import type { EffectivePolicy } from '../src/domain/policy/store';
-import type { Urgency } from '../src/domain/policy/types';
+import { DEFAULT_MAX_WAIT_SECONDS, type Urgency } from '../src/domain/policy/types';
 import type { AccountMatch, CalendarFacts, EnrichmentFacts, HrisFacts, RoutingConfig } from '../src/domain/routing';
 import { describeFailure as failureOf, type LeadTracker } from './tracker';
 
@@ -12,7 +12,15 @@ import { describeFailure as failureOf, type LeadTracker } from './tracker';
  * shared by routing and simulation.
  */
 /** Errors that retrying cannot fix: fail the activity at once and take the degraded path. */
-const PERMANENT = ['UpstreamRejected', 'UpstreamAuthFailed', 'UpstreamNotFound', 'MappingError', 'ConnectionMisconfigured', 'PoolClaimRejected'];
+const PERMANENT = [
+  'UpstreamRejected',
+  'UpstreamAuthFailed',
+  'UpstreamNotFound',
+  'MappingError',
+  'ConnectionMisconfigured',
+  'ConnectionNeedsReauthorization',
+  'PoolClaimRejected',
+];
 
 /** `maximumAttempts` omitted = until the schedule-to-close timeout. */
 const retry = (maximumInterval: Duration, maximumAttempts?: number): RetryPolicy => ({
@@ -27,18 +35,23 @@ const retry = (maximumInterval: Duration, maximumAttempts?: number): RetryPolicy
 export const local = proxyLocalActivities<Activities>({ startToCloseTimeout: '10s', scheduleToCloseTimeout: '10m', retry: retry('10s') });
 /** Steps that gate routing: short timeouts, a bounded budget, then the lead moves on without them. */
 export const gating = proxyActivities<Activities>({ startToCloseTimeout: '5s', scheduleToCloseTimeout: '45s', retry: retry('5s', 8) });
-/** Enrichment is nice to have: a small budget, and its failure never blocks routing. */
-export const enrichment = proxyActivities<Activities>({ startToCloseTimeout: '4s', scheduleToCloseTimeout: '12s', retry: retry('2s', 3) });
+/** Enrichment is nice to have: a small budget (the tenant's), and its failure never blocks routing. */
+function enrichmentWithin(budgetSeconds: number) {
+  return proxyActivities<Activities>({ startToCloseTimeout: '4s', scheduleToCloseTimeout: `${budgetSeconds}s`, retry: retry('2s', 3) });
+}
 /** The pool entity serializes every claim of its pool: give it time under load rather than retrying into it. */
 export const claims = proxyActivities<Activities>({ startToCloseTimeout: '30s', scheduleToCloseTimeout: '2m', retry: retry('5s') });
 /**
  * Writes after the decision must land, so they retry (idempotency keys make that safe); the
- * lead's urgency sets how long its CRM write and notification may keep retrying before the
- * lead is marked failed and the triage channel takes over: minutes matter for a hot lead.
+ * lead's urgency sets how long its CRM write and notification may keep retrying (the policy's
+ * `maxWaitSeconds`) before the lead takes its fallback path (the triage channel): minutes
+ * matter for a hot lead. Activities see that budget too: an upstream asking for a longer wait
+ * than is left fails at once instead of being waited out.
  */
-const WRITE_BUDGET: Record<Urgency, Duration> = { hot: '2m', normal: '10m', low: '1h' };
-export function writesFor(urgency: Urgency) {
-  return proxyActivities<Activities>({ startToCloseTimeout: '10s', scheduleToCloseTimeout: WRITE_BUDGET[urgency], retry: retry(urgency === 'hot' ? '10s' : '30s') });
+export function writesFor(urgency: Urgency, policy?: EffectivePolicy) {
+  const seconds = policy?.policy.maxWaitSeconds?.[urgency] ?? DEFAULT_MAX_WAIT_SECONDS[urgency];
+  const budget: Duration = `${seconds}s`;
+  return proxyActivities<Activities>({ startToCloseTimeout: '10s', scheduleToCloseTimeout: budget, retry: retry(urgency === 'hot' ? '10s' : '30s') });
 }
 
 /** A CRM user's display name: a rep's name, the fallback's label, or null for anyone else. */
@@ -51,12 +64,14 @@ export function summary(text: string): { summary: string } {
   return { summary: text.slice(0, 200) };
 }
 
-export async function enrich(t: LeadTracker, tenantId: string, lead: NormalizedLead): Promise<EnrichmentFacts> {
+export async function enrich(t: LeadTracker, tenantId: string, lead: NormalizedLead, config: RoutingConfig): Promise<EnrichmentFacts> {
   const domain = lead.companyDomain;
   if (!domain) return t.skipStep('enrich', { status: 'skipped', reason: 'no company domain (free email, no website)' } as EnrichmentFacts);
+  // Configurations recorded before the budget was configurable had the fixed 12 s.
+  const budget = config.enrichmentBudgetSeconds ?? 12;
   return t.optionalStep(
     'enrich',
-    () => enrichment.enrichCompany.executeWithOptions(summary(`enrich ${domain}`), [{ tenantId, domain }]),
+    () => enrichmentWithin(budget).enrichCompany.executeWithOptions(summary(`enrich ${domain}`), [{ tenantId, domain }]),
     (err): EnrichmentFacts => ({ status: 'unavailable', reason: failureOf(err).message }),
   );
 }

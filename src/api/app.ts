@@ -2,6 +2,7 @@ import express from 'express';
 import { authenticate, requireJson, YAML_TYPES } from './auth';
 import type { ApiContext } from './context';
 import { errorHandler, notFound } from './errors';
+import { connectionRoutes, metricsRoute } from './routes/connections';
 import { getHealthz } from './routes/get-healthz';
 import { getLead } from './routes/get-lead';
 import { getLeadAudit } from './routes/get-lead-audit';
@@ -19,6 +20,7 @@ export function createApp(ctx: ApiContext): express.Express {
 
   const open = express.Router();
   getHealthz(open, ctx);
+  metricsRoute(open, ctx);
   app.use(open);
 
   // Routes authenticated by a signature instead of an API key (Slack callbacks, accept links).
@@ -41,6 +43,7 @@ export function createApp(ctx: ApiContext): express.Express {
   getLeadAudit(v1, ctx);
   postLeadAccept(v1, ctx);
   policyRoutes(v1, ctx);
+  connectionRoutes(v1, ctx);
   app.use(v1);
 
   app.use(notFound);

@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import type { Connectors } from '../connectors/registry';
 import type { TenantRegistry } from '../tenants/registry';
 
 export interface HealthReport {
@@ -18,6 +19,8 @@ export interface ApiContext {
   /** Deadline of every Temporal call a request makes: the client gets an answer, not a hang. */
   temporalTimeoutMs: number;
   health: () => Promise<HealthReport>;
+  /** The worker's connectors (connection state, metrics); absent in an API-only process. */
+  connectors?: Connectors;
   onError: (err: unknown) => void;
 }
 

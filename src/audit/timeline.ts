@@ -421,6 +421,8 @@ class Renderer {
         sla: policy?.policy?.sla ?? null,
         escalation: policy?.policy?.escalation ?? null,
         team: config?.team?.map((m) => m.id) ?? [],
+        // Which provider and effective mapping each connection used, with the overrides verbatim.
+        connections: config?.connections ?? null,
         attempt,
       },
       e.eventId,
@@ -503,8 +505,8 @@ class Renderer {
         at,
         'upstream_call',
         null,
-        `${call.provider} ${call.operation} → HTTP ${call.status} in ${call.durationMs} ms${call.pages > 1 ? ` (${call.pages} pages)` : ''}${call.replayed ? ', replayed by the upstream' : ''}${rateLimitText(call.rateLimit)}`,
-        { activity: s.type, provider: call.provider, operation: call.operation, status: call.status, durationMs: call.durationMs, pages: call.pages, rateLimit: call.rateLimit, replayed: call.replayed },
+        `${call.provider} ${call.operation} → HTTP ${call.status} in ${call.durationMs} ms${call.pages > 1 ? ` (${call.pages} pages)` : ''}${call.replayed ? ', replayed by the upstream' : ''}${rateLimitText(call.rateLimit)}${call.mapping ? `; mapping ${call.mapping}` : ''}`,
+        { activity: s.type, provider: call.provider, operation: call.operation, status: call.status, durationMs: call.durationMs, pages: call.pages, rateLimit: call.rateLimit, replayed: call.replayed, mapping: call.mapping ?? null },
         eventId,
       );
     }

@@ -94,6 +94,11 @@ export class ProviderClient {
     return this.provider.definition.id;
   }
 
+  /** Whether the provider defines an (optional) operation. */
+  supports(operationName: string): boolean {
+    return this.provider.operations.has(operationName);
+  }
+
   async call<T>(operationName: string, input: unknown, schema: z.ZodType<T>): Promise<CallResult<T>> {
     const op = this.provider.operations.get(operationName);
     const providerId = this.providerId;

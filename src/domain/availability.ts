@@ -155,19 +155,33 @@ export function evaluateRep(member: TeamMember, hris: HrisFacts, calendar: Calen
     assumptions.push(`HRIS unavailable (${hris.status === 'unavailable' ? hris.reason : ''}); assumed active and not on leave`);
   }
 
+  let hours: WorkingHours = member.workingHours;
+  let hoursSource = '';
   if (calendar.status === 'ok') {
-    const busy = calendar.calendars.find((c) => c.email.toLowerCase() === email)?.busy.find((b) => covers(b, atMs));
-    if (busy) reasons.push({ code: 'busy', detail: `calendar busy from ${busy.start} to ${busy.end}` });
+    const own = calendar.calendars.find((c) => c.email.toLowerCase() === email);
+    if (own?.error) {
+      assumptions.push(`calendar of ${member.email} could not be read (${own.error}); assumed free`);
+    } else {
+      const busy = own?.busy.find((b) => covers(b, atMs));
+      if (busy) reasons.push({ code: 'busy', detail: `calendar busy from ${busy.start} to ${busy.end}` });
+    }
+    // Hours the calendar itself states (Outlook's working hours) are the rep's own, kept current by them.
+    if (own?.workingHours && isTimeZone(own.workingHours.timezone)) {
+      const { timezone: calendarZone, ...calendarHours } = own.workingHours;
+      hours = calendarHours;
+      timezone = calendarZone;
+      hoursSource = ' (working hours from the calendar)';
+    }
   } else {
     assumptions.push(`calendar unavailable (${calendar.reason}); assumed free`);
   }
 
-  if (!withinWorkingHours(atMs, timezone, member.workingHours)) {
+  if (!withinWorkingHours(atMs, timezone, hours)) {
     const { minutes } = localTime(atMs, timezone);
     const local = `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
     reasons.push({
       code: 'outside_hours',
-      detail: `${local} in ${timezone} is outside ${member.workingHours.start}-${member.workingHours.end} on days ${member.workingHours.days.join(',')}`,
+      detail: `${local} in ${timezone} is outside ${hours.start}-${hours.end} on days ${hours.days.join(',')}${hoursSource}`,
     });
   }
 

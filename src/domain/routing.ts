@@ -38,6 +38,21 @@ export interface RoutingConfig {
   holdOpenSeconds: number;
   /** IANA time zone of the tenant. */
   timezone: string;
+  /** Most seconds enrichment may take before routing goes on without it. */
+  enrichmentBudgetSeconds: number;
+  /**
+   * Which provider and effective mapping each connection used (`provider@digest`), with the
+   * environment and tenant overrides verbatim: the answer to "which mapping read this lead?".
+   */
+  connections?: Record<string, ConnectionSummary>;
+}
+
+export interface ConnectionSummary {
+  provider: string;
+  mapping: string;
+  layers: string[];
+  /** The overrides above the platform default (environment, then tenant), as configured. */
+  overrides: Array<{ layer: string; override: Record<string, unknown> }>;
 }
 
 export interface Interval {
@@ -62,8 +77,16 @@ export type HrisFacts =
   | { status: 'ok'; employees: EmployeeRecord[] }
   | { status: 'unavailable'; reason: string };
 
+/** One rep's calendar: busy blocks, the working hours it states (Graph), or why it could not be read. */
+export interface CalendarRecord {
+  email: string;
+  busy: Interval[];
+  workingHours?: (WorkingHours & { timezone: string }) | null | undefined;
+  error?: string | undefined;
+}
+
 export type CalendarFacts =
-  | { status: 'ok'; calendars: Array<{ email: string; busy: Interval[] }> }
+  | { status: 'ok'; calendars: CalendarRecord[] }
   | { status: 'unavailable'; reason: string };
 
 export interface Account {

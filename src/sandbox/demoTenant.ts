@@ -1,5 +1,5 @@
 import { sha256Hex } from '../tenants/registry';
-import type { TenantInput } from '../tenants/schema';
+import type { ConnectionCategory, ProviderId, TenantInput } from '../tenants/schema';
 import { DEMO_REPS, DEMO_TOKEN, DEMO_WORKSPACE_ID, demoWorkspace } from './seed';
 import type { SandboxWorkspace } from './types';
 
@@ -13,6 +13,64 @@ export const DEMO_TRIAGE_CHANNEL = 'C_LEAD_TRIAGE';
 export const DEMO_SLACK_SIGNING_SECRET = 'sandbox-slack-signing-secret';
 export const DEMO_ACCEPT_LINK_SECRET = 'sandbox-accept-link-secret';
 
+/**
+ * Provider mixes the sandbox can show: the same sales team and accounts behind different real
+ * providers' wire formats. `unified` is the pass-through unified API; the others are direct
+ * connections to the providers (each emulated by the sandbox).
+ */
+export type DemoStack = 'unified' | 'salesforce' | 'hubspot' | 'pipedrive';
+export const DEMO_STACKS: Record<DemoStack, Record<ConnectionCategory, ProviderId>> = {
+  unified: { crm: 'unified', hris: 'unified', calendar: 'unified', messaging: 'unified', enrichment: 'clearbit' },
+  salesforce: { crm: 'salesforce', hris: 'bamboohr', calendar: 'google', messaging: 'slack', enrichment: 'clearbit' },
+  hubspot: { crm: 'hubspot', hris: 'okta', calendar: 'msgraph', messaging: 'teams', enrichment: 'pdl' },
+  pipedrive: { crm: 'pipedrive', hris: 'hibob', calendar: 'google', messaging: 'webhook', enrichment: 'pdl' },
+};
+
+/** The sandbox tenant of each stack: its ID, development API key and workspace. */
+export const DEMO_STACK_TENANTS: Record<DemoStack, { tenantId: string; apiKey: string; workspaceId: string; token: string }> = {
+  unified: { tenantId: DEMO_TENANT_ID, apiKey: DEMO_API_KEY, workspaceId: DEMO_WORKSPACE_ID, token: DEMO_TOKEN },
+  salesforce: { tenantId: 'demo-salesforce', apiKey: 'demo-salesforce-key', workspaceId: 'demo-salesforce-org', token: 'sandbox-salesforce-token' },
+  hubspot: { tenantId: 'demo-hubspot', apiKey: 'demo-hubspot-key', workspaceId: 'demo-hubspot-portal', token: 'sandbox-hubspot-token' },
+  pipedrive: { tenantId: 'demo-pipedrive', apiKey: 'demo-pipedrive-key', workspaceId: 'demo-pipedrive-company', token: 'sandbox-pipedrive-token' },
+};
+
+function stackIdentity(stack: DemoStack): { id: string; token: string } {
+  return { id: DEMO_STACK_TENANTS[stack].workspaceId, token: DEMO_STACK_TENANTS[stack].token };
+}
+
+/**
+ * Record IDs look like each CRM's own (Salesforce 18-character IDs, HubSpot and Pipedrive
+ * numbers): CRM user IDs are what owners are written as, so team members carry them too.
+ */
+function crmIdOf(stack: DemoStack, kind: 'user' | 'account', index: number): string {
+  const n = String(index + 1).padStart(5, '0');
+  switch (stack) {
+    case 'unified':
+      throw new Error('unified IDs are the seed IDs');
+    case 'salesforce':
+      return `${kind === 'user' ? '005' : '001'}5j00000${n}AAA`;
+    case 'hubspot':
+      return kind === 'user' ? String(41_629_700 + index + 1) : String(9_800_000_000 + index + 1);
+    case 'pipedrive':
+      return kind === 'user' ? String(12_000 + index + 1) : String(500 + index + 1);
+  }
+}
+
+/** Seed ID → the stack's CRM ID, for users (reps and the queue) and accounts. */
+export function demoIdMap(stack: DemoStack, workspace: SandboxWorkspace): Map<string, string> {
+  const map = new Map<string, string>();
+  if (stack === 'unified') return map;
+  workspace.users.forEach((u, i) => map.set(u.id, crmIdOf(stack, 'user', i)));
+  workspace.accounts.forEach((a, i) => map.set(a.id, crmIdOf(stack, 'account', i)));
+  return map;
+}
+
+/** Replaces every string equal to a seed ID (anywhere in a policy or expectation) with the stack's ID. */
+export function remapIds<T>(value: T, ids: Map<string, string>): T {
+  if (ids.size === 0) return value;
+  return JSON.parse(JSON.stringify(value), (_key, v: unknown) => (typeof v === 'string' ? (ids.get(v) ?? v) : v)) as T;
+}
+
 /** The demo workspace plus the fallback queue user the CRM needs to accept fallback assignments. */
 export function demoSandboxWorkspace(now: Date): SandboxWorkspace {
   const workspace = demoWorkspace(now);
@@ -21,31 +79,87 @@ export function demoSandboxWorkspace(now: Date): SandboxWorkspace {
 }
 
 /**
- * The demo tenant wired to the sandbox at `sandboxUrl`. Reps work 07:00–22:00 every day in
- * their own time zones, so across five zones someone is usually on and the trace shows who is not.
+ * The demo workspace as a stack's CRM sees it: its IDs, and (Salesforce) the custom fields a
+ * tenant override maps — `Territory__c` and `ABM_Tier__c` on accounts.
  */
-export function demoTenant(
+export function demoStackWorkspace(now: Date, stack: DemoStack, identity: { id: string; token: string } = stackIdentity(stack)): SandboxWorkspace {
+  const base = { ...demoSandboxWorkspace(now), id: identity.id, token: identity.token };
+  const ids = demoIdMap(stack, base);
+  const workspace = remapIds(base, ids);
+  if (stack === 'salesforce') {
+    const territories: Record<string, string> = { US: 'NA', DE: 'EMEA', GB: 'EMEA', SG: 'APAC' };
+    workspace.accounts = workspace.accounts.map((a, i) => ({
+      ...a,
+      custom: { Territory__c: territories[a.country ?? ''] ?? null, ABM_Tier__c: i === 0 ? 'Tier 1' : 'Tier 3' },
+    }));
+  }
+  return workspace;
+}
+
+/** How a sandbox connection reaches its emulator: base URL, account and credentials as the provider takes them. */
+function sandboxConnection(category: ConnectionCategory, provider: ProviderId, sandboxUrl: string, workspace: { id: string; token: string }): NonNullable<TenantInput['connections'][ConnectionCategory]> {
+  const base = { id: category, provider, baseUrl: sandboxUrl };
+  const secret = { secret: { value: workspace.token } };
+  const oauth = (tokenPath?: string) => ({
+    oauth: {
+      ...(tokenPath ? { tokenUrl: `${sandboxUrl}${tokenPath}` } : {}),
+      clientId: { value: workspace.id },
+      clientSecret: { value: workspace.token },
+      refreshToken: { value: workspace.token },
+    },
+  });
+  switch (provider) {
+    case 'unified':
+      return { ...base, accountId: workspace.id, ...secret };
+    case 'salesforce':
+    case 'hubspot':
+      return { ...base, ...oauth() };
+    case 'google':
+      return { ...base, ...oauth('/token') };
+    case 'msgraph':
+      // Graph's base URL carries the API version; the token endpoint is on the identity platform.
+      return { ...base, baseUrl: `${sandboxUrl}/v1.0`, accountId: `scheduler@${workspace.id}.example`, ...oauth('/organizations/oauth2/v2.0/token') };
+    case 'bamboohr':
+    case 'hibob':
+    case 'teams':
+    case 'webhook':
+      return { ...base, accountId: workspace.id, ...secret };
+    case 'okta':
+    case 'pipedrive':
+    case 'slack':
+    case 'clearbit':
+    case 'pdl':
+      return { ...base, ...secret };
+  }
+}
+
+/**
+ * A sandbox tenant wired to the sandbox at `sandboxUrl` through `stack`'s providers. Reps work
+ * 07:00–22:00 every day in their own time zones, so across five zones someone is usually on and
+ * the trace shows who is not.
+ */
+export function demoStackTenant(
   sandboxUrl: string,
-  workspace: { id: string; token: string } = { id: DEMO_WORKSPACE_ID, token: DEMO_TOKEN },
+  stack: DemoStack,
+  workspace: { id: string; token: string } = stackIdentity(stack),
   apiUrl = 'http://127.0.0.1:3000',
 ): TenantInput {
-  const connection = (id: string) => ({
-    id,
-    provider: 'unified' as const,
-    baseUrl: sandboxUrl,
-    accountId: workspace.id,
-    secret: { value: workspace.token },
-  });
+  const seed = demoSandboxWorkspace(new Date(0));
+  const ids = demoIdMap(stack, seed);
+  const id = (seedId: string) => ids.get(seedId) ?? seedId;
+  const providers = DEMO_STACKS[stack];
+  const connection = (category: ConnectionCategory) => sandboxConnection(category, providers[category], sandboxUrl, workspace);
+  const identity = DEMO_STACK_TENANTS[stack];
   return {
-    id: DEMO_TENANT_ID,
-    name: 'Demo Sales (sandbox)',
-    apiKeys: [{ id: 'demo', sha256: sha256Hex(DEMO_API_KEY) }],
+    id: identity.tenantId,
+    name: stack === 'unified' ? 'Demo Sales (sandbox)' : `Demo Sales on ${Object.values(providers).join(' + ')} (sandbox)`,
+    apiKeys: [{ id: 'demo', sha256: sha256Hex(identity.apiKey) }],
     connections: {
       crm: connection('crm'),
       hris: connection('hris'),
       calendar: connection('calendar'),
       messaging: connection('messaging'),
-      enrichment: { id: 'enrichment', provider: 'clearbit', baseUrl: sandboxUrl, secret: { value: workspace.token } },
+      enrichment: connection('enrichment'),
     },
     accept: {
       slackSigningSecret: { value: DEMO_SLACK_SIGNING_SECRET },
@@ -54,15 +168,24 @@ export function demoTenant(
     },
     routing: {
       team: DEMO_REPS.map((r) => ({
-        id: r.id,
+        id: id(r.id),
         name: r.name,
         email: r.email,
         timezone: r.timezone,
         workingHours: { days: [1, 2, 3, 4, 5, 6, 7], start: '07:00', end: '22:00' },
       })),
-      pool: { id: 'inbound', members: DEMO_REPS.map((r) => r.id) },
-      fallback: { ownerId: DEMO_QUEUE_USER.id, label: 'Inbound Queue', notifyChannel: DEMO_TRIAGE_CHANNEL },
+      pool: { id: 'inbound', members: DEMO_REPS.map((r) => id(r.id)) },
+      fallback: { ownerId: id(DEMO_QUEUE_USER.id), label: 'Inbound Queue', notifyChannel: DEMO_TRIAGE_CHANNEL },
       holdOpenSeconds: 3600,
     },
   };
+}
+
+/** The unified-API demo tenant (the sandbox's default). */
+export function demoTenant(
+  sandboxUrl: string,
+  workspace: { id: string; token: string } = { id: DEMO_WORKSPACE_ID, token: DEMO_TOKEN },
+  apiUrl = 'http://127.0.0.1:3000',
+): TenantInput {
+  return demoStackTenant(sandboxUrl, 'unified', workspace, apiUrl);
 }

@@ -90,6 +90,7 @@ export class TenantRegistry {
       fallback: routing.fallback,
       holdOpenSeconds: routing.holdOpenSeconds,
       timezone: routing.timezone,
+      enrichmentBudgetSeconds: routing.enrichmentBudgetSeconds,
     };
   }
 }

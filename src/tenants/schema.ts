@@ -4,6 +4,11 @@ import { isTimeZone } from '../domain/availability';
 /** A credential reference: configuration names where a secret lives, never the secret itself. */
 export const SecretRefSchema = z.union([
   z.object({ env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name') }).strict(),
+  /**
+   * A file holding the secret (a mounted Kubernetes or Docker secret), read at each use: a
+   * rotated refresh token written there is picked up without a restart.
+   */
+  z.object({ file: z.string().min(1) }).strict(),
   /** Inline values exist for generated, in-memory configuration (the sandbox); files should use `env`. */
   z.object({ value: z.string().min(1) }).strict(),
 ]);
@@ -27,13 +32,29 @@ export const PROVIDER_IDS = [
 ] as const;
 export type ProviderId = (typeof PROVIDER_IDS)[number];
 
+/** An OAuth 2.0 connection's client and grant (Salesforce, HubSpot, Google, Microsoft). */
+export const OAuthSettingsSchema = z
+  .object({
+    /** The provider's token endpoint (default: the base URL + the provider's token path). */
+    tokenUrl: z.url().optional(),
+    clientId: SecretRefSchema,
+    clientSecret: SecretRefSchema,
+    /** The refresh token granted when an admin authorized the connection. */
+    refreshToken: SecretRefSchema,
+    /** Space-separated scopes to ask for on refresh (Microsoft needs them; others keep the grant's). */
+    scope: z.string().min(1).optional(),
+  })
+  .strict();
+
 export const ConnectionSchema = z
   .object({
     id: z.string().min(1),
     provider: z.enum(PROVIDER_IDS),
     baseUrl: z.url(),
     accountId: z.string().min(1).optional(),
-    secret: SecretRefSchema,
+    /** API key, token or signing secret; OAuth connections use `oauth` instead. */
+    secret: SecretRefSchema.optional(),
+    oauth: OAuthSettingsSchema.optional(),
     /** Tenant-level mapping overrides, deep-merged over the platform and environment definitions. */
     mappings: z.record(z.string(), z.unknown()).optional(),
   })
@@ -73,6 +94,8 @@ export const RoutingSettingsSchema = z
     holdOpenSeconds: z.number().int().min(0).max(30 * 24 * 3600).default(3600),
     /** The tenant's time zone: calendar periods of the built-in default policy. */
     timezone: z.string().refine(isTimeZone, 'must be an IANA time zone').default('UTC'),
+    /** Most seconds enrichment may take (retries included) before routing goes on without it. */
+    enrichmentBudgetSeconds: z.number().int().min(1).max(120).default(12),
   })
   .strict()
   .superRefine((r, ctx) => {

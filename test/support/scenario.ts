@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { DEMO_QUEUE_USER, DEMO_TRIAGE_CHANNEL, demoSandboxWorkspace, demoTenant } from '../../src/sandbox/demoTenant';
+import { DEMO_QUEUE_USER, DEMO_TRIAGE_CHANNEL, demoIdMap, demoSandboxWorkspace, demoStackTenant, demoStackWorkspace, type DemoStack } from '../../src/sandbox/demoTenant';
 import { DEMO_REPS } from '../../src/sandbox/seed';
 import type { SandboxWorkspace } from '../../src/sandbox/types';
 import { sha256Hex } from '../../src/tenants/registry';
@@ -12,6 +12,8 @@ export interface Scenario {
   workspace: SandboxWorkspace;
   tenant: TenantInput;
   apiKey: string;
+  /** The scenario's CRM ID for a seed ID (`usr_ava` → the stack's ID for Ava): identity for the unified stack. */
+  id(seedId: string): string;
 }
 
 export interface ScenarioOptions {
@@ -22,6 +24,10 @@ export interface ScenarioOptions {
   allAvailable?: boolean;
   /** The emulated upstreams' rate limit (the demo's is a realistic 1,000 a minute per system). */
   rateLimit?: { limit: number; windowSeconds: number };
+  /** Which providers the tenant connects (default the unified API). */
+  stack?: DemoStack;
+  /** Tenant-level mapping overrides of the CRM connection. */
+  crmMappings?: Record<string, unknown>;
   /** Busy blocks to put on reps' calendars instead of the demo's. */
   busy?: Array<{ repId: string; start: string; end: string }>;
 }
@@ -34,16 +40,22 @@ export interface ScenarioOptions {
 export function demoScenario(options: ScenarioOptions = {}): (sandboxUrl: string) => Scenario {
   const suffix = randomBytes(4).toString('hex');
   return (sandboxUrl) => {
-    const workspace = { ...demoSandboxWorkspace(new Date()), id: `ws-${suffix}`, token: `token-${suffix}` };
+    const stack = options.stack ?? 'unified';
+    const identity = { id: `ws-${suffix}`, token: `token-${suffix}` };
+    const workspace = demoStackWorkspace(new Date(), stack, identity);
+    const ids = demoIdMap(stack, demoSandboxWorkspace(new Date()));
+    const id = (seedId: string) => ids.get(seedId) ?? seedId;
     if (options.rateLimit) workspace.rateLimit = options.rateLimit;
     if (options.allAvailable || options.busy) {
       workspace.employees = workspace.employees.map((e) => ({ ...e, timeOff: [] }));
       workspace.busy = (options.busy ?? []).map((b) => ({ email: DEMO_REPS.find((r) => r.id === b.repId)!.email, start: b.start, end: b.end }));
     }
     const apiKey = `key-${suffix}`;
-    const base = demoTenant(sandboxUrl, workspace);
+    const base = demoStackTenant(sandboxUrl, stack, identity);
+    if (options.crmMappings) base.connections.crm = { ...base.connections.crm, mappings: options.crmMappings };
+    const members = options.members?.map(id);
     const team = base.routing.team
-      .filter((m) => !options.members || options.members.includes(m.id))
+      .filter((m) => !members || members.includes(m.id))
       .map((m) => ({ ...m, workingHours: ALWAYS }));
     const tenant: TenantInput = {
       ...base,
@@ -53,11 +65,11 @@ export function demoScenario(options: ScenarioOptions = {}): (sandboxUrl: string
         ...base.routing,
         team,
         pool: { id: 'inbound', members: team.map((m) => m.id) },
-        fallback: { ownerId: DEMO_QUEUE_USER.id, label: 'Inbound Queue', notifyChannel: DEMO_TRIAGE_CHANNEL },
+        fallback: { ownerId: id(DEMO_QUEUE_USER.id), label: 'Inbound Queue', notifyChannel: DEMO_TRIAGE_CHANNEL },
         holdOpenSeconds: options.holdOpenSeconds ?? 600,
       },
     };
-    return { workspace, tenant, apiKey };
+    return { workspace, tenant, apiKey, id };
   };
 }
 

@@ -282,7 +282,7 @@ describe('Connectors with tenant mapping overrides', () => {
     const tenants = new TenantRegistry();
     tenants.add(tenantWithCrmMappings(responseOverride('crm.findAccounts', accountMappingWith('"tier": remote_data.(ABM_Tier__c'))));
     const err = definitionErrorOf(() => new Connectors(tenants).validateAll());
-    expect(err.message).toMatch(/^provider unified: operations\.crm\.findAccounts\.response: invalid JSONata at position \d+/);
+    expect(err.message).toMatch(/^provider unified: tenant demo: connections\.crm: operations\.crm\.findAccounts\.response: invalid JSONata at position \d+/);
   });
 
   it('validateAll throws naming the path when a tenant mapping breaks the definition schema', () => {
@@ -290,7 +290,7 @@ describe('Connectors with tenant mapping overrides', () => {
     tenants.add(tenantWithCrmMappings({ operations: { 'crm.updateLeadOwner': { method: 'FETCH' } } }));
     const err = definitionErrorOf(() => new Connectors(tenants).validateAll());
     expect(err.provider).toBe('unified');
-    expect(err.path).toBe('operations.crm.updateLeadOwner.method');
+    expect(err.path).toBe('tenant demo: connections.crm: operations.crm.updateLeadOwner.method');
   });
 
   it('validateAll throws when the environment override itself is broken', () => {
@@ -300,7 +300,26 @@ describe('Connectors with tenant mapping overrides', () => {
       environmentOverrides: { clearbit: responseOverride('enrichment.company', '$status = 404 ? {') },
     });
     const err = definitionErrorOf(() => connectors.validateAll());
-    expect(err.message).toMatch(/^provider clearbit: operations\.enrichment\.company\.response: invalid JSONata/);
+    expect(err.message).toMatch(/^provider clearbit: tenant demo: connections\.enrichment: operations\.enrichment\.company\.response: invalid JSONata/);
+  });
+
+  it('validateAll names a connection whose provider lacks an operation its category needs, or its credentials', () => {
+    const missingOp = new TenantRegistry();
+    missingOp.add(tenantWithCrmMappings(undefined));
+    // A tenant that points its HRIS at a CRM provider: it cannot look up employees.
+    const tenant = missingOp.get('demo');
+    if (!tenant) throw new Error('no tenant');
+    tenant.connections.hris = { ...tenant.connections.hris, provider: 'clearbit' };
+    expect(definitionErrorOf(() => new Connectors(missingOp).validateAll()).message).toBe(
+      'provider clearbit: tenant demo: connections.hris: operations.hris.findEmployees: a hris connection needs hris.findEmployees',
+    );
+
+    const noOauth = new TenantRegistry();
+    noOauth.add(tenantWithCrmMappings(undefined));
+    const other = noOauth.get('demo');
+    if (!other) throw new Error('no tenant');
+    other.connections.crm = { ...other.connections.crm, provider: 'salesforce' };
+    expect(definitionErrorOf(() => new Connectors(noOauth).validateAll()).message).toMatch(/^provider salesforce: tenant demo: connections\.crm\.oauth: this provider authenticates with OAuth 2\.0/);
   });
 
   it('resolves a tenant without mappings to the platform definition and its inline secret', async () => {

@@ -185,6 +185,10 @@ const PolicyObjectSchema = z
       'Seconds to accept a lead, by urgency (defaults: hot 300, normal 3600, low 86400).',
     ),
     slaBusinessHours: doc(z.boolean().exactOptional(), "Count SLA time only inside the owner's working hours (default false: wall-clock time)."),
+    maxWaitSeconds: doc(
+      z.object({ hot: Seconds().exactOptional(), normal: Seconds().exactOptional(), low: Seconds().exactOptional() }).strict().exactOptional(),
+      'Longest a lead of this urgency waits on a rate-limited or failing CRM or messaging upstream before it takes its fallback path (defaults: hot 120, normal 600, low 3600). A wait the upstream asks for that is longer fails at once.',
+    ),
     escalation: doc(EscalationSchema.exactOptional(), 'What happens when an owner lets a lead’s SLA lapse.'),
   })
   .strict();

@@ -97,9 +97,15 @@ export interface Policy {
   /** Count SLA time only inside the owner's working hours (default false: wall-clock time). */
   slaBusinessHours?: boolean;
   escalation?: EscalationPolicy;
+  /**
+   * Longest a lead of this urgency waits on a rate-limited or failing CRM or messaging upstream
+   * before it takes its fallback path (defaults: hot 120, normal 600, low 3600).
+   */
+  maxWaitSeconds?: Partial<Record<Urgency, number>>;
 }
 
 export const DEFAULT_SLA_SECONDS: Record<Urgency, number> = { hot: 300, normal: 3600, low: 86_400 };
+export const DEFAULT_MAX_WAIT_SECONDS: Record<Urgency, number> = { hot: 120, normal: 600, low: 3600 };
 
 /** What conditions see. */
 export interface RoutingContext {
