@@ -48,6 +48,25 @@ describe('rep eligibility', () => {
     expect(result.reasons[3]?.detail).toContain('23:00 in Asia/Singapore');
   });
 
+  it('uses the working hours the calendar states (Outlook) over the configured ones, and says so', () => {
+    // Configured: always on. Outlook says 09:00–17:00 in Berlin, Monday to Friday: 16:00 there is in, 18:00 is out.
+    const calendar = (start: string, end: string): CalendarFacts => ({
+      status: 'ok',
+      calendars: [{ email: 'ana@team.example', busy: [], workingHours: { days: [1, 2, 3, 4, 5], start, end, timezone: 'Europe/Berlin' } }],
+    });
+    expect(evaluateRep(rep('ana'), hrisOk(employee('ana')), calendar('09:00', '17:00'), AT)).toMatchObject({ eligible: true, timezone: 'Europe/Berlin' });
+    const out = evaluateRep(rep('ana'), hrisOk(employee('ana')), calendar('08:00', '16:00'), AT);
+    expect(out.reasons.map((r) => r.code)).toEqual(['outside_hours']);
+    expect(out.reasons[0]?.detail).toBe('16:00 in Europe/Berlin is outside 08:00-16:00 on days 1,2,3,4,5 (working hours from the calendar)');
+  });
+
+  it('treats a calendar that could not be read as unknown, recorded as an assumption, not as free by omission', () => {
+    const calendar: CalendarFacts = { status: 'ok', calendars: [{ email: 'ana@team.example', busy: [], error: 'notFound' }] };
+    const result = evaluateRep(rep('ana'), hrisOk(employee('ana')), calendar, AT);
+    expect(result.eligible).toBe(true);
+    expect(result.assumptions).toEqual(['calendar of ana@team.example could not be read (notFound); assumed free']);
+  });
+
   it('treats leave and meetings as half-open intervals', () => {
     const endsNow = hrisOk(employee('ana', { timeOff: [{ start: '2026-11-17T00:00:00Z', end: '2026-11-18T15:00:00Z', type: 'PTO' }] }));
     const startsNow: CalendarFacts = { status: 'ok', calendars: [{ email: 'ana@team.example', busy: [{ start: '2026-11-18T15:00:00Z', end: '2026-11-18T16:00:00Z' }] }] };
