@@ -193,7 +193,8 @@ function decide(state: SandboxState, inc: Incoming): { reply: Reply; replayed: b
 
   const match = matchRoute(emulator.routes, request.method, request.path);
   if (!match) return { reply: emulator.errorReply(noRoute(request.method, request.path)), replayed: false };
-  const key = match.route.idempotent ? inc.idempotencyKey : undefined;
+  // Keys are per provider: the same key sent to two providers' emulators are two different requests.
+  const key = match.route.idempotent && inc.idempotencyKey !== undefined ? `${emulator.provider}:${inc.idempotencyKey}` : undefined;
   const stored = key !== undefined ? ws.idempotency.get(key) : undefined;
   if (stored) {
     return { reply: { ...stored, headers: { ...stored.headers, 'Idempotent-Replayed': 'true' } }, replayed: true };
