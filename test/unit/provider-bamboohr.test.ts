@@ -1,0 +1,178 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { ProviderClient } from '../../src/connectors/client';
+import { compileProvider } from '../../src/connectors/definition';
+import { OPERATION_SCHEMAS } from '../../src/connectors/normalized';
+import { bamboohrProvider } from '../../src/connectors/providers/bamboohr';
+import { DEMO_REP_ON_PTO, DEMO_REPS, DEMO_TOKEN, DEMO_WORKSPACE_ID, demoWorkspace } from '../../src/sandbox/seed';
+import { startSandbox, type RunningSandbox } from '../../src/sandbox/server';
+import type { SandboxWorkspace } from '../../src/sandbox/types';
+
+/** BambooHR connector against its emulator over real loopback HTTP. */
+const NOW = Date.now();
+const DAY = 24 * 60 * 60 * 1000;
+const seed = demoWorkspace(new Date(NOW));
+const [ava, ben, chloe] = DEMO_REPS;
+
+let sandbox: RunningSandbox;
+
+beforeAll(async () => {
+  sandbox = await startSandbox({ workspaces: [seed] });
+});
+
+afterAll(async () => {
+  await sandbox.close();
+});
+
+interface Answer {
+  status: number;
+  headers: Headers;
+}
+
+/** A client whose every answer's status and headers are kept, to compare failures with what BambooHR said. */
+function client(opts: { company?: string; key?: string } = {}): { client: ProviderClient; answers: Answer[] } {
+  const answers: Answer[] = [];
+  const recording: typeof fetch = async (input, init) => {
+    const res = await fetch(input, init);
+    answers.push({ status: res.status, headers: res.headers });
+    return res;
+  };
+  const target = { connectionId: 't/bamboohr', baseUrl: sandbox.url, accountId: opts.company ?? DEMO_WORKSPACE_ID, secret: opts.key ?? DEMO_TOKEN };
+  return { client: new ProviderClient(compileProvider(bamboohrProvider), target, { fetch: recording }), answers };
+}
+
+async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
+  try {
+    await promise;
+  } catch (err) {
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    return err as ApplicationFailure;
+  }
+  throw new Error('expected the call to fail');
+}
+
+/** YYYY-MM-DD of an instant in a zone (how BambooHR stores leave: local whole days). */
+function dayIn(ms: number, timeZone: string): string {
+  return new Date(ms).toLocaleDateString('en-CA', { timeZone });
+}
+
+const findEmployees = (c: ProviderClient, emails: string[]) => c.call('hris.findEmployees', { emails }, OPERATION_SCHEMAS['hris.findEmployees']);
+const timeOff = (c: ProviderClient, startDate: string, endDate: string) =>
+  c.call('hris.timeOff', { emails: DEMO_REPS.map((r) => r.email), startDate, endDate }, OPERATION_SCHEMAS['hris.timeOff']);
+
+describe('bamboohr hris.findEmployees', () => {
+  it('picks the asked-for emails (any case) out of the directory: ACTIVE, no zone, no leave', async () => {
+    const { client: c } = client();
+    const result = await findEmployees(c, [ava.email.toUpperCase(), chloe.email, 'nobody@demo-sales.example']);
+    expect(result.data).toEqual([
+      { id: ava.employeeId, email: ava.email, employmentStatus: 'ACTIVE', timezone: null, timeOff: [] },
+      { id: chloe.employeeId, email: chloe.email, employmentStatus: 'ACTIVE', timezone: null, timeOff: [] },
+    ]);
+    // BambooHR sends no rate-limit headers.
+    expect(result.meta.rateLimit).toEqual({ limit: null, remaining: null, resetSeconds: null, retryAfterSeconds: null });
+  });
+
+  it('does not find people who left: the directory lists active employees only', async () => {
+    const ws: SandboxWorkspace = {
+      ...seed,
+      id: 'bamboo-leavers',
+      token: 'bamboo-leavers-key',
+      employees: seed.employees.map((e) => (e.email === ben.email ? { ...e, status: 'TERMINATED' as const } : e)),
+    };
+    sandbox.addWorkspace(ws);
+    const { client: c } = client({ company: ws.id, key: ws.token });
+    const result = await findEmployees(c, [ava.email, ben.email]);
+    expect(result.data.map((e) => e.email)).toEqual([ava.email]);
+  });
+});
+
+describe('bamboohr hris.timeOff', () => {
+  it("lists the rep on PTO as whole local days (end inclusive) keyed by BambooHR's employee ID", async () => {
+    const { client: c } = client();
+    const zone = DEMO_REP_ON_PTO.timezone;
+    const result = await timeOff(c, dayIn(NOW - 7 * DAY, zone), dayIn(NOW + 7 * DAY, zone));
+    expect(result.data).toEqual([
+      {
+        employeeId: DEMO_REP_ON_PTO.employeeId,
+        // The seed's leave runs from now - 1 day to now + 3 days (end exclusive), in London.
+        start: dayIn(NOW - DAY, zone),
+        end: dayIn(NOW + 3 * DAY - 1, zone),
+        type: 'PTO',
+        allDay: true,
+      },
+    ]);
+  });
+
+  it('is empty for a window nobody is out in', async () => {
+    const { client: c } = client();
+    const result = await timeOff(c, dayIn(NOW + 30 * DAY, 'UTC'), dayIn(NOW + 40 * DAY, 'UTC'));
+    expect(result.data).toEqual([]);
+  });
+
+  it('fails a bad date as a non-retryable UpstreamRejected carrying X-BambooHR-Error-Message', async () => {
+    const { client: c, answers } = client();
+    const failure = await failureOf(timeOff(c, '2026-13-01', '2026-12-31'));
+    expect(answers[0]?.status).toBe(400);
+    expect(failure.type).toBe('UpstreamRejected');
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toContain('Invalid start date: 2026-13-01');
+  });
+});
+
+describe('bamboohr errors and limits', () => {
+  it('fails a wrong API key as non-retryable UpstreamAuthFailed: 401, empty body, detail in the header', async () => {
+    const { client: c, answers } = client({ key: 'not-the-key' });
+    const failure = await failureOf(findEmployees(c, [ava.email]));
+    expect(answers[0]?.status).toBe(401);
+    expect(answers[0]?.headers.get('x-bamboohr-error-message')).toBe('Invalid API key');
+    expect(failure.type).toBe('UpstreamAuthFailed');
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toContain('Invalid API key');
+    expect(failure.message).not.toContain('not-the-key');
+  });
+
+  it('fails an unknown company as non-retryable UpstreamNotFound', async () => {
+    const { client: c, answers } = client({ company: 'no-such-company' });
+    const failure = await failureOf(findEmployees(c, [ava.email]));
+    expect(answers[0]?.status).toBe(404);
+    expect(failure.type).toBe('UpstreamNotFound');
+    expect(failure.nonRetryable).toBe(true);
+  });
+
+  it('turns the 429 over the limit into a retryable UpstreamRateLimited waiting exactly Retry-After', async () => {
+    const tight: SandboxWorkspace = { ...seed, id: 'bamboo-tight', token: 'bamboo-tight-key', rateLimit: { limit: 1, windowSeconds: 30 } };
+    sandbox.addWorkspace(tight);
+    const { client: c, answers } = client({ company: tight.id, key: tight.token });
+    await findEmployees(c, [ava.email]);
+    const failure = await failureOf(findEmployees(c, [ava.email]));
+
+    const limited = answers[1];
+    expect(limited?.status).toBe(429);
+    expect(limited?.headers.get('x-bamboohr-error-message')).toBe('API rate limit exceeded');
+    const retryAfter = Number(limited?.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(30);
+    expect(failure.type).toBe('UpstreamRateLimited');
+    expect(failure.nonRetryable).toBe(false);
+    expect(failure.nextRetryDelay).toBe(retryAfter * 1000);
+    expect(failure.message).toContain('API rate limit exceeded');
+  });
+
+  it("still reads BambooHR's older limit signal, a 503, as a rate limit waiting Retry-After", async () => {
+    sandbox.injectFault({ provider: 'bamboohr', status: 503, headers: { 'Retry-After': '7' }, times: 1 });
+    const { client: c, answers } = client();
+    const failure = await failureOf(findEmployees(c, [ava.email]));
+    expect(answers[0]?.status).toBe(503);
+    expect(failure.type).toBe('UpstreamRateLimited');
+    expect(failure.nonRetryable).toBe(false);
+    expect(failure.nextRetryDelay).toBe(7000);
+  });
+
+  it('leaves a 503 without Retry-After to the retry policy backoff, still as a rate limit', async () => {
+    sandbox.injectFault({ provider: 'bamboohr', status: 503, times: 1 });
+    const { client: c } = client();
+    const failure = await failureOf(timeOff(c, '2026-11-01', '2026-11-02'));
+    expect(failure.type).toBe('UpstreamRateLimited');
+    expect(failure.nonRetryable).toBe(false);
+    expect(failure.nextRetryDelay).toBeUndefined();
+  });
+});
