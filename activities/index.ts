@@ -127,7 +127,8 @@ export function createActivities(deps: ActivityDeps) {
         const [first, ...others] = [...accounts].sort((a, b) => a.id.localeCompare(b.id));
         return first ? { status: 'matched', account: first, matchedDomain: domain, otherMatches: others.map((a) => a.id), calls } : null;
       };
-      if (input.domains.length > 1 && crm.supports('crm.findAccountsByDomains')) {
+      // Salesforce's composite takes at most five queries: more domains than that go one by one.
+      if (input.domains.length > 1 && input.domains.length <= 5 && crm.supports('crm.findAccountsByDomains')) {
         const result = await crm.call('crm.findAccountsByDomains', { domains: input.domains }, z.array(AccountsByDomainSchema));
         calls.push(result.meta);
         for (const domain of input.domains) {
