@@ -57,9 +57,10 @@ export function classifyResponse(answer: UpstreamAnswer, nowMs: number, options:
   const signal = options.signal ?? null;
   const detail = signal?.reason ?? upstreamMessage(answer.body);
   const withDetail = (text: string) => (detail ? `${text}: ${detail}` : text);
-  // Retry-After wins over the window reset: it is the server's explicit instruction; a wait the
-  // provider implies (its policy's window) comes last.
-  const waitSeconds = rateLimit.retryAfterSeconds ?? rateLimit.resetSeconds ?? signal?.waitSeconds ?? null;
+  // Retry-After wins: it is the server's explicit instruction. Then the wait the provider's own
+  // signal reads from the answer (HubSpot's DAILY policy outlasts the ten-second window its
+  // headers describe), then the window's reset.
+  const waitSeconds = rateLimit.retryAfterSeconds ?? signal?.waitSeconds ?? rateLimit.resetSeconds ?? null;
   const waitMs = waitSeconds === null ? null : Math.round(waitSeconds * 1000);
   const outcome = signal?.outcome ?? null;
 

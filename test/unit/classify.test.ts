@@ -142,10 +142,13 @@ describe('classifyResponse', () => {
     expect(classifyResponse(answer(403, {}, SALESFORCE_LIMIT), NOW_MS).outcome).toBe('auth');
   });
 
-  it('takes the wait a signal implies only when no header gives one', () => {
+  it('takes the wait a signal implies unless Retry-After gives one', () => {
     const signal = { outcome: 'rate_limited' as const, reason: 'policy TEN_SECONDLY_ROLLING', waitSeconds: 10 };
     expect(classifyResponse(answer(429, {}, {}), NOW_MS, { signal })).toMatchObject({ waitMs: 10_000, reason: 'HTTP 429 rate limited; retry after 10000 ms: policy TEN_SECONDLY_ROLLING' });
     expect(classifyResponse(answer(429, { 'retry-after': '3' }, {}), NOW_MS, { signal }).waitMs).toBe(3000);
+    // The provider's policy knows better than a window header: a daily limit outlasts a 10 s window.
+    const daily = { outcome: 'rate_limited' as const, reason: 'daily limit', waitSeconds: 3600 };
+    expect(classifyResponse(answer(429, { 'ratelimit-reset': '10' }, {}), NOW_MS, { signal: daily }).waitMs).toBe(3_600_000);
   });
 
   it('lets a signal make a 200 an error (Slack ok:false) and keeps the status in the reason', () => {
