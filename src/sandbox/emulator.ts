@@ -99,6 +99,12 @@ function safeDecode(segment: string): string {
   }
 }
 
+/** The `index`th segment of a path (0 is the empty one before the first slash), decoded; null when absent. */
+export function pathSegment(path: string, index: number): string | null {
+  const segment = path.split('/')[index];
+  return segment ? safeDecode(segment) : null;
+}
+
 /** The emulator owning `path`: the one with the longest matching prefix. */
 export function emulatorFor(emulators: readonly ProviderEmulator[], path: string): ProviderEmulator | null {
   let best: { emulator: ProviderEmulator; length: number } | null = null;

@@ -2,17 +2,16 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import { AccountSchema, EmployeeSchema, EnrichmentSchema, OPERATION_SCHEMAS, WriteSchema } from '../../src/connectors/normalized';
 import type { Classification } from '../../src/connectors/classify';
 import { ProviderClient, type ClientOptions } from '../../src/connectors/client';
 import { compileProvider, type DefinitionOverride, type ProviderDefinitionInput } from '../../src/connectors/definition';
-import type { UpstreamFailureDetails } from '../../src/connectors/failure';
 import { clearbitProvider } from '../../src/connectors/providers/clearbit';
 import { PLATFORM_PROVIDERS } from '../../src/connectors/providers';
 import { unifiedProvider } from '../../src/connectors/providers/unified';
 import { PROVIDER_IDS } from '../../src/tenants/schema';
+import { failureOf, detailsOf } from '../support/failures';
 
 /**
  * Golden tests of the provider definitions: recorded upstream answers (in the sandbox's wire
@@ -201,20 +200,6 @@ function clientFor(provider: ProviderDefinitionInput, options: ClientOptions = {
 
 function clientWith(provider: ProviderDefinitionInput, accountId: string, options: ClientOptions = {}, ...overrides: DefinitionOverride[]): ProviderClient {
   return new ProviderClient(compileProvider(provider, ...overrides), { connectionId: 't/c', baseUrl: upstream.url, accountId, secret: SECRET }, options);
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ApplicationFailure);
-    return err as ApplicationFailure;
-  }
-  throw new Error('expected the call to fail');
-}
-
-function detailsOf(failure: ApplicationFailure): UpstreamFailureDetails {
-  return (failure.details ?? [])[0] as UpstreamFailureDetails;
 }
 
 function expectRequest(received: ReceivedRequest | undefined, expected: Exchange['request'], auth: ProviderDefinitionInput['auth']): void {

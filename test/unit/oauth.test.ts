@@ -1,4 +1,3 @@
-import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import { AccountSchema } from '../../src/connectors/normalized';
 import { Connectors } from '../../src/connectors/registry';
@@ -6,6 +5,7 @@ import type { UpstreamFailureDetails } from '../../src/connectors/failure';
 import { DEMO_STACK_TENANTS, demoStackTenant, demoStackWorkspace } from '../../src/sandbox/demoTenant';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server';
 import { TenantRegistry } from '../../src/tenants/registry';
+import { failureOf } from '../support/failures';
 
 /**
  * OAuth connections against the Salesforce emulator over real HTTP: one refresh per connection
@@ -47,16 +47,6 @@ const findAcme = (connectors: Connectors) => connectors.client(tenantId, 'crm').
 
 function refreshes(): number {
   return sandbox.events().filter((e) => e.provider === 'salesforce-oauth').length;
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ApplicationFailure);
-    return err as ApplicationFailure;
-  }
-  throw new Error('expected the call to fail');
 }
 
 async function post(path: string, body: unknown): Promise<void> {

@@ -1,4 +1,3 @@
-import { ApplicationFailure } from '@temporalio/common';
 import { ProviderClient } from '../../src/connectors/client';
 import { compileProvider } from '../../src/connectors/definition';
 import { OPERATION_SCHEMAS } from '../../src/connectors/normalized';
@@ -6,6 +5,7 @@ import { bamboohrProvider } from '../../src/connectors/providers/bamboohr';
 import { DEMO_REP_ON_PTO, DEMO_REPS, DEMO_TOKEN, DEMO_WORKSPACE_ID, demoWorkspace } from '../../src/sandbox/seed';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server';
 import type { SandboxWorkspace } from '../../src/sandbox/types';
+import { failureOf } from '../support/failures';
 
 /** BambooHR connector against its emulator over real loopback HTTP. */
 const NOW = Date.now();
@@ -38,16 +38,6 @@ function client(opts: { company?: string; key?: string } = {}): { client: Provid
   };
   const target = { connectionId: 't/bamboohr', baseUrl: sandbox.url, accountId: opts.company ?? DEMO_WORKSPACE_ID, secret: opts.key ?? DEMO_TOKEN };
   return { client: new ProviderClient(compileProvider(bamboohrProvider), target, { fetch: recording }), answers };
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ApplicationFailure);
-    return err as ApplicationFailure;
-  }
-  throw new Error('expected the call to fail');
 }
 
 /** YYYY-MM-DD of an instant in a zone (how BambooHR stores leave: local whole days). */

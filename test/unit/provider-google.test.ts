@@ -1,12 +1,11 @@
-import { ApplicationFailure } from '@temporalio/common';
 import { ProviderClient, type ClientOptions } from '../../src/connectors/client';
 import { compileProvider } from '../../src/connectors/definition';
-import type { UpstreamFailureDetails } from '../../src/connectors/failure';
 import { OPERATION_SCHEMAS } from '../../src/connectors/normalized';
 import { googleProvider } from '../../src/connectors/providers/google';
 import { DEMO_REPS, DEMO_REP_BUSY, DEMO_TOKEN, DEMO_WORKSPACE_ID, demoWorkspace } from '../../src/sandbox/seed';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server';
 import type { SandboxWorkspace } from '../../src/sandbox/types';
+import { failureOf, detailsOf } from '../support/failures';
 
 /**
  * The Google Calendar definition against the Google emulator over real HTTP: OAuth token
@@ -57,20 +56,6 @@ function client(secret: string, options: ClientOptions = {}): ProviderClient {
 
 function availability(c: ProviderClient, emails: string[], window = WINDOW) {
   return c.call('calendar.availability', { emails, ...window }, OPERATION_SCHEMAS['calendar.availability']);
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ApplicationFailure);
-    return err as ApplicationFailure;
-  }
-  throw new Error('expected the call to fail');
-}
-
-function detailsOf(failure: ApplicationFailure): UpstreamFailureDetails {
-  return (failure.details ?? [])[0] as UpstreamFailureDetails;
 }
 
 describe('Google Calendar token endpoint', () => {

@@ -1,4 +1,3 @@
-import { ApplicationFailure } from '@temporalio/common';
 import { ProviderClient } from '../../src/connectors/client';
 import { compileProvider } from '../../src/connectors/definition';
 import { OPERATION_SCHEMAS } from '../../src/connectors/normalized';
@@ -6,6 +5,7 @@ import { hibobProvider } from '../../src/connectors/providers/hibob';
 import { DEMO_REP_ON_PTO, DEMO_REPS, DEMO_TOKEN, DEMO_WORKSPACE_ID, demoWorkspace } from '../../src/sandbox/seed';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server';
 import type { SandboxWorkspace } from '../../src/sandbox/types';
+import { failureOf } from '../support/failures';
 
 /** HiBob connector against its emulator over real loopback HTTP. */
 const NOW = Date.now();
@@ -40,16 +40,6 @@ function client(opts: { serviceUser?: string; token?: string } = {}): { client: 
   };
   const target = { connectionId: 't/hibob', baseUrl: sandbox.url, accountId: opts.serviceUser ?? DEMO_WORKSPACE_ID, secret: opts.token ?? DEMO_TOKEN };
   return { client: new ProviderClient(compileProvider(hibobProvider), target, { fetch: recording }), answers };
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ApplicationFailure);
-    return err as ApplicationFailure;
-  }
-  throw new Error('expected the call to fail');
 }
 
 /** YYYY-MM-DD of an instant in a zone (how Bob stores leave: local whole days). */

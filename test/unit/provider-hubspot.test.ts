@@ -1,12 +1,11 @@
-import { ApplicationFailure } from '@temporalio/common';
 import { ProviderClient, type ClientOptions } from '../../src/connectors/client';
 import { compileProvider } from '../../src/connectors/definition';
-import type { UpstreamFailureDetails } from '../../src/connectors/failure';
 import { OPERATION_SCHEMAS } from '../../src/connectors/normalized';
 import { hubspotProvider } from '../../src/connectors/providers/hubspot';
 import { DEMO_REPS, DEMO_TOKEN, demoWorkspace } from '../../src/sandbox/seed';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server';
 import type { SandboxWorkspace } from '../../src/sandbox/types';
+import { failureOf, detailsOf } from '../support/failures';
 
 /**
  * The HubSpot definition against the HubSpot emulator over real HTTP: OAuth tokens from its token
@@ -74,20 +73,6 @@ async function accessToken(ws: SandboxWorkspace = SEED): Promise<string> {
 
 function client(secret: string, options: ClientOptions = {}): ProviderClient {
   return new ProviderClient(compiled, { connectionId: 'test/hubspot', baseUrl: sandbox.url, accountId: null, secret }, options);
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ApplicationFailure);
-    return err as ApplicationFailure;
-  }
-  throw new Error('expected the call to fail');
-}
-
-function detailsOf(failure: ApplicationFailure): UpstreamFailureDetails {
-  return (failure.details ?? [])[0] as UpstreamFailureDetails;
 }
 
 const findAccounts = (c: ProviderClient, domain: string) => c.call('crm.findAccounts', { domain }, OPERATION_SCHEMAS['crm.findAccounts']);

@@ -1,14 +1,13 @@
-import { ApplicationFailure } from '@temporalio/common';
 import type { Classification } from '../../src/connectors/classify';
 import { ProviderClient, type ClientOptions } from '../../src/connectors/client';
 import { compileProvider } from '../../src/connectors/definition';
-import type { UpstreamFailureDetails } from '../../src/connectors/failure';
 import { OPERATION_SCHEMAS } from '../../src/connectors/normalized';
 import { msgraphProvider } from '../../src/connectors/providers/msgraph';
 import { schedulingMailbox } from '../../src/sandbox/providers/msgraph';
 import { DEMO_REPS, DEMO_REP_BUSY, DEMO_REP_ON_PTO, DEMO_TOKEN, DEMO_WORKSPACE_ID, demoWorkspace } from '../../src/sandbox/seed';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server';
 import type { SandboxWorkspace } from '../../src/sandbox/types';
+import { failureOf, detailsOf } from '../support/failures';
 
 /**
  * The Microsoft Graph definition against the Graph emulator over real HTTP: the identity
@@ -67,20 +66,6 @@ function client(secret: string, options: ClientOptions = {}, mailbox = schedulin
 
 function availability(c: ProviderClient, emails: string[], window = WINDOW) {
   return c.call('calendar.availability', { emails, ...window }, OPERATION_SCHEMAS['calendar.availability']);
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ApplicationFailure);
-    return err as ApplicationFailure;
-  }
-  throw new Error('expected the call to fail');
-}
-
-function detailsOf(failure: ApplicationFailure): UpstreamFailureDetails {
-  return (failure.details ?? [])[0] as UpstreamFailureDetails;
 }
 
 describe('Microsoft identity platform token endpoint', () => {

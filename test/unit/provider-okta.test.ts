@@ -1,4 +1,3 @@
-import { ApplicationFailure } from '@temporalio/common';
 import { ProviderClient } from '../../src/connectors/client';
 import { compileProvider, type DefinitionOverride } from '../../src/connectors/definition';
 import { OPERATION_SCHEMAS } from '../../src/connectors/normalized';
@@ -7,6 +6,7 @@ import { searchEmails } from '../../src/sandbox/providers/okta';
 import { DEMO_REPS, DEMO_TOKEN, demoWorkspace } from '../../src/sandbox/seed';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server';
 import type { SandboxWorkspace } from '../../src/sandbox/types';
+import { failureOf } from '../support/failures';
 
 /** Okta connector against its emulator over real loopback HTTP. */
 const seed = demoWorkspace(new Date());
@@ -41,16 +41,6 @@ function client(opts: { token?: string; override?: DefinitionOverride } = {}): {
   };
   const target = { connectionId: 't/okta', baseUrl: sandbox.url, accountId: null, secret: opts.token ?? DEMO_TOKEN };
   return { client: new ProviderClient(compileProvider(oktaProvider, opts.override), target, { fetch: recording }), answers };
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ApplicationFailure);
-    return err as ApplicationFailure;
-  }
-  throw new Error('expected the call to fail');
 }
 
 const findEmployees = (c: ProviderClient, emails: string[]) => c.call('hris.findEmployees', { emails }, OPERATION_SCHEMAS['hris.findEmployees']);

@@ -1,11 +1,10 @@
-import { ApplicationFailure } from '@temporalio/common';
 import { ProviderClient } from '../../src/connectors/client';
 import { compileProvider } from '../../src/connectors/definition';
-import type { UpstreamFailureDetails } from '../../src/connectors/failure';
 import { EnrichmentSchema } from '../../src/connectors/normalized';
 import { pdlProvider } from '../../src/connectors/providers/pdl';
 import { DEMO_TOKEN, demoWorkspace } from '../../src/sandbox/seed';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server';
+import { failureOf, detailsOf } from '../support/failures';
 
 /**
  * The sandbox clock is fixed in 2030 while JSONata's `$millis()` is the real clock: the exact
@@ -31,20 +30,6 @@ function pdl(key: string = DEMO_TOKEN): ProviderClient {
 }
 
 const enrich = (domain: string, key?: string) => pdl(key).call('enrichment.company', { domain }, EnrichmentSchema);
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ApplicationFailure);
-    return err as ApplicationFailure;
-  }
-  throw new Error('expected the call to fail');
-}
-
-function detailsOf(failure: ApplicationFailure): UpstreamFailureDetails {
-  return (failure.details ?? [])[0] as UpstreamFailureDetails;
-}
 
 describe('pdl company enrichment', () => {
   it('maps a flat PDL company record onto the normalized company facts', async () => {

@@ -1,12 +1,11 @@
-import { ApplicationFailure } from '@temporalio/common';
 import { ProviderClient } from '../../src/connectors/client';
 import { compileProvider } from '../../src/connectors/definition';
-import type { UpstreamFailureDetails } from '../../src/connectors/failure';
 import { OPERATION_SCHEMAS } from '../../src/connectors/normalized';
 import { pipedriveProvider } from '../../src/connectors/providers/pipedrive';
 import { DEMO_REPS, DEMO_TOKEN, demoWorkspace } from '../../src/sandbox/seed';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server';
 import type { SandboxWorkspace } from '../../src/sandbox/types';
+import { failureOf, detailsOf } from '../support/failures';
 
 /**
  * The Pipedrive definition against the Pipedrive emulator over real HTTP. Pipedrive IDs are
@@ -58,20 +57,6 @@ function addWorkspace(id: string, extra: Partial<SandboxWorkspace> = {}): Sandbo
 
 function client(secret = WS.token): ProviderClient {
   return new ProviderClient(compiled, { connectionId: 'test/pipedrive', baseUrl: sandbox.url, accountId: null, secret });
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ApplicationFailure);
-    return err as ApplicationFailure;
-  }
-  throw new Error('expected the call to fail');
-}
-
-function detailsOf(failure: ApplicationFailure): UpstreamFailureDetails {
-  return (failure.details ?? [])[0] as UpstreamFailureDetails;
 }
 
 async function raw(path: string, init: { method?: string; token?: string; body?: unknown } = {}): Promise<{ status: number; headers: Headers; body: unknown }> {

@@ -1,13 +1,12 @@
 import { createHmac } from 'node:crypto';
-import { ApplicationFailure } from '@temporalio/common';
 import { OPERATION_SCHEMAS } from '../../src/connectors/normalized';
 import { ProviderClient, type ClientOptions } from '../../src/connectors/client';
 import { compileProvider, type DefinitionOverride } from '../../src/connectors/definition';
-import type { UpstreamFailureDetails } from '../../src/connectors/failure';
 import { salesforceProvider } from '../../src/connectors/providers/salesforce';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server';
 import { DEMO_REPS, demoWorkspace } from '../../src/sandbox/seed';
 import type { SandboxAccount, SandboxWorkspace } from '../../src/sandbox/types';
+import { failureOf, detailsOf } from '../support/failures';
 
 /**
  * The Salesforce definition against the Salesforce emulator over real HTTP: OAuth tokens from
@@ -85,20 +84,6 @@ async function soql(secret: string, query: string): Promise<{ totalSize: number;
   const answer = await rest(secret, `/services/data/v60.0/query?q=${encodeURIComponent(query)}`);
   expect(answer.status).toBe(200);
   return answer.body as { totalSize: number; records: Record<string, unknown>[] };
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ApplicationFailure);
-    return err as ApplicationFailure;
-  }
-  throw new Error('expected the call to fail');
-}
-
-function detailsOf(failure: ApplicationFailure): UpstreamFailureDetails {
-  return (failure.details ?? [])[0] as UpstreamFailureDetails;
 }
 
 // ---------------------------------------------------------------------------------------- OAuth

@@ -1,13 +1,12 @@
-import { ApplicationFailure } from '@temporalio/common';
 import { ProviderClient } from '../../src/connectors/client';
 import { compileProvider } from '../../src/connectors/definition';
-import type { UpstreamFailureDetails } from '../../src/connectors/failure';
 import { MessageSchema, MessagingUserSchema } from '../../src/connectors/normalized';
 import { slackProvider } from '../../src/connectors/providers/slack';
 import { ARCHIVED_CHANNEL_ID, slackUserId } from '../../src/sandbox/providers/slack';
 import { dmChannelId } from '../../src/sandbox/providers/unified';
 import { DEMO_REPS, DEMO_TOKEN, demoWorkspace } from '../../src/sandbox/seed';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server';
+import { failureOf, detailsOf } from '../support/failures';
 
 /** The sandbox clock is fixed, so the rate window's Retry-After is exact. */
 const START = Date.parse('2030-01-07T15:00:00.000Z');
@@ -28,20 +27,6 @@ beforeEach(() => sandbox.clearEvents());
 
 function slack(token: string = DEMO_TOKEN): ProviderClient {
   return new ProviderClient(compileProvider(slackProvider), { connectionId: 'acme/slack', baseUrl: sandbox.url, accountId: null, secret: token }, { now: clock });
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ApplicationFailure);
-    return err as ApplicationFailure;
-  }
-  throw new Error('expected the call to fail');
-}
-
-function detailsOf(failure: ApplicationFailure): UpstreamFailureDetails {
-  return (failure.details ?? [])[0] as UpstreamFailureDetails;
 }
 
 const send = (input: Record<string, unknown>, token?: string) =>

@@ -1,10 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApplicationFailure } from '@temporalio/common';
 import type { Classification } from '../../src/connectors/classify';
 import { ProviderClient, type ClientOptions } from '../../src/connectors/client';
 import { compileProvider } from '../../src/connectors/definition';
-import type { UpstreamFailureDetails } from '../../src/connectors/failure';
 import { OPERATION_SCHEMAS } from '../../src/connectors/normalized';
 import { teamsProvider } from '../../src/connectors/providers/teams';
 import { dmChannelId } from '../../src/sandbox/providers/unified';
@@ -12,6 +10,7 @@ import { DEMO_TOKEN, DEMO_WORKSPACE_ID, demoWorkspace } from '../../src/sandbox/
 import { createSandboxApp } from '../../src/sandbox/server';
 import type { SandboxState } from '../../src/sandbox/state';
 import type { SandboxWorkspace } from '../../src/sandbox/types';
+import { failureOf, detailsOf } from '../support/failures';
 
 /**
  * The Teams Workflows definition against the webhook emulator over real HTTP. The sandbox app is
@@ -56,20 +55,6 @@ function send(c: ProviderClient, input: Record<string, unknown>) {
 
 function messages(workspace = DEMO_WORKSPACE_ID) {
   return state.workspaceById(workspace)?.messages ?? [];
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ApplicationFailure);
-    return err as ApplicationFailure;
-  }
-  throw new Error('expected the call to fail');
-}
-
-function detailsOf(failure: ApplicationFailure): UpstreamFailureDetails {
-  return (failure.details ?? [])[0] as UpstreamFailureDetails;
 }
 
 describe('Teams Workflows messaging.send', () => {

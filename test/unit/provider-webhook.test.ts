@@ -1,12 +1,11 @@
 import { createHmac } from 'node:crypto';
-import { ApplicationFailure } from '@temporalio/common';
 import { ProviderClient, type ClientOptions } from '../../src/connectors/client';
 import { compileProvider } from '../../src/connectors/definition';
-import type { UpstreamFailureDetails } from '../../src/connectors/failure';
 import { MessageSchema } from '../../src/connectors/normalized';
 import { webhookProvider } from '../../src/connectors/providers/webhook';
 import { DEMO_REPS, DEMO_TOKEN, DEMO_WORKSPACE_ID, demoWorkspace } from '../../src/sandbox/seed';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server';
+import { failureOf, detailsOf } from '../support/failures';
 
 /** The sandbox clock is fixed: signature timestamps and the rate window are exact. */
 const START = Date.parse('2030-01-07T15:00:00.000Z');
@@ -47,20 +46,6 @@ const NOTIFICATION = {
 };
 
 const send = (client: ProviderClient, input: Record<string, unknown> = {}) => client.call('messaging.send', { ...NOTIFICATION, ...input }, MessageSchema);
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ApplicationFailure);
-    return err as ApplicationFailure;
-  }
-  throw new Error('expected the call to fail');
-}
-
-function detailsOf(failure: ApplicationFailure): UpstreamFailureDetails {
-  return (failure.details ?? [])[0] as UpstreamFailureDetails;
-}
 
 /** A fetch that lets a test see, or change, what leaves the client. */
 function interceptingFetch(change: (init: RequestInit) => RequestInit, seen: RequestInit[] = []): typeof fetch {

@@ -1,3 +1,4 @@
+import { Connectors } from '../../src/connectors/registry';
 import { ConfigError, TenantRegistry, sha256Hex } from '../../src/tenants/registry';
 import type { TenantInput } from '../../src/tenants/schema';
 import { demoTenant } from '../../src/sandbox/demoTenant';
@@ -63,5 +64,18 @@ describe('the documented example configuration', () => {
     expect(example?.accept.slackSigningSecret).toHaveProperty('env');
     expect(example?.accept.linkSecret).toHaveProperty('env');
     expect(example?.routing.team[0]?.workingHours).toEqual({ days: [1, 2, 3, 4, 5], start: '09:00', end: '17:00' });
+  });
+
+  it('has a direct-provider tenant whose every credential is a reference (env or file), never a value, and whose mappings compile', () => {
+    const registry = TenantRegistry.fromFile(require.resolve('../../config/tenants.example.json'));
+    const direct = registry.get('globex-revops');
+    expect(direct).toBeDefined();
+    const refs = Object.values(direct!.connections).flatMap((c) => (c?.oauth ? [c.oauth.clientId, c.oauth.clientSecret, c.oauth.refreshToken] : [c?.secret]));
+    expect(refs.length).toBeGreaterThanOrEqual(9);
+    for (const ref of refs) expect(ref && ('env' in ref || 'file' in ref)).toBe(true);
+    expect(JSON.stringify(direct)).not.toMatch(/"value"/);
+    // Start-up validation: providers fit their categories, OAuth is configured, the override compiles.
+    expect(() => new Connectors(registry).validateAll()).not.toThrow();
+    expect(new Connectors(registry).summaries('globex-revops')['crm']?.layers).toEqual(['platform', 'tenant']);
   });
 });

@@ -1,4 +1,4 @@
-import { basicCredentials, type EmulatorAuth, type EmulatorRequest, type ProviderEmulator, type RouteContext } from '../emulator';
+import { basicCredentials, pathSegment, type EmulatorAuth, type EmulatorRequest, type ProviderEmulator, type RouteContext } from '../emulator';
 import type { SandboxState } from '../state';
 import type { SandboxEmployee, SandboxTimeOff } from '../types';
 import { HttpError, type Reply } from '../wire';
@@ -16,13 +16,7 @@ function bamboohrErrorReply(err: HttpError): Reply {
 
 /** The company named in the path (`/api/gateway.php/{company}/...`). */
 function companyOf(path: string): string | null {
-  const segment = path.split('/')[3];
-  if (!segment) return null;
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
+  return pathSegment(path, 3);
 }
 
 function authenticate(req: EmulatorRequest, state: SandboxState): EmulatorAuth {

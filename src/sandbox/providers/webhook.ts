@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import type { EmulatorAuth, EmulatorRequest, ProviderEmulator, RouteContext } from '../emulator';
+import { pathSegment, type EmulatorAuth, type EmulatorRequest, type ProviderEmulator, type RouteContext } from '../emulator';
 import { parseBody } from '../schemas';
 import type { MessageRecord, SandboxState } from '../state';
 import { HttpError, type ErrorCode, type Reply } from '../wire';
@@ -52,13 +52,7 @@ export function signatureProblem(secret: string, header: string | undefined, raw
 
 /** The endpoint ID: the path segment after `/hooks`. */
 function endpointId(path: string): string | null {
-  const segment = path.split('/')[2];
-  if (!segment) return null;
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
+  return pathSegment(path, 2);
 }
 
 /** The endpoint's path names the workspace; its token is the secret the signature must verify with. */
