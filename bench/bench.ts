@@ -2,7 +2,7 @@
  * End-to-end latency of routing, on the full local stack: a fresh Temporal dev server, the
  * sandbox emulators with configurable latency, the worker and the API over real HTTP.
  *
- *   npm run bench -- --leads 200 --rate 20 --latency 50 --jitter 25 [--db]
+ *   npm run bench -- --leads 200 --rate 20 --latency 50 --jitter 25 [--db] [--stack unified|salesforce|hubspot|pipedrive]
  *
  * Each lead's end-to-end time runs from just before its POST to the moment the messaging
  * emulator receives its notification. The engine's overhead is that minus the upstream time on
@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { LeadState } from '../src/domain/leadState';
-import { DEMO_API_KEY, demoSandboxWorkspace, demoTenant } from '../src/sandbox/demoTenant';
+import { DEMO_STACK_TENANTS, DEMO_STACKS, demoStackTenant, demoStackWorkspace, type DemoStack } from '../src/sandbox/demoTenant';
 import { startSandbox } from '../src/sandbox/server';
 import { startStack } from '../src/stack';
 import { resolveTemporalCli, startDevServer } from '../src/temporal/devServer';
@@ -28,8 +28,13 @@ const { values: args } = parseArgs({
     latency: { type: 'string', default: '50' },
     jitter: { type: 'string', default: '25' },
     db: { type: 'boolean', default: false },
+    /** Which providers the tenant connects (see DEMO_STACKS): the unified API, or a direct mix. */
+    stack: { type: 'string', default: 'unified' },
   },
 });
+if (!(args.stack in DEMO_STACKS)) throw new Error(`--stack must be one of ${Object.keys(DEMO_STACKS).join(', ')}`);
+const STACK = args.stack as DemoStack;
+const { apiKey: API_KEY, tenantId: TENANT_ID } = DEMO_STACK_TENANTS[STACK];
 const N = Number(args.leads);
 const RATE = Number(args.rate);
 const LATENCY = Number(args.latency);
@@ -65,11 +70,11 @@ async function main(): Promise<void> {
   });
   const latency = { baseMs: LATENCY, jitterMs: JITTER };
   const sandbox = await startSandbox({
-    workspaces: [demoSandboxWorkspace(new Date())],
-    latency: { crm: latency, hris: latency, calendar: latency, messaging: latency, enrichment: latency },
+    workspaces: [demoStackWorkspace(new Date(), STACK)],
+    latency: { crm: latency, hris: latency, calendar: latency, messaging: latency, enrichment: latency, auth: latency },
   });
   const tenants = new TenantRegistry();
-  const tenant = demoTenant(sandbox.url);
+  const tenant = demoStackTenant(sandbox.url, STACK);
   // Around the clock, so the figures do not depend on the hour the benchmark runs.
   tenant.routing.team = tenant.routing.team.map((m) => ({ ...m, workingHours: { days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '24:00' } }));
   tenants.add(tenant);
@@ -88,14 +93,14 @@ async function main(): Promise<void> {
   const post = async (i: number, tag: string) => {
     const res = await fetch(`${stack.apiUrl}/v1/leads`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${DEMO_API_KEY}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
       body: JSON.stringify({ email: `${tag}${i}@${domains[i % domains.length]}`, firstName: 'Bench', source: 'form' }),
     });
     if (res.status !== 202) throw new Error(`POST answered ${res.status}: ${await res.text()}`);
     return ((await res.json()) as { leadId: string }).leadId;
   };
   const notified = (leadId: string) =>
-    sandbox.events().find((e) => e.system === 'messaging' && String((e.body as { text?: string }).text).includes(leadId));
+    sandbox.events().find((e) => e.system === 'messaging' && e.status < 300 && JSON.stringify(e.body).includes(leadId));
   const waitNotified = async (leadId: string, timeoutMs: number) => {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
@@ -107,7 +112,7 @@ async function main(): Promise<void> {
   };
   for (let i = 0; i < 5; i++) await waitNotified(await post(i, 'warmup'), 30_000);
 
-  process.stdout.write(`posting ${N} leads at ${RATE}/s; emulated upstream latency ${LATENCY} ms + up to ${JITTER} ms jitter per call\n`);
+  process.stdout.write(`stack ${STACK} (${Object.values(DEMO_STACKS[STACK]).join(' + ')}): posting ${N} leads at ${RATE}/s; emulated upstream latency ${LATENCY} ms + up to ${JITTER} ms jitter per call\n`);
   const started = Date.now();
   const sent: Array<{ leadId: string; t0: number }> = [];
   const posts: Array<Promise<void>> = [];
@@ -123,7 +128,7 @@ async function main(): Promise<void> {
   const stepTotals: Record<string, number[]> = {};
   for (const { leadId, t0 } of sent) {
     const event = await waitNotified(leadId, 120_000);
-    const state = (await stack.temporal.client.workflow.getHandle(`lead:demo:${leadId}`).query('leadState')) as LeadState;
+    const state = (await stack.temporal.client.workflow.getHandle(`lead:${TENANT_ID}:${leadId}`).query('leadState')) as LeadState;
     const call = (step: string) => state.upstream.filter((c) => c.step === step).reduce((sum, c) => sum + c.durationMs, 0);
     const upstream = call('enrich') + Math.max(call('match_account'), call('check_hris'), call('check_calendar')) + call('assign_crm');
     results.push({ e2e: event.receivedAt - t0, upstream, rule: state.owner?.via ?? state.status });
