@@ -17,7 +17,17 @@ export interface OAuthEndpointOptions {
   prefix: string;
   path: string;
   /** The provider's success body. */
-  success(token: { accessToken: string; expiresIn: number; refreshToken: string; ws: WorkspaceRuntime; now: number }): unknown;
+  success(token: {
+    accessToken: string;
+    expiresIn: number;
+    refreshToken: string;
+    ws: WorkspaceRuntime;
+    now: number;
+    /** The client's secret (Salesforce signs its answer with it). */
+    clientSecret: string;
+    /** The origin the client reached (Salesforce names it as `instance_url`). */
+    origin: string;
+  }): unknown;
   /** The provider's error body for a standard OAuth error code. */
   error(code: OAuthErrorCode, description: string): unknown;
 }
@@ -59,7 +69,7 @@ export function oauthTokenEndpoint(opts: OAuthEndpointOptions): ProviderEmulator
       {
         method: 'POST',
         pattern: opts.path,
-        handle: ({ ws, body, now, state }) => {
+        handle: ({ ws, body, headers, now, state }) => {
           const params = (body ?? {}) as Record<string, string>;
           if (params['grant_type'] !== 'refresh_token') throw fail(400, 'unsupported_grant_type', `grant_type ${params['grant_type'] ?? '(none)'} is not supported`);
           const client = state.oauthClient(ws);
@@ -68,7 +78,11 @@ export function oauthTokenEndpoint(opts: OAuthEndpointOptions): ProviderEmulator
             throw fail(400, 'invalid_grant', 'expired access/refresh token');
           }
           const accessToken = state.issueAccessToken(ws.seed.id, opts.provider, client.accessTokenTtlSeconds, now);
-          return { status: 200, body: opts.success({ accessToken, expiresIn: client.accessTokenTtlSeconds, refreshToken: client.refreshToken, ws, now }) };
+          const origin = `http://${headers['host'] ?? '127.0.0.1'}`;
+          return {
+            status: 200,
+            body: opts.success({ accessToken, expiresIn: client.accessTokenTtlSeconds, refreshToken: client.refreshToken, ws, now, clientSecret: client.clientSecret, origin }),
+          };
         },
       },
     ],

@@ -468,31 +468,18 @@ const API_EMULATOR: ProviderEmulator = {
  * base64(HMAC-SHA256(client secret, id + issued_at)).
  */
 function oauthEmulator(): ProviderEmulator {
-  // The token answer names the instance the client reached: the request's host, which the
-  // shared success() callback does not see. The pipeline authenticates and then runs the
-  // handler synchronously, so what authenticate() notes here belongs to the same request.
-  let issuing: { instanceUrl: string; clientSecret: string } | null = null;
-  const endpoint = oauthTokenEndpoint({
+  return oauthTokenEndpoint({
     provider: 'salesforce',
     prefix: '/services/oauth2',
     path: '/services/oauth2/token',
-    success: ({ accessToken, ws, now }) => {
-      const instanceUrl = issuing?.instanceUrl ?? 'http://127.0.0.1';
-      const id = `${instanceUrl}/id/${orgId(ws)}/${apiUserId(ws) ?? ''}`;
+    success: ({ accessToken, ws, now, clientSecret, origin }) => {
+      const id = `${origin}/id/${orgId(ws)}/${apiUserId(ws) ?? ''}`;
       const issuedAt = String(now);
-      const signature = createHmac('sha256', issuing?.clientSecret ?? '').update(id + issuedAt).digest('base64');
-      return { access_token: accessToken, signature, scope: 'api refresh_token', instance_url: instanceUrl, id, token_type: 'Bearer', issued_at: issuedAt };
+      const signature = createHmac('sha256', clientSecret).update(id + issuedAt).digest('base64');
+      return { access_token: accessToken, signature, scope: 'api refresh_token', instance_url: origin, id, token_type: 'Bearer', issued_at: issuedAt };
     },
     error: (code, description) => ({ error: code, error_description: description }),
   });
-  return {
-    ...endpoint,
-    authenticate: (req, state) => {
-      const auth = endpoint.authenticate(req, state);
-      issuing = auth.workspace ? { instanceUrl: `http://${req.headers['host'] ?? '127.0.0.1'}`, clientSecret: state.oauthClient(auth.workspace).clientSecret } : null;
-      return auth;
-    },
-  };
 }
 
 export const SALESFORCE_EMULATORS: ProviderEmulator[] = [API_EMULATOR, oauthEmulator()];
