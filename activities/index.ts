@@ -160,8 +160,8 @@ export function createActivities(deps: ActivityDeps) {
           ? hris.call('hris.timeOff', { emails: input.emails, startDate: isoDate(today - 86_400_000), endDate: isoDate(today + 14 * 86_400_000) }, z.array(TimeOffEntrySchema))
           : null,
       ]);
-      const config = tenants.routingConfig(input.tenantId);
-      const zoneOf = (email: string, own: string | null) => own ?? config.team.find((m) => m.email === email.toLowerCase())?.timezone ?? config.timezone;
+      const routing = tenants.get(input.tenantId)?.routing;
+      const zoneOf = (email: string, own: string | null) => own ?? routing?.team.find((m) => m.email === email.toLowerCase())?.timezone ?? routing?.timezone ?? 'UTC';
       const merged: EmployeeRecord[] = employees.data.map((e) => {
         const zone = zoneOf(e.email, e.timezone);
         const extra = (timeOff?.data ?? []).filter((t) => (t.employeeId === undefined && t.email === undefined) || (t.employeeId !== undefined && t.employeeId === e.id) || (t.email !== undefined && t.email.toLowerCase() === e.email.toLowerCase()));

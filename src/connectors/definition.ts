@@ -117,9 +117,10 @@ export class DefinitionError extends Error {
   constructor(
     readonly provider: string,
     readonly path: string,
-    message: string,
+    /** What is wrong at `path`, without the provider and path. */
+    readonly detail: string,
   ) {
-    super(`provider ${provider}: ${path}: ${message}`);
+    super(`provider ${provider}: ${path}: ${detail}`);
     this.name = 'DefinitionError';
   }
 }

@@ -1,6 +1,6 @@
 import type { TenantRegistry } from '../tenants/registry';
 import { canonicalJson } from '../tenants/registry';
-import type { Connection, ConnectionCategory, SecretRef } from '../tenants/schema';
+import type { Connection, ConnectionCategory, SecretRef, Tenant } from '../tenants/schema';
 import type { ConnectionSummary } from '../domain/routing';
 import { describeSecret, resolveSecret } from '../tenants/secrets';
 import { ProviderClient, type ClientOptions } from './client';
@@ -41,6 +41,8 @@ export interface ConnectionView {
  */
 export class Connectors {
   private readonly compiled = new Map<string, CompiledProvider>();
+  private readonly byConnection = new WeakMap<Connection, CompiledProvider>();
+  private readonly summariesByTenant = new WeakMap<Tenant, Record<string, ConnectionSummary>>();
   readonly monitor: ConnectionMonitor;
   readonly tokens: OAuthTokens;
 
@@ -66,7 +68,7 @@ export class Connectors {
         try {
           compiled = this.compiledFor(connection);
         } catch (err) {
-          if (err instanceof DefinitionError) throw new DefinitionError(err.provider, `${where}: ${err.path}`, err.message.replace(/^provider [^:]+: [^:]+: /, ''));
+          if (err instanceof DefinitionError) throw new DefinitionError(err.provider, `${where}: ${err.path}`, err.detail);
           throw err;
         }
         for (const op of REQUIRED_OPERATIONS[category]) {
@@ -95,8 +97,11 @@ export class Connectors {
   /** Which mapping each connection uses, with its overrides verbatim: recorded in every lead's history. */
   summaries(tenantId: string): Record<string, ConnectionSummary> {
     const tenant = this.tenants.get(tenantId);
+    if (!tenant) return {};
+    // Every lead loads these: build them once per tenant configuration.
+    const known = this.summariesByTenant.get(tenant);
+    if (known) return known;
     const out: Record<string, ConnectionSummary> = {};
-    if (!tenant) return out;
     for (const [category, connection] of Object.entries(tenant.connections) as Array<[ConnectionCategory, Connection | undefined]>) {
       if (!connection) continue;
       const compiled = this.compiledFor(connection);
@@ -107,6 +112,7 @@ export class Connectors {
       ];
       out[category] = { provider: connection.provider, mapping: `${connection.provider}@${compiled.digest}`, layers: compiled.layers, overrides };
     }
+    this.summariesByTenant.set(tenant, out);
     return out;
   }
 
@@ -122,7 +128,14 @@ export class Connectors {
     return connection ? this.tokens.reset(`${tenantId}/${connection.id}`) : false;
   }
 
+  /**
+   * The compiled definition of a connection. Every upstream call asks, so the answer is kept per
+   * connection object (tenants are immutable once loaded); connections with the same provider and
+   * mappings share one compilation.
+   */
   compiledFor(connection: Connection): CompiledProvider {
+    const known = this.byConnection.get(connection);
+    if (known) return known;
     const key = `${connection.provider}:${canonicalJson(connection.mappings ?? {})}`;
     let compiled = this.compiled.get(key);
     if (!compiled) {
@@ -133,6 +146,7 @@ export class Connectors {
       );
       this.compiled.set(key, compiled);
     }
+    this.byConnection.set(connection, compiled);
     return compiled;
   }
 

@@ -1,15 +1,27 @@
 import { readFileSync } from 'node:fs';
 import type { SecretRef } from './schema';
 
+/**
+ * Secret files are read at most this often: every upstream call resolves its connection's
+ * secrets, and a rotated file (a re-authorized refresh token) still shows within seconds.
+ */
+export const SECRET_FILE_TTL_MS = 5_000;
+const fileReads = new Map<string, { value: string | null; readAtMs: number }>();
+
 /** The value a secret reference points at, or null when its variable or file is not set. */
-export function resolveSecret(ref: SecretRef, env: Record<string, string | undefined>): string | null {
+export function resolveSecret(ref: SecretRef, env: Record<string, string | undefined>, nowMs = Date.now()): string | null {
   if ('value' in ref) return ref.value;
   if ('file' in ref) {
+    const cached = fileReads.get(ref.file);
+    if (cached && nowMs - cached.readAtMs < SECRET_FILE_TTL_MS) return cached.value;
+    let value: string | null;
     try {
-      return readFileSync(ref.file, 'utf8').trim() || null;
+      value = readFileSync(ref.file, 'utf8').trim() || null;
     } catch {
-      return null;
+      value = null;
     }
+    fileReads.set(ref.file, { value, readAtMs: nowMs });
+    return value;
   }
   return env[ref.env] || null;
 }

@@ -1,3 +1,7 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describeSecret, resolveSecret, SECRET_FILE_TTL_MS } from '../../src/tenants/secrets';
 import { Connectors } from '../../src/connectors/registry';
 import { ConfigError, TenantRegistry, sha256Hex } from '../../src/tenants/registry';
 import type { TenantInput } from '../../src/tenants/schema';
@@ -77,5 +81,21 @@ describe('the documented example configuration', () => {
     // Start-up validation: providers fit their categories, OAuth is configured, the override compiles.
     expect(() => new Connectors(registry).validateAll()).not.toThrow();
     expect(new Connectors(registry).summaries('globex-revops')['crm']?.layers).toEqual(['platform', 'tenant']);
+  });
+});
+
+describe('secret references', () => {
+  it('reads a secret file (trimmed), at most once per interval, and sees a rotated value after it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'leadrelay-secret-'));
+    const file = join(dir, 'refresh-token');
+    writeFileSync(file, 'first-token\n');
+    const t0 = 1_000_000;
+    expect(resolveSecret({ file }, {}, t0)).toBe('first-token');
+    writeFileSync(file, 'rotated-token\n');
+    expect(resolveSecret({ file }, {}, t0 + SECRET_FILE_TTL_MS - 1)).toBe('first-token');
+    expect(resolveSecret({ file }, {}, t0 + SECRET_FILE_TTL_MS)).toBe('rotated-token');
+    expect(resolveSecret({ file: join(dir, 'missing') }, {}, t0)).toBeNull();
+    expect(resolveSecret({ env: 'LEADRELAY_TEST_SECRET' }, { LEADRELAY_TEST_SECRET: 'from-env' })).toBe('from-env');
+    expect(describeSecret({ file })).toBe(`file ${file}`);
   });
 });

@@ -59,23 +59,23 @@ export function metricsText(connectors: Connectors, tenantIds: string[]): string
 
   family('leadrelay_upstream_answers_total', 'counter', 'Upstream answers by outcome (ok, rate_limited, transient, auth, not_found, permanent).');
   for (const v of views) for (const [outcome, n] of Object.entries(v.health?.answers ?? {})) lines.push(`leadrelay_upstream_answers_total{${labels(v)},outcome="${outcome}"} ${n}`);
-  const gauge = (name: string, help: string, pick: (v: (typeof views)[number]) => number | null | undefined) => {
-    family(name, 'gauge', help);
+  const series = (type: 'gauge' | 'counter', name: string, help: string, pick: (v: (typeof views)[number]) => number | null | undefined) => {
+    family(name, type, help);
     for (const v of views) {
       const value = pick(v);
       if (value !== null && value !== undefined) lines.push(`${name}{${labels(v)}} ${value}`);
     }
   };
-  gauge('leadrelay_upstream_ratelimit_limit', 'Requests allowed in the window, as the upstream last said.', (v) => v.health?.rateLimit?.limit);
-  gauge('leadrelay_upstream_ratelimit_remaining', 'Requests left in the window, as the upstream last said.', (v) => v.health?.rateLimit?.remaining);
-  gauge('leadrelay_upstream_ratelimit_reset_seconds', 'Seconds until the window resets, as of the last answer.', (v) => v.health?.rateLimit?.resetSeconds);
-  gauge('leadrelay_upstream_last_rate_limited_timestamp_seconds', 'When the upstream last refused for a rate limit.', (v) =>
+  series('gauge', 'leadrelay_upstream_ratelimit_limit', 'Requests allowed in the window, as the upstream last said.', (v) => v.health?.rateLimit?.limit);
+  series('gauge', 'leadrelay_upstream_ratelimit_remaining', 'Requests left in the window, as the upstream last said.', (v) => v.health?.rateLimit?.remaining);
+  series('gauge', 'leadrelay_upstream_ratelimit_reset_seconds', 'Seconds until the window resets, as of the last answer.', (v) => v.health?.rateLimit?.resetSeconds);
+  series('gauge', 'leadrelay_upstream_last_rate_limited_timestamp_seconds', 'When the upstream last refused for a rate limit.', (v) =>
     v.health?.lastRateLimited ? Date.parse(v.health.lastRateLimited.at) / 1000 : null,
   );
-  gauge('leadrelay_connection_needs_reauthorization', '1 when the OAuth grant is gone and someone must re-authorize the connection.', (v) =>
+  series('gauge', 'leadrelay_connection_needs_reauthorization', '1 when the OAuth grant is gone and someone must re-authorize the connection.', (v) =>
     v.auth.state === 'static' ? null : v.auth.state === 'needs_reauthorization' ? 1 : 0,
   );
-  gauge('leadrelay_oauth_refreshes_total', 'OAuth token refreshes asked for.', (v) => (v.auth.state === 'static' ? null : 'refreshes' in v.auth ? v.auth.refreshes : null));
+  series('counter', 'leadrelay_oauth_refreshes_total', 'OAuth token refreshes asked for.', (v) => (v.auth.state === 'static' ? null : 'refreshes' in v.auth ? v.auth.refreshes : null));
   return `${lines.join('\n')}\n`;
 }
 
