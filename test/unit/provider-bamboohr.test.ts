@@ -3,9 +3,9 @@ import { compileProvider } from '../../src/connectors/definition';
 import { OPERATION_SCHEMAS } from '../../src/connectors/normalized';
 import { bamboohrProvider } from '../../src/connectors/providers/bamboohr';
 import { DEMO_REP_ON_PTO, DEMO_REPS, DEMO_TOKEN, DEMO_WORKSPACE_ID, demoWorkspace } from '../../src/sandbox/seed';
-import { startSandbox, type RunningSandbox } from '../../src/sandbox/server';
 import type { SandboxWorkspace } from '../../src/sandbox/types';
 import { failureOf } from '../support/failures';
+import { recordingFetch, useSandbox, type RecordedAnswer } from '../support/sandbox';
 
 /** BambooHR connector against its emulator over real loopback HTTP. */
 const NOW = Date.now();
@@ -13,29 +13,11 @@ const DAY = 24 * 60 * 60 * 1000;
 const seed = demoWorkspace(new Date(NOW));
 const [ava, ben, chloe] = DEMO_REPS;
 
-let sandbox: RunningSandbox;
-
-beforeAll(async () => {
-  sandbox = await startSandbox({ workspaces: [seed] });
-});
-
-afterAll(async () => {
-  await sandbox.close();
-});
-
-interface Answer {
-  status: number;
-  headers: Headers;
-}
+const sandbox = useSandbox({ workspaces: [seed] });
 
 /** A client whose every answer's status and headers are kept, to compare failures with what BambooHR said. */
-function client(opts: { company?: string; key?: string } = {}): { client: ProviderClient; answers: Answer[] } {
-  const answers: Answer[] = [];
-  const recording: typeof fetch = async (input, init) => {
-    const res = await fetch(input, init);
-    answers.push({ status: res.status, headers: res.headers });
-    return res;
-  };
+function client(opts: { company?: string; key?: string } = {}): { client: ProviderClient; answers: RecordedAnswer[] } {
+  const { fetch: recording, answers } = recordingFetch();
   const target = { connectionId: 't/bamboohr', baseUrl: sandbox.url, accountId: opts.company ?? DEMO_WORKSPACE_ID, secret: opts.key ?? DEMO_TOKEN };
   return { client: new ProviderClient(compileProvider(bamboohrProvider), target, { fetch: recording }), answers };
 }

@@ -3,9 +3,9 @@ import { compileProvider } from '../../src/connectors/definition';
 import { OPERATION_SCHEMAS } from '../../src/connectors/normalized';
 import { googleProvider } from '../../src/connectors/providers/google';
 import { DEMO_REPS, DEMO_REP_BUSY, DEMO_TOKEN, DEMO_WORKSPACE_ID, demoWorkspace } from '../../src/sandbox/seed';
-import { startSandbox, type RunningSandbox } from '../../src/sandbox/server';
 import type { SandboxWorkspace } from '../../src/sandbox/types';
 import { failureOf, detailsOf } from '../support/failures';
+import { useSandbox } from '../support/sandbox';
 
 /**
  * The Google Calendar definition against the Google emulator over real HTTP: OAuth token
@@ -20,15 +20,7 @@ const REVOKED: SandboxWorkspace = { ...SEED, id: 'google-revoked', token: 'googl
 const UNKNOWN = 'nobody@demo-sales.example';
 const WINDOW = { start: new Date(NOW - 2 * HOUR).toISOString(), end: new Date(NOW + 2 * HOUR).toISOString() };
 
-let sandbox: RunningSandbox;
-
-beforeAll(async () => {
-  sandbox = await startSandbox({ workspaces: [SEED, TIGHT, REVOKED], now: () => NOW });
-});
-
-afterAll(async () => {
-  await sandbox.close();
-});
+const sandbox = useSandbox({ workspaces: [SEED, TIGHT, REVOKED], now: () => NOW });
 
 afterEach(async () => {
   await fetch(`${sandbox.url}/_sandbox/faults`, { method: 'DELETE' });

@@ -3,9 +3,9 @@ import { compileProvider } from '../../src/connectors/definition';
 import { OPERATION_SCHEMAS } from '../../src/connectors/normalized';
 import { hibobProvider } from '../../src/connectors/providers/hibob';
 import { DEMO_REP_ON_PTO, DEMO_REPS, DEMO_TOKEN, DEMO_WORKSPACE_ID, demoWorkspace } from '../../src/sandbox/seed';
-import { startSandbox, type RunningSandbox } from '../../src/sandbox/server';
 import type { SandboxWorkspace } from '../../src/sandbox/types';
 import { failureOf } from '../support/failures';
+import { recordingFetch, useSandbox, type RecordedAnswer } from '../support/sandbox';
 
 /** HiBob connector against its emulator over real loopback HTTP. */
 const NOW = Date.now();
@@ -13,31 +13,11 @@ const DAY = 24 * 60 * 60 * 1000;
 const seed = demoWorkspace(new Date(NOW));
 const [ava, ben, chloe, dieter] = DEMO_REPS;
 
-let sandbox: RunningSandbox;
-
-beforeAll(async () => {
-  sandbox = await startSandbox({ workspaces: [seed] });
-});
-
-afterAll(async () => {
-  await sandbox.close();
-});
-
-interface Answer {
-  status: number;
-  headers: Headers;
-  body: unknown;
-}
+const sandbox = useSandbox({ workspaces: [seed] });
 
 /** A client (service user ID = workspace ID, token = workspace token) whose answers are kept. */
-function client(opts: { serviceUser?: string; token?: string } = {}): { client: ProviderClient; answers: Answer[] } {
-  const answers: Answer[] = [];
-  const recording: typeof fetch = async (input, init) => {
-    const res = await fetch(input, init);
-    const text = await res.clone().text();
-    answers.push({ status: res.status, headers: res.headers, body: text ? (JSON.parse(text) as unknown) : undefined });
-    return res;
-  };
+function client(opts: { serviceUser?: string; token?: string } = {}): { client: ProviderClient; answers: RecordedAnswer[] } {
+  const { fetch: recording, answers } = recordingFetch();
   const target = { connectionId: 't/hibob', baseUrl: sandbox.url, accountId: opts.serviceUser ?? DEMO_WORKSPACE_ID, secret: opts.token ?? DEMO_TOKEN };
   return { client: new ProviderClient(compileProvider(hibobProvider), target, { fetch: recording }), answers };
 }

@@ -5,9 +5,9 @@ import { OPERATION_SCHEMAS } from '../../src/connectors/normalized';
 import { msgraphProvider } from '../../src/connectors/providers/msgraph';
 import { schedulingMailbox } from '../../src/sandbox/providers/msgraph';
 import { DEMO_REPS, DEMO_REP_BUSY, DEMO_REP_ON_PTO, DEMO_TOKEN, DEMO_WORKSPACE_ID, demoWorkspace } from '../../src/sandbox/seed';
-import { startSandbox, type RunningSandbox } from '../../src/sandbox/server';
 import type { SandboxWorkspace } from '../../src/sandbox/types';
 import { failureOf, detailsOf } from '../support/failures';
+import { useSandbox } from '../support/sandbox';
 
 /**
  * The Microsoft Graph definition against the Graph emulator over real HTTP: the identity
@@ -23,15 +23,7 @@ const UNKNOWN = 'nobody@demo-sales.example';
 const WINDOW = { start: new Date(NOW - 2 * HOUR).toISOString(), end: new Date(NOW + 2 * HOUR).toISOString() };
 const TOKEN_PATH = '/organizations/oauth2/v2.0/token';
 
-let sandbox: RunningSandbox;
-
-beforeAll(async () => {
-  sandbox = await startSandbox({ workspaces: [SEED, TIGHT, REVOKED], now: () => NOW });
-});
-
-afterAll(async () => {
-  await sandbox.close();
-});
+const sandbox = useSandbox({ workspaces: [SEED, TIGHT, REVOKED], now: () => NOW });
 
 async function post(path: string, body: unknown): Promise<Response> {
   return fetch(`${sandbox.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });

@@ -4,41 +4,19 @@ import { OPERATION_SCHEMAS } from '../../src/connectors/normalized';
 import { oktaProvider } from '../../src/connectors/providers/okta';
 import { searchEmails } from '../../src/sandbox/providers/okta';
 import { DEMO_REPS, DEMO_TOKEN, demoWorkspace } from '../../src/sandbox/seed';
-import { startSandbox, type RunningSandbox } from '../../src/sandbox/server';
 import type { SandboxWorkspace } from '../../src/sandbox/types';
 import { failureOf } from '../support/failures';
+import { recordingFetch, useSandbox, type RecordedAnswer } from '../support/sandbox';
 
 /** Okta connector against its emulator over real loopback HTTP. */
 const seed = demoWorkspace(new Date());
 const [ava, ben, , dieter, mei] = DEMO_REPS;
 
-let sandbox: RunningSandbox;
-
-beforeAll(async () => {
-  sandbox = await startSandbox({ workspaces: [seed] });
-});
-
-afterAll(async () => {
-  await sandbox.close();
-});
-
-interface Answer {
-  status: number;
-  headers: Headers;
-  body: unknown;
-  /** Epoch ms when the answer arrived. */
-  at: number;
-}
+const sandbox = useSandbox({ workspaces: [seed] });
 
 /** A client whose answers are kept (status, headers, body), to compare failures with what Okta said. */
-function client(opts: { token?: string; override?: DefinitionOverride } = {}): { client: ProviderClient; answers: Answer[] } {
-  const answers: Answer[] = [];
-  const recording: typeof fetch = async (input, init) => {
-    const res = await fetch(input, init);
-    const text = await res.clone().text();
-    answers.push({ status: res.status, headers: res.headers, body: text ? (JSON.parse(text) as unknown) : undefined, at: Date.now() });
-    return res;
-  };
+function client(opts: { token?: string; override?: DefinitionOverride } = {}): { client: ProviderClient; answers: RecordedAnswer[] } {
+  const { fetch: recording, answers } = recordingFetch();
   const target = { connectionId: 't/okta', baseUrl: sandbox.url, accountId: null, secret: opts.token ?? DEMO_TOKEN };
   return { client: new ProviderClient(compileProvider(oktaProvider, opts.override), target, { fetch: recording }), answers };
 }

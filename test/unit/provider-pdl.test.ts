@@ -3,8 +3,8 @@ import { compileProvider } from '../../src/connectors/definition';
 import { EnrichmentSchema } from '../../src/connectors/normalized';
 import { pdlProvider } from '../../src/connectors/providers/pdl';
 import { DEMO_TOKEN, demoWorkspace } from '../../src/sandbox/seed';
-import { startSandbox, type RunningSandbox } from '../../src/sandbox/server';
 import { failureOf, detailsOf } from '../support/failures';
+import { useSandbox } from '../support/sandbox';
 
 /**
  * The sandbox clock is fixed in 2030 while JSONata's `$millis()` is the real clock: the exact
@@ -13,15 +13,7 @@ import { failureOf, detailsOf } from '../support/failures';
 const START = Date.parse('2030-01-07T15:00:00.000Z');
 const clock = () => START;
 
-let sandbox: RunningSandbox;
-
-beforeAll(async () => {
-  sandbox = await startSandbox({ workspaces: [demoWorkspace(new Date(START))], now: clock });
-});
-
-afterAll(async () => {
-  await sandbox.close();
-});
+const sandbox = useSandbox({ workspaces: [demoWorkspace(new Date(START))], now: clock });
 
 beforeEach(() => sandbox.clearEvents());
 

@@ -3,10 +3,10 @@ import { OPERATION_SCHEMAS } from '../../src/connectors/normalized';
 import { ProviderClient, type ClientOptions } from '../../src/connectors/client';
 import { compileProvider, type DefinitionOverride } from '../../src/connectors/definition';
 import { salesforceProvider } from '../../src/connectors/providers/salesforce';
-import { startSandbox, type RunningSandbox } from '../../src/sandbox/server';
 import { DEMO_REPS, demoWorkspace } from '../../src/sandbox/seed';
 import type { SandboxAccount, SandboxWorkspace } from '../../src/sandbox/types';
 import { failureOf, detailsOf } from '../support/failures';
+import { useSandbox } from '../support/sandbox';
 
 /**
  * The Salesforce definition against the Salesforce emulator over real HTTP: OAuth tokens from
@@ -16,15 +16,7 @@ import { failureOf, detailsOf } from '../support/failures';
 
 const [ava, ben, chloe] = DEMO_REPS;
 const seed = demoWorkspace(new Date());
-let sandbox: RunningSandbox;
-
-beforeAll(async () => {
-  sandbox = await startSandbox({ workspaces: [seed] });
-});
-
-afterAll(async () => {
-  await sandbox.close();
-});
+const sandbox = useSandbox({ workspaces: [seed] });
 
 // ------------------------------------------------------------------------------------- helpers
 

@@ -5,23 +5,15 @@ import { slackProvider } from '../../src/connectors/providers/slack';
 import { ARCHIVED_CHANNEL_ID, slackUserId } from '../../src/sandbox/providers/slack';
 import { dmChannelId } from '../../src/sandbox/providers/unified';
 import { DEMO_REPS, DEMO_TOKEN, demoWorkspace } from '../../src/sandbox/seed';
-import { startSandbox, type RunningSandbox } from '../../src/sandbox/server';
 import { failureOf, detailsOf } from '../support/failures';
+import { useSandbox } from '../support/sandbox';
 
 /** The sandbox clock is fixed, so the rate window's Retry-After is exact. */
 const START = Date.parse('2030-01-07T15:00:00.000Z');
 const clock = () => START;
 const [ava, ben] = DEMO_REPS;
 
-let sandbox: RunningSandbox;
-
-beforeAll(async () => {
-  sandbox = await startSandbox({ workspaces: [demoWorkspace(new Date(START))], now: clock });
-});
-
-afterAll(async () => {
-  await sandbox.close();
-});
+const sandbox = useSandbox({ workspaces: [demoWorkspace(new Date(START))], now: clock });
 
 beforeEach(() => sandbox.clearEvents());
 

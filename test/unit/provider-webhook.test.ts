@@ -4,23 +4,15 @@ import { compileProvider } from '../../src/connectors/definition';
 import { MessageSchema } from '../../src/connectors/normalized';
 import { webhookProvider } from '../../src/connectors/providers/webhook';
 import { DEMO_REPS, DEMO_TOKEN, DEMO_WORKSPACE_ID, demoWorkspace } from '../../src/sandbox/seed';
-import { startSandbox, type RunningSandbox } from '../../src/sandbox/server';
 import { failureOf, detailsOf } from '../support/failures';
+import { useSandbox } from '../support/sandbox';
 
 /** The sandbox clock is fixed: signature timestamps and the rate window are exact. */
 const START = Date.parse('2030-01-07T15:00:00.000Z');
 const clock = () => START;
 const [, ben] = DEMO_REPS;
 
-let sandbox: RunningSandbox;
-
-beforeAll(async () => {
-  sandbox = await startSandbox({ workspaces: [demoWorkspace(new Date(START))], now: clock });
-});
-
-afterAll(async () => {
-  await sandbox.close();
-});
+const sandbox = useSandbox({ workspaces: [demoWorkspace(new Date(START))], now: clock });
 
 beforeEach(() => sandbox.clearEvents());
 
