@@ -29,7 +29,7 @@ export const EnvSchema = z.object({
   SANDBOX_TENANT: z.enum(['unified', 'salesforce', 'hubspot', 'pipedrive']).default('unified'),
   /** Emulated upstream latency (ms) per request, with as much jitter again at most. */
   SANDBOX_LATENCY_MS: z.coerce.number().int().min(0).max(60_000).default(40),
-  /** JSON file of tenants (see README); added to the sandbox's demo tenant when both are on. */
+  /** JSON file of tenants (see README); served beside the sandbox tenants when both are on. */
   LEADRELAY_TENANTS_FILE: z.string().optional(),
   /** JSON file of environment-level mapping overrides per provider ID. */
   LEADRELAY_MAPPING_OVERRIDES: z.string().optional(),

@@ -41,7 +41,7 @@ export const OperationDefinitionSchema = z
  * How a connection proves who it is. `{secret}` and `{accountId}` in basic-auth fields stand for
  * the connection's secret and account ID.
  */
-export const AuthSchema = z.discriminatedUnion('type', [
+const AuthSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('bearer') }).strict(),
   /** A header carrying the secret, optionally prefixed (Okta: `Authorization: SSWS <token>`). */
   z.object({ type: z.literal('header'), name: z.string().min(1), prefix: z.string().default('') }).strict(),

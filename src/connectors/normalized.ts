@@ -19,7 +19,7 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/;
  * employee's time zone) when the HRIS only knows dates (BambooHR, HiBob): the activity turns
  * those into instants with the rep's zone.
  */
-export const TimeOffSchema = z
+const TimeOffSchema = z
   .object({ start: z.string(), end: z.string(), type: z.string(), allDay: z.boolean().optional() })
   .refine((t) => !t.allDay || (DATE.test(t.start) && DATE.test(t.end)), 'all-day time off needs YYYY-MM-DD dates');
 export const EmployeeSchema = z.object({

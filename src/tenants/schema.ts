@@ -33,7 +33,7 @@ export const PROVIDER_IDS = [
 export type ProviderId = (typeof PROVIDER_IDS)[number];
 
 /** An OAuth 2.0 connection's client and grant (Salesforce, HubSpot, Google, Microsoft). */
-export const OAuthSettingsSchema = z
+const OAuthSettingsSchema = z
   .object({
     /** The provider's token endpoint (default: the base URL + the provider's token path). */
     tokenUrl: z.url().optional(),

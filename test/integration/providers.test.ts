@@ -3,6 +3,7 @@ import type { Policy } from '../../src/domain/policy/types';
 import { DEMO_STACKS, DEMO_TRIAGE_CHANNEL, type DemoStack } from '../../src/sandbox/demoTenant';
 import { DEMO_REPS } from '../../src/sandbox/seed';
 import type { SandboxEvent } from '../../src/sandbox/types';
+import { SALESFORCE_TERRITORY_OVERRIDE } from '../support/overrides';
 import { demoScenario, type Scenario } from '../support/scenario';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
 
@@ -15,20 +16,6 @@ import { eventually, startTestStack, type TestStack } from '../support/stack';
 const [ava, , chloe, dieter] = DEMO_REPS;
 const STACKS: DemoStack[] = ['salesforce', 'hubspot', 'pipedrive'];
 
-/** The Salesforce override a RevOps admin would write: `Territory__c` into the normalized account. */
-const TERRITORY_OVERRIDE = {
-  operations: {
-    'crm.findAccounts': {
-      query: String.raw`{ "q": "SELECT Id, Name, Website, OwnerId, Territory__c FROM Account WHERE Website LIKE '%" & $replace(input.domain, "'", "\\'") & "%' ORDER BY Id" }`,
-      response: `[records.{
-        "id": Id, "name": Name, "ownerId": OwnerId, "website": Website,
-        "domains": [$replace($replace(Website, /^https?:\\/\\/(www\\.)?/, ""), /\\/.*$/, "")],
-        "territory": Territory__c
-      }]`,
-    },
-  },
-};
-
 let t: TestStack;
 const scenarioOf = new Map<string, Scenario>();
 const keyOf = (name: string) => scenarioOf.get(name)!.apiKey;
@@ -36,7 +23,7 @@ const keyOf = (name: string) => scenarioOf.get(name)!.apiKey;
 beforeAll(async () => {
   const named: Array<[string, ReturnType<typeof demoScenario>]> = [
     ...STACKS.map((stack): [string, ReturnType<typeof demoScenario>] => [stack, demoScenario({ stack })]),
-    ['territory', demoScenario({ stack: 'salesforce', crmMappings: TERRITORY_OVERRIDE })],
+    ['territory', demoScenario({ stack: 'salesforce', crmMappings: SALESFORCE_TERRITORY_OVERRIDE })],
     ['revoked', demoScenario({ stack: 'salesforce' })],
   ];
   t = await startTestStack(...named.map(([, s]) => s));

@@ -6,6 +6,7 @@ import { salesforceProvider } from '../../src/connectors/providers/salesforce';
 import { DEMO_REPS, demoWorkspace } from '../../src/sandbox/seed';
 import type { SandboxAccount, SandboxWorkspace } from '../../src/sandbox/types';
 import { failureOf, detailsOf } from '../support/failures';
+import { SALESFORCE_TERRITORY_OVERRIDE } from '../support/overrides';
 import { useSandbox } from '../support/sandbox';
 
 /**
@@ -205,18 +206,7 @@ describe('crm.findAccounts', () => {
     const ws = workspace('sf-territory', {
       accounts: [account('acc_emea', 'https://acme.com', { Territory__c: 'EMEA', ABM_Tier__c: 1 }), account('acc_none', 'https://www.acme.com')],
     });
-    const override = {
-      operations: {
-        'crm.findAccounts': {
-          query: String.raw`{ "q": "SELECT Id, Name, Website, OwnerId, Territory__c FROM Account WHERE Website LIKE '%" & $replace(input.domain, "'", "\\'") & "%' ORDER BY Id" }`,
-          response: `[records.{
-            "id": Id, "name": Name, "ownerId": OwnerId, "website": Website,
-            "domains": [$replace($replace(Website, /^https?:\\/\\/(www\\.)?/, ""), /\\/.*$/, "")],
-            "territory": Territory__c
-          }]`,
-        },
-      },
-    };
+    const override = SALESFORCE_TERRITORY_OVERRIDE;
     const compiled = compileProvider(salesforceProvider, undefined, override);
     expect(compiled.layers).toEqual(['platform', 'tenant']);
     const c = new ProviderClient(compiled, { connectionId: 't/c', baseUrl: sandbox.url, accountId: null, secret: await accessToken(ws) });

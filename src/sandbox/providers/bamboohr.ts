@@ -36,7 +36,7 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** The calendar date (YYYY-MM-DD) of an instant in a time zone. */
-export function localDate(ms: number, timeZone: string): string {
+function localDate(ms: number, timeZone: string): string {
   // en-CA formats dates as YYYY-MM-DD.
   return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(ms);
 }
@@ -52,7 +52,7 @@ export function dateParam(query: Record<string, string>, name: string, fallback:
 }
 
 /** A date `days` after a YYYY-MM-DD date. */
-export function addDays(date: string, days: number): string {
+function addDays(date: string, days: number): string {
   return new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
 }
 

@@ -23,7 +23,7 @@ const COMPOSITE_MAX_QUERIES = 5;
 const EXTERNAL_KEY_FIELD = 'Leadrelay_Key__c';
 
 /** A Salesforce error: its own `errorCode`, and the fields it concerns for DML errors. */
-export class SalesforceError extends HttpError {
+class SalesforceError extends HttpError {
   constructor(
     status: number,
     errorCode: string,

@@ -76,7 +76,7 @@ export function websiteHost(website: string): string | null {
   }
 }
 
-export function accountMatchesDomain(account: SandboxAccount, domain: string): boolean {
+function accountMatchesDomain(account: SandboxAccount, domain: string): boolean {
   if (account.domains.some((d) => d.toLowerCase() === domain)) return true;
   return account.website !== undefined && websiteHost(account.website) === domain;
 }
@@ -107,7 +107,7 @@ function listUsers({ ws }: RouteContext): Reply {
   return { status: 200, body: { result, next_cursor: null } };
 }
 
-export function requireKnownOwner(ws: WorkspaceRuntime, ownerId: string): void {
+function requireKnownOwner(ws: WorkspaceRuntime, ownerId: string): void {
   if (!ws.seed.users.some((u) => u.id === ownerId)) {
     throw new HttpError(400, 'VALIDATION', `owner_id: no CRM user has the id ${ownerId}`);
   }

@@ -13,8 +13,8 @@ import { ietfRateHeaders } from './unified';
  * exactly as sent, refuses timestamps more than 5 minutes off, and drops a repeated
  * `Idempotency-Key` (the shared pipeline replays the first answer). Errors are `{ error, message }`.
  */
-export const SIGNATURE_HEADER = 'x-leadrelay-signature';
-export const SIGNATURE_TOLERANCE_SECONDS = 300;
+const SIGNATURE_HEADER = 'x-leadrelay-signature';
+const SIGNATURE_TOLERANCE_SECONDS = 300;
 
 const CODES: Record<ErrorCode, string> = {
   VALIDATION: 'invalid_request',
@@ -38,7 +38,7 @@ function parseSignature(header: string | undefined): { t: number; v1: string[] }
 }
 
 /** Why a signature does not verify, or null when it does. */
-export function signatureProblem(secret: string, header: string | undefined, rawBody: string, nowMs: number): string | null {
+function signatureProblem(secret: string, header: string | undefined, rawBody: string, nowMs: number): string | null {
   const sig = parseSignature(header);
   if (!sig) return `missing or malformed ${SIGNATURE_HEADER} header`;
   if (Math.abs(nowMs / 1000 - sig.t) > SIGNATURE_TOLERANCE_SECONDS) return 'signature timestamp is more than 5 minutes off';
