@@ -164,7 +164,7 @@ export function createActivities(deps: ActivityDeps) {
       const zoneOf = (email: string, own: string | null) => own ?? routing?.team.find((m) => m.email === email.toLowerCase())?.timezone ?? routing?.timezone ?? 'UTC';
       const merged: EmployeeRecord[] = employees.data.map((e) => {
         const zone = zoneOf(e.email, e.timezone);
-        const extra = (timeOff?.data ?? []).filter((t) => (t.employeeId === undefined && t.email === undefined) || (t.employeeId !== undefined && t.employeeId === e.id) || (t.email !== undefined && t.email.toLowerCase() === e.email.toLowerCase()));
+        const extra = (timeOff?.data ?? []).filter((t) => appliesTo(t, e));
         return {
           email: e.email,
           employmentStatus: e.employmentStatus,
@@ -301,6 +301,13 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+
+/** A who's-out entry concerns the employee it names (by HRIS ID or email); one naming nobody (a company holiday) concerns everyone. */
+function appliesTo(entry: { employeeId?: string | undefined; email?: string | undefined }, employee: { id?: string | undefined; email: string }): boolean {
+  if (entry.employeeId === undefined && entry.email === undefined) return true;
+  if (entry.employeeId !== undefined && entry.employeeId === employee.id) return true;
+  return entry.email !== undefined && entry.email.toLowerCase() === employee.email.toLowerCase();
+}
 
 function isoDate(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
