@@ -41,26 +41,8 @@ export async function followThrough(ctx: LifecycleContext): Promise<void> {
   // Kept in the lead's state, so a follow-up run never offers the lead to someone who let it lapse.
   const lapsed = t.state.lapsed;
   const closeAt = Date.parse(t.state.routedAt ?? iso(Date.now())) + config.holdOpenSeconds * 1000;
-  const fallbackOwner = ctx.policy.policy.fallback.ownerId;
 
-  const startClock = (ownerId: string) => {
-    // The fallback queue is worked by whoever is on triage: no SLA clock of its own.
-    if (ownerId === fallbackOwner) {
-      t.state.sla = null;
-      return;
-    }
-    const seconds = ctx.decision.slaSeconds;
-    const now = Date.now();
-    const grace = escalation.graceSeconds ?? Math.ceil(seconds / 2);
-    // In business hours, only the owner's working time counts towards the deadline.
-    const rep = ctx.policy.policy.slaBusinessHours ? config.team.find((m) => m.id === ownerId) : undefined;
-    // The zone the decision judged the rep's hours in: the HRIS's when it has one, like eligibility.
-    const zone = ctx.decision.candidates.find((c) => c.repId === ownerId)?.timezone ?? rep?.timezone ?? 'UTC';
-    const after = (from: number, s: number) => (rep ? addWorkingTime(from, s, zone, rep.workingHours) : from + s * 1000);
-    const due = after(now, seconds);
-    t.state.sla = { ownerId, seconds, startedAt: iso(now), dueAt: iso(due), escalateAt: iso(after(due, grace)), reminded: false };
-  };
-  if (t.state.owner && !t.state.accepted) startClock(t.state.owner.id);
+  if (t.state.owner && !t.state.accepted) startClock(ctx, t.state.owner.id);
 
   for (;;) {
     const sla: SlaClock | null = t.state.sla;
@@ -77,8 +59,8 @@ export async function followThrough(ctx: LifecycleContext): Promise<void> {
     }
     const request = ctx.reassignments.shift();
     if (request) {
-      const moved = await reassign(ctx, request);
-      if (moved && !t.state.accepted) startClock(moved);
+      // A successful move restarts the clock for the new owner as the owner changes (moveOwner).
+      await reassign(ctx, request);
       continue;
     }
     if (sla && !sla.reminded && Date.now() >= Date.parse(sla.dueAt)) {
@@ -88,12 +70,34 @@ export async function followThrough(ctx: LifecycleContext): Promise<void> {
     }
     if (sla && sla.reminded && Date.now() >= Date.parse(sla.escalateAt)) {
       lapsed.push(sla.ownerId);
-      const moved = await escalate(ctx, sla, lapsed, maxEscalations, escalation.then ?? 'fallback');
-      startClock(moved);
+      await escalate(ctx, sla, lapsed, maxEscalations, escalation.then ?? 'fallback');
       continue;
     }
     if (!t.state.sla && Date.now() >= closeAt) return;
   }
+}
+
+/**
+ * Starts the owner's SLA clock. Called in the same workflow step as the owner changes, so a query
+ * never sees the new owner with the previous owner's clock.
+ */
+function startClock(ctx: LifecycleContext, ownerId: string): void {
+  const { t, config, policy } = ctx;
+  // The fallback queue is worked by whoever is on triage: no SLA clock of its own.
+  if (ownerId === policy.policy.fallback.ownerId) {
+    t.state.sla = null;
+    return;
+  }
+  const seconds = ctx.decision.slaSeconds;
+  const now = Date.now();
+  const grace = policy.policy.escalation?.graceSeconds ?? Math.ceil(seconds / 2);
+  // In business hours, only the owner's working time counts towards the deadline.
+  const rep = policy.policy.slaBusinessHours ? config.team.find((m) => m.id === ownerId) : undefined;
+  // The zone the decision judged the rep's hours in: the HRIS's when it has one, like eligibility.
+  const zone = ctx.decision.candidates.find((c) => c.repId === ownerId)?.timezone ?? rep?.timezone ?? 'UTC';
+  const after = (from: number, s: number) => (rep ? addWorkingTime(from, s, zone, rep.workingHours) : from + s * 1000);
+  const due = after(now, seconds);
+  t.state.sla = { ownerId, seconds, startedAt: iso(now), dueAt: iso(due), escalateAt: iso(after(due, grace)), reminded: false };
 }
 
 function acceptLead(ctx: LifecycleContext, req: AcceptRequest): void {
@@ -130,7 +134,7 @@ async function remind(ctx: LifecycleContext, sla: SlaClock): Promise<void> {
 }
 
 /** Moves a lapsed lead on: the next eligible rep of its pool, or (past the limit) the manager or fallback. */
-async function escalate(ctx: LifecycleContext, sla: SlaClock, lapsed: string[], max: number, then: 'manager' | 'fallback'): Promise<string> {
+async function escalate(ctx: LifecycleContext, sla: SlaClock, lapsed: string[], max: number, then: 'manager' | 'fallback'): Promise<void> {
   const { t, input, config, policy } = ctx;
   const n = t.state.escalations.length + 1;
   const pool = policy.policy.pools.find((p) => p.id === ctx.decision.escalationPool);
@@ -182,16 +186,15 @@ async function escalate(ctx: LifecycleContext, sla: SlaClock, lapsed: string[], 
   if (!record.crmWritten) {
     // The CRM still names the lapsed owner: the pool credit goes back to them, and so does the clock.
     if (claimedFor?.repId === to && claimedFor.repId !== sla.ownerId) await releaseCredit(ctx, to, `escalation:${n}:undo`, sla.ownerId);
-    return sla.ownerId;
+    startClock(ctx, sla.ownerId);
   }
-  return to;
 }
 
 /** A manual reassignment (API or operator): CRM write with its own key, both reps told, pool credit moved. */
-async function reassign(ctx: LifecycleContext, req: ReassignRequest): Promise<string | null> {
+async function reassign(ctx: LifecycleContext, req: ReassignRequest): Promise<void> {
   const { t, input } = ctx;
   // A retried request is a no-op once it succeeded; after a failed CRM write it may try again.
-  if (t.state.reassignments.some((r) => r.requestId === req.requestId && r.crmWritten)) return null;
+  if (t.state.reassignments.some((r) => r.requestId === req.requestId && r.crmWritten)) return;
   const previous = t.state.owner?.id ?? null;
   const record: ReassignmentRecord = { requestId: req.requestId, from: previous, to: req.ownerId, reason: req.reason, actor: req.actor, at: iso(Date.now()), crmWritten: false, error: null };
   t.state.reassignments.push(record);
@@ -209,10 +212,9 @@ async function reassign(ctx: LifecycleContext, req: ReassignRequest): Promise<st
   });
   if (!record.crmWritten) {
     record.error = t.state.failures.at(-1)?.message ?? 'CRM write failed';
-    return null;
+    return;
   }
   await releaseCredit(ctx, previous, req.requestId, req.ownerId);
-  return req.ownerId;
 }
 
 /**
@@ -260,6 +262,7 @@ async function moveOwner(ctx: LifecycleContext, move: Move): Promise<boolean> {
   const name = ownerNameOf(config, ctx.policy, move.to);
   t.state.owner = { id: move.to, name, ruleId: move.manual ? null : (t.state.owner?.ruleId ?? null), via: move.manual ? 'manual' : 'escalation', assignedAt: iso(Date.now()) };
   t.state.accepted = null;
+  startClock(ctx, move.to);
   ctx.setStatus('routed');
   upsertSearchAttributes([
     { key: LeadOwner, value: move.to },
