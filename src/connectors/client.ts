@@ -27,6 +27,8 @@ export interface ConnectionTarget {
    * then fails retryably, so the next attempt uses the new token); false when it cannot.
    */
   onUnauthorized?: (secret: string) => boolean;
+  /** OAuth: the API host the token answer named (Salesforce `instance_url`), used instead of baseUrl. */
+  apiBaseUrl?: () => string | null;
 }
 
 export interface CallResult<T> {
@@ -212,12 +214,15 @@ export class ProviderClient {
     const providerId = this.providerId;
     const def = this.provider.definition;
     const pagination = op.definition.pagination;
+    // The secret first: an OAuth token answer may name the host the calls go to.
+    const secret = typeof this.target.secret === 'string' ? this.target.secret : await this.target.secret();
+    const baseUrl = this.target.apiBaseUrl?.() ?? this.target.baseUrl;
     let url: URL;
     if (cursor !== null && pagination?.nextUrl) {
       // The upstream named the next page's URL: follow it as given (it carries its own query).
-      url = new URL(cursor, this.target.baseUrl);
+      url = new URL(cursor, baseUrl);
     } else {
-      url = new URL(joinPath(this.target.baseUrl, fillPath(op.definition.path, scope.input, this.target.accountId, providerId, op.name)));
+      url = new URL(joinPath(baseUrl, fillPath(op.definition.path, scope.input, this.target.accountId, providerId, op.name)));
       appendQuery(url, op.query ? await this.evaluate(op, op.query, scope, {}) : undefined);
       if (cursor !== null && pagination?.cursorParam) url.searchParams.set(pagination.cursorParam, cursor);
     }
@@ -231,7 +236,6 @@ export class ProviderClient {
       body = JSON.stringify(await this.evaluate(op, op.body, scope, {}));
       headers['content-type'] = 'application/json';
     }
-    const secret = typeof this.target.secret === 'string' ? this.target.secret : await this.target.secret();
     applyAuth(def.auth, secret, this.target.accountId, { headers, url, body: body ?? '', nowMs: this.now() });
 
     const cancel = this.options.signal;

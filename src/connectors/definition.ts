@@ -62,6 +62,8 @@ const AuthSchema = z.discriminatedUnion('type', [
       tokenPath: z.string().startsWith('/'),
       lifetimeSeconds: z.number().int().min(60).default(3600),
       invalidGrant: Expression.default('error = "invalid_grant"'),
+      /** A field of the token answer naming the host API calls go to (Salesforce `instance_url`); the connection's baseUrl otherwise. */
+      instanceUrlField: z.string().min(1).optional(),
     })
     .strict(),
 ]);

@@ -31,6 +31,8 @@ export interface OAuthGrant {
   lifetimeSeconds: number;
   /** Recognizes a permanent refresh failure in the token endpoint's error body. */
   invalidGrant: jsonata.Expression;
+  /** The token answer's field naming the API host (Salesforce `instance_url`), if the provider has one. */
+  instanceUrlField?: string | null;
 }
 
 export type AuthState = 'unknown' | 'valid' | 'refreshing' | 'cooling_down' | 'needs_reauthorization';
@@ -45,6 +47,8 @@ export interface AuthStatus {
   lastError: string | null;
   coolingDownUntil: string | null;
   needsReauthorizationSince: string | null;
+  /** The API host the last token answer named (Salesforce `instance_url`), when the provider names one. */
+  instanceUrl: string | null;
 }
 
 interface Entry {
@@ -63,6 +67,7 @@ interface Entry {
   failedRefreshes: number;
   lastRefreshAtMs: number | null;
   lastError: string | null;
+  instanceUrl: string | null;
 }
 
 export interface OAuthOptions {
@@ -144,6 +149,11 @@ export class OAuthTokens {
     return true;
   }
 
+  /** The API host the connection's token answer named, or null (use the configured baseUrl). */
+  instanceUrl(connectionId: string): string | null {
+    return this.entries.get(connectionId)?.instanceUrl ?? null;
+  }
+
   /** Clears a needs-re-authorization state and cool-down: the next call tries the token endpoint again. */
   reset(connectionId: string): boolean {
     const entry = this.entries.get(connectionId);
@@ -178,6 +188,7 @@ export class OAuthTokens {
       lastError: e.lastError,
       coolingDownUntil: now < e.cooldownUntilMs ? iso(e.cooldownUntilMs) : null,
       needsReauthorizationSince: e.needsReauthorization ? iso(e.needsReauthorization.sinceMs) : null,
+      instanceUrl: e.instanceUrl,
     };
   }
 
@@ -208,6 +219,7 @@ export class OAuthTokens {
         failedRefreshes: 0,
         lastRefreshAtMs: null,
         lastError: null,
+        instanceUrl: null,
       };
       this.entries.set(grant.connectionId, entry);
     }
@@ -254,6 +266,7 @@ export class OAuthTokens {
       entry.expiresAtMs = now + (Number.isFinite(lifetime) && lifetime > 0 ? lifetime : grant.lifetimeSeconds) * 1000;
       // Providers that rotate refresh tokens (Microsoft) hand back a new one: use it from now on.
       if (typeof answer.refresh_token === 'string' && answer.refresh_token !== '') entry.refreshToken = answer.refresh_token;
+      if (grant.instanceUrlField) entry.instanceUrl = apiHost(body, grant.instanceUrlField, grant.connectionId) ?? entry.instanceUrl;
       entry.consecutiveFailures = 0;
       entry.cooldownUntilMs = 0;
       entry.lastError = null;
@@ -296,6 +309,20 @@ export class OAuthTokens {
     log.warn('token refresh failed; cooling down', { connection: grant.connectionId, provider: grant.provider, reason, cooldownMs: cooldown });
     return upstreamFailure(UpstreamFailure.AuthRefreshFailed, grant.provider, 'oauth.refresh', `token refresh failed: ${reason}`, true, cooldown);
   }
+}
+
+/** The token answer's API host, when it is an http(s) URL without credentials; null (and a warning) otherwise. */
+function apiHost(body: unknown, field: string, connectionId: string): string | null {
+  const value = (body as Record<string, unknown>)[field];
+  if (value === undefined) return null;
+  try {
+    const url = new URL(String(value));
+    if ((url.protocol === 'https:' || url.protocol === 'http:') && !url.username && !url.password) return url.origin + url.pathname.replace(/\/+$/, '');
+  } catch {
+    // fall through
+  }
+  log.warn(`token answer's ${field} is not an http(s) URL; calls keep the configured baseUrl`, { connection: connectionId });
+  return null;
 }
 
 function describeTokenError(status: number, body: unknown): string {

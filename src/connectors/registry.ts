@@ -175,7 +175,12 @@ export class Connectors {
       const grant = this.grantFor(connectionId, connection, compiled, category);
       return new ProviderClient(
         compiled,
-        { ...target, secret: () => this.tokens.accessToken(grant), onUnauthorized: (token) => this.tokens.rejected(connectionId, token) },
+        {
+          ...target,
+          secret: () => this.tokens.accessToken(grant),
+          onUnauthorized: (token) => this.tokens.rejected(connectionId, token),
+          apiBaseUrl: () => this.tokens.instanceUrl(connectionId),
+        },
         options,
       );
     }
@@ -198,6 +203,7 @@ export class Connectors {
       scope: oauth.scope ?? null,
       lifetimeSeconds: auth.lifetimeSeconds,
       invalidGrant: compiled.invalidGrant,
+      instanceUrlField: auth.instanceUrlField ?? null,
     };
   }
 
@@ -219,4 +225,5 @@ const NEVER_USED: AuthStatus = {
   lastError: null,
   coolingDownUntil: null,
   needsReauthorizationSince: null,
+  instanceUrl: null,
 };

@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import { AccountSchema } from '../../src/connectors/normalized';
+import { compileProvider } from '../../src/connectors/definition';
+import { salesforceProvider } from '../../src/connectors/providers/salesforce';
+import { OAuthTokens, type OAuthGrant } from '../../src/connectors/oauth';
 import { Connectors } from '../../src/connectors/registry';
 import type { UpstreamFailureDetails } from '../../src/connectors/failure';
 import { DEMO_STACK_TENANTS, demoStackTenant, demoStackWorkspace } from '../../src/sandbox/demoTenant';
@@ -35,9 +38,13 @@ beforeEach(async () => {
   await fetch(`${sandbox.url}/_sandbox/faults`, { method: 'DELETE' });
 });
 
-function connectorsFor(): Connectors {
+function connectorsFor(crm: { baseUrl?: string; tokenUrl?: string } = {}): Connectors {
   const tenants = new TenantRegistry();
-  tenants.add(demoStackTenant(sandbox.url, 'salesforce'));
+  const tenant = demoStackTenant(sandbox.url, 'salesforce');
+  const connection = tenant.connections.crm;
+  if (crm.baseUrl) connection.baseUrl = crm.baseUrl;
+  if (crm.tokenUrl && connection.oauth) connection.oauth.tokenUrl = crm.tokenUrl;
+  tenants.add(tenant);
   const connectors = new Connectors(tenants, { now: () => clock });
   connectors.validateAll();
   return connectors;
@@ -163,5 +170,50 @@ describe('OAuth connections', () => {
     const text = JSON.stringify({ message: failure.message, details: failure.details });
     expect(text).not.toContain(DEMO_STACK_TENANTS.salesforce.token);
     expect(text).not.toMatch(/_at_\d+_/);
+  });
+
+  it("sends Salesforce calls to the instance_url the token answer names, not to the login host", async () => {
+    // A login host that serves no API (nothing listens on port 9): only the token endpoint is elsewhere.
+    const connectors = connectorsFor({ baseUrl: 'http://127.0.0.1:9', tokenUrl: `${sandbox.url}/services/oauth2/token` });
+    const found = await findAcme(connectors);
+    expect(found.data[0]?.name).toBe('Acme Corporation');
+    expect(sandbox.events().some((e) => e.provider === 'salesforce' && e.path.startsWith('/services/data/') && e.status === 200)).toBe(true);
+    expect(connectors.describe(tenantId).find((c) => c.category === 'crm')?.auth).toMatchObject({ state: 'valid', instanceUrl: sandbox.url });
+  });
+});
+
+describe('the API host a token answer names', () => {
+  const grant = (instanceUrl: unknown): { tokens: OAuthTokens; grant: OAuthGrant } => {
+    const answer = { access_token: 'at', instance_url: instanceUrl, token_type: 'Bearer' };
+    const tokens = new OAuthTokens({ fetch: async () => new Response(JSON.stringify(answer), { status: 200, headers: { 'content-type': 'application/json' } }) });
+    const compiled = compileProvider(salesforceProvider);
+    return {
+      tokens,
+      grant: {
+        connectionId: 't/crm',
+        provider: 'salesforce',
+        tokenUrl: 'http://127.0.0.1:9/token',
+        clientId: 'c',
+        clientSecret: 's',
+        refreshToken: 'r',
+        scope: null,
+        lifetimeSeconds: 7200,
+        invalidGrant: compiled.invalidGrant!,
+        instanceUrlField: 'instance_url',
+      },
+    };
+  };
+
+  it.each([
+    ['https://globex.my.salesforce.com', 'https://globex.my.salesforce.com'],
+    ['https://globex.my.salesforce.com/', 'https://globex.my.salesforce.com'],
+    ['javascript:alert(1)', null],
+    ['https://user:pass@evil.example', null],
+    ['not a url', null],
+    [42, null],
+  ])('instance_url %p → %p (anything but a plain http(s) URL keeps the configured baseUrl)', async (value, expected) => {
+    const { tokens, grant: g } = grant(value);
+    expect(await tokens.accessToken(g)).toBe('at');
+    expect(tokens.instanceUrl('t/crm')).toBe(expected);
   });
 });

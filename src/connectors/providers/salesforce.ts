@@ -52,7 +52,8 @@ const ACCOUNT_FUNCTIONS = String.raw`
 export const salesforceProvider: ProviderDefinitionInput = {
   id: 'salesforce',
   // Salesforce's token answer has no expires_in: sessions last as the org's policy says (2 h by default).
-  auth: { type: 'oauth2', tokenPath: '/services/oauth2/token', lifetimeSeconds: 7200, invalidGrant: 'error = "invalid_grant"' },
+  // The token answer's instance_url is the org's API host: calls go there, whatever login host issued the token.
+  auth: { type: 'oauth2', tokenPath: '/services/oauth2/token', lifetimeSeconds: 7200, invalidGrant: 'error = "invalid_grant"', instanceUrlField: 'instance_url' },
   // Sforce-Limit-Info: api-usage=18/5000 is a rolling 24 h allowance; no reset is given.
   rateLimitHeaders: { limit: [], remaining: [], reset: [], usage: ['sforce-limit-info'] },
   /*
