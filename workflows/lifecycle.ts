@@ -173,7 +173,7 @@ async function escalate(ctx: LifecycleContext, sla: SlaClock, lapsed: string[], 
   const record: EscalationRecord = { n, from: sla.ownerId, to, at: iso(Date.now()), reason, crmWritten: false };
   t.state.escalations.push(record);
   const claimedFor = ctx.t.state.poolCredit;
-  record.crmWritten = await moveOwner(ctx, {
+  await moveOwner(ctx, {
     step: `escalation_crm_${n}`,
     to,
     key: `${input.leadId}:escalation:${n}`,
@@ -182,6 +182,7 @@ async function escalate(ctx: LifecycleContext, sla: SlaClock, lapsed: string[], 
       to: { kind: 'escalation', text: `Lead escalated to you: ${ctx.lead.fullName} <${ctx.lead.email}>. ${reason}. Lead ${input.leadId}.` },
       from: { kind: 'escalated_away', text: `Lead ${ctx.lead.fullName} <${ctx.lead.email}> moved on to ${to} because it was not accepted in time.` },
     },
+    record,
   });
   if (!record.crmWritten) {
     // The CRM still names the lapsed owner: the pool credit goes back to them, and so does the clock.
@@ -199,7 +200,7 @@ async function reassign(ctx: LifecycleContext, req: ReassignRequest): Promise<vo
   const record: ReassignmentRecord = { requestId: req.requestId, from: previous, to: req.ownerId, reason: req.reason, actor: req.actor, at: iso(Date.now()), crmWritten: false, error: null };
   t.state.reassignments.push(record);
   const n = t.state.reassignments.length;
-  record.crmWritten = await moveOwner(ctx, {
+  await moveOwner(ctx, {
     step: `reassign_crm_${n}`,
     to: req.ownerId,
     key: `${input.leadId}:reassign:${req.requestId}`,
@@ -209,6 +210,7 @@ async function reassign(ctx: LifecycleContext, req: ReassignRequest): Promise<vo
       from: { kind: 'reassigned_away', text: `Lead ${ctx.lead.fullName} <${ctx.lead.email}> was reassigned to ${req.ownerId} by ${req.actor}. Reason: ${req.reason}.` },
     },
     manual: true,
+    record,
   });
   if (!record.crmWritten) {
     record.error = t.state.failures.at(-1)?.message ?? 'CRM write failed';
@@ -221,7 +223,7 @@ async function reassign(ctx: LifecycleContext, req: ReassignRequest): Promise<vo
  * The pool credit follows the lead: `from` gives it back, and `to` takes it when they are a
  * member of the same pool. A lead that leaves the pool counts for nobody in it.
  */
-async function releaseCredit(ctx: LifecycleContext, from: string | null, transferKey: string, to: string | null = null): Promise<void> {
+export async function releaseCredit(ctx: LifecycleContext, from: string | null, transferKey: string, to: string | null = null): Promise<void> {
   const credit = ctx.t.state.poolCredit;
   if (!credit || credit.repId !== from) return;
   const pool = ctx.policy.policy.pools.find((p) => p.id === credit.poolId);
@@ -244,10 +246,15 @@ interface Move {
   why: string;
   messages: { to: { kind: 'reassignment' | 'escalation'; text: string }; from: { kind: 'reassigned_away' | 'escalated_away'; text: string } };
   manual?: boolean;
+  /** The escalation or reassignment record: marked written as the owner changes. */
+  record: { crmWritten: boolean };
 }
 
-/** Writes the new owner in the CRM, then tells the new and the previous owner. False when the CRM refused. */
-async function moveOwner(ctx: LifecycleContext, move: Move): Promise<boolean> {
+/**
+ * Writes the new owner in the CRM, then tells the new and the previous owner. The owner, the
+ * record's CRM flag and the SLA clock change in one workflow step, so a query never sees half a move.
+ */
+async function moveOwner(ctx: LifecycleContext, move: Move): Promise<void> {
   const { t, input, config } = ctx;
   const previous = t.state.owner?.id ?? null;
   try {
@@ -257,8 +264,9 @@ async function moveOwner(ctx: LifecycleContext, move: Move): Promise<boolean> {
     );
   } catch (err) {
     t.fail(move.step, failureOf(err));
-    return false;
+    return;
   }
+  move.record.crmWritten = true;
   const name = ownerNameOf(config, ctx.policy, move.to);
   t.state.owner = { id: move.to, name, ruleId: move.manual ? null : (t.state.owner?.ruleId ?? null), via: move.manual ? 'manual' : 'escalation', assignedAt: iso(Date.now()) };
   t.state.accepted = null;
@@ -291,5 +299,4 @@ async function moveOwner(ctx: LifecycleContext, move: Move): Promise<boolean> {
       ]),
     );
   }
-  return true;
 }
