@@ -4,7 +4,7 @@ import type { AcceptRequest, LeadStatus, ReassignRequest, RouteLeadInput, RouteL
 import { decidePolicy, type PolicyDecision, type PolicyTrace, type Via } from '../src/domain/policy/engine';
 import type { EffectivePolicy } from '../src/domain/policy/store';
 import { LeadDomain, LeadOwner, LeadTenant, RoutingRule, RoutingStatus } from '../src/temporal/searchAttributes';
-import { followThrough, type LifecycleContext } from './lifecycle';
+import { followThrough, releaseCredit, type LifecycleContext } from './lifecycle';
 import { acceptSignal, leadStateQuery, reassignSignal } from './messages';
 import { checkAvailability, claims, enrich, local, matchAccount, ownerNameOf, summary, writesFor } from './steps';
 
@@ -104,8 +104,18 @@ export async function routeLead(input: RouteLeadInput): Promise<RouteLeadResult>
     // The CRM refused the write: tell the triage channel so a person picks the lead up.
     t.fail('assign_crm', failureOf(err));
     setStatus('failed');
+    const ctx: LifecycleContext = { t, input, config, policy, decision: t.state.decision, lead, reassignments, accepts, writes, setStatus };
+    if (decision.plan.kind === 'pool' && owner.via !== 'fallback' && patched('crm-refusal-returns-pool-credit')) {
+      // The pool counted the lead for a rep the CRM never got it for: the credit goes back.
+      t.state.poolCredit = { poolId: decision.plan.pool.id, repId: owner.id };
+      await releaseCredit(ctx, owner.id, 'crm-refused');
+    }
     await notifyChannel(t, writes, tenantId, input.leadId, policy.policy.fallback.notifyChannel ?? null, 'fallback', `Lead needs an owner: ${lead.fullName} <${lead.email}>. CRM assignment failed (${failureOf(err).message}).`);
-    return { leadId: input.leadId, status: 'failed', ownerId: null, ruleId };
+    // Triage may have named an owner while this run was still open: it is carried out here, not lost.
+    if (!(await assignNamedOwner(ctx, reassignments))) return { leadId: input.leadId, status: 'failed', ownerId: null, ruleId };
+    t.state.routedAt = new Date(Date.now()).toISOString();
+    setStatus('routed');
+    return followThroughAndClose(ctx);
   }
   t.state.owner = { id: owner.id, name: ownerName(owner.id), ruleId, via: owner.via, assignedAt: new Date(Date.now()).toISOString() };
   if (decision.plan.kind === 'pool' && owner.via !== 'fallback') t.state.poolCredit = { poolId: decision.plan.pool.id, repId: owner.id };
@@ -208,46 +218,13 @@ async function followUp(
     return { leadId: input.leadId, status: previous.status, ownerId: null, ruleId: null };
   }
   const writes = writesFor(decision.urgency, policy);
-  if (!previous.owner) {
-    // The first run failed to assign (the CRM refused): a person now names the owner, so the
-    // lead is created in the CRM with them, as the first run would have.
-    const req = follow.reassign;
-    try {
-      const written = await t.step('assign_crm_manual', () =>
-        writes.assignOwner.executeWithOptions(summary(`assign ${req.ownerId} in CRM (by ${req.actor})`), [
-          { tenantId: input.tenantId, lead, ownerId: req.ownerId, idempotencyKey: `${input.leadId}:assign:${req.requestId}` },
-        ]),
-      );
-      t.state.crmLeadId = written.crmLeadId;
-    } catch (err) {
-      t.fail('assign_crm_manual', failureOf(err));
-      t.state.reassignments.push({ requestId: req.requestId, from: null, to: req.ownerId, reason: req.reason, actor: req.actor, at: new Date(Date.now()).toISOString(), crmWritten: false, error: failureOf(err).message });
-      setStatus('failed');
-      return { leadId: input.leadId, status: 'failed', ownerId: null, ruleId: null };
-    }
-    const at = new Date(Date.now()).toISOString();
-    t.state.reassignments.push({ requestId: req.requestId, from: null, to: req.ownerId, reason: req.reason, actor: req.actor, at, crmWritten: true, error: null });
-    t.state.owner = { id: req.ownerId, name: ownerNameOf(config, policy, req.ownerId), ruleId: null, via: 'manual', assignedAt: at };
-    upsertSearchAttributes([
-      { key: LeadOwner, value: req.ownerId },
-      { key: RoutingRule, value: 'manual' },
-    ]);
-    const rep = config.team.find((m) => m.id === req.ownerId);
-    if (rep) {
-      await t.notify('reassignment', rep.email, 'notify_manual_owner', () =>
-        writes.notify.executeWithOptions(summary(`notify ${rep.email}`), [
-          {
-            tenantId: input.tenantId,
-            recipient: { email: rep.email },
-            text: `Lead assigned to you by ${req.actor}: ${lead.fullName} <${lead.email}>. Reason: ${req.reason}. Lead ${input.leadId}.`,
-            idempotencyKey: `${input.leadId}:assign:${req.requestId}:notify`,
-            accept: { leadId: input.leadId, ownerId: req.ownerId },
-          },
-        ]),
-      );
-    }
-  } else {
-    reassignments.push(follow.reassign);
+  const ctx: LifecycleContext = { t, input, config, policy, decision, lead, reassignments, accepts, writes, setStatus };
+  reassignments.unshift(follow.reassign);
+  // The first run failed to assign (the CRM refused): a person now names the owner, so the lead is
+  // created in the CRM with them, as the first run would have. Otherwise the lifecycle moves it.
+  if (!previous.owner && !(await assignNamedOwner(ctx, reassignments))) {
+    setStatus('failed');
+    return { leadId: input.leadId, status: 'failed', ownerId: null, ruleId: null };
   }
   upsertSearchAttributes([
     { key: LeadTenant, value: input.tenantId },
@@ -262,7 +239,57 @@ async function followUp(
     const pooled = via === 'round_robin' || via === 'weighted' || via === 'load_balanced' || via === 'escalation';
     t.state.poolCredit = pooled && decision.escalationPool ? { poolId: decision.escalationPool, repId: previous.owner.id } : null;
   }
-  return followThroughAndClose({ t, input, config, policy, decision, lead, reassignments, accepts, writes, setStatus });
+  return followThroughAndClose(ctx);
+}
+
+/**
+ * A lead the CRM has not accepted yet, and a person names its owner: the lead is created in the
+ * CRM with them (its own idempotency key per request) and they are told. Requests are taken in
+ * order until the CRM accepts one; false when none was left or the CRM refused them all. The
+ * caller sets the status once the lead is routed.
+ */
+async function assignNamedOwner(ctx: LifecycleContext, pending: ReassignRequest[]): Promise<boolean> {
+  const { t, input, lead, config, policy, writes } = ctx;
+  for (let req = pending.shift(), n = 1; req; req = pending.shift(), n++) {
+    const step = n === 1 ? 'assign_crm_manual' : `assign_crm_manual_${n}`;
+    const at = () => new Date(Date.now()).toISOString();
+    try {
+      const written = await t.step(step, () =>
+        writes.assignOwner.executeWithOptions(summary(`assign ${req!.ownerId} in CRM (by ${req!.actor})`), [
+          { tenantId: input.tenantId, lead, ownerId: req!.ownerId, idempotencyKey: `${input.leadId}:assign:${req!.requestId}` },
+        ]),
+      );
+      t.state.crmLeadId = written.crmLeadId;
+    } catch (err) {
+      t.fail(step, failureOf(err));
+      t.state.reassignments.push({ requestId: req.requestId, from: null, to: req.ownerId, reason: req.reason, actor: req.actor, at: at(), crmWritten: false, error: failureOf(err).message });
+      continue;
+    }
+    const assignedAt = at();
+    t.state.reassignments.push({ requestId: req.requestId, from: null, to: req.ownerId, reason: req.reason, actor: req.actor, at: assignedAt, crmWritten: true, error: null });
+    t.state.owner = { id: req.ownerId, name: ownerNameOf(config, policy, req.ownerId), ruleId: null, via: 'manual', assignedAt };
+    upsertSearchAttributes([
+      { key: LeadOwner, value: req.ownerId },
+      { key: RoutingRule, value: 'manual' },
+    ]);
+    const rep = config.team.find((m) => m.id === req.ownerId);
+    if (rep) {
+      const named = req;
+      await t.notify('reassignment', rep.email, 'notify_manual_owner', () =>
+        writes.notify.executeWithOptions(summary(`notify ${rep.email}`), [
+          {
+            tenantId: input.tenantId,
+            recipient: { email: rep.email },
+            text: `Lead assigned to you by ${named.actor}: ${lead.fullName} <${lead.email}>. Reason: ${named.reason}. Lead ${input.leadId}.`,
+            idempotencyKey: `${input.leadId}:assign:${named.requestId}:notify`,
+            accept: { leadId: input.leadId, ownerId: named.ownerId },
+          },
+        ]),
+      );
+    }
+    return true;
+  }
+  return false;
 }
 
 /** Both runs end alike: the lead's lifecycle to its end, then the run closes with the final owner. */

@@ -124,8 +124,12 @@ describe('routing a lead end to end', () => {
     const third = await t.request('POST', '/v1/leads', body, { 'idempotency-key': 'form-42' });
     expect(third.body.leadId).toBe(first.body.leadId);
 
-    const runs = [];
-    for await (const run of t.stack.temporal.client.workflow.list({ query: `WorkflowId = '${first.body.workflowId}'` })) runs.push(run);
+    // Visibility is eventually consistent: wait for the run to be listed, then there is exactly one.
+    const runs = await eventually(async () => {
+      const found = [];
+      for await (const run of t.stack.temporal.client.workflow.list({ query: `WorkflowId = '${first.body.workflowId}'` })) found.push(run);
+      return found.length > 0 ? found : undefined;
+    });
     expect(runs).toHaveLength(1);
     expect(crmCreates('dup@initech.com')).toHaveLength(1);
   });
@@ -178,7 +182,10 @@ describe('routing a lead end to end', () => {
     expect(state.status).toBe('failed');
     expect(state.failures).toEqual([expect.objectContaining({ step: 'assign_crm', type: 'UpstreamRejected' })]);
     expect(state.failures[0]?.message).toContain('email is blocked');
-    await recordHistory('crm-write-refused', t.stack.temporal.client.workflow.getHandle(leadWorkflowId(t.tenant.id, leadId)));
+    const handle = t.stack.temporal.client.workflow.getHandle(leadWorkflowId(t.tenant.id, leadId));
+    // The run closes once triage has been told.
+    await eventually(async () => ((await handle.describe()).status.name === 'COMPLETED' ? true : undefined), 30_000, 'the failed run to close');
+    await recordHistory('crm-write-refused', handle);
 
     // Triage names an owner: the follow-up run creates the lead in the CRM with them and tells them.
     const res = await t.request('POST', `/v1/leads/${leadId}/reassign`, { ownerId: ben.id, reason: 'triage', actor: 'sdr-lead@demo' });
@@ -192,6 +199,49 @@ describe('routing a lead end to end', () => {
     expect(creates[1]?.body).toMatchObject({ owner_id: ben.id });
     await recordHistory('failed-lead-assigned-by-triage', t.stack.temporal.client.workflow.getHandle(leadWorkflowId(t.tenant.id, leadId)));
     expect(messagesTo(DEMO_TRIAGE_CHANNEL).some((e) => String((e.body as { text: string }).text).includes('blocked@acme.com'))).toBe(true);
+  });
+
+  it('carries out a reassignment that arrives while the failed lead is still being reported to triage (no request lost)', async () => {
+    t.sandbox.injectFault({ system: 'crm', method: 'POST', pathPrefix: '/unified/crm/leads', status: 400, body: { status: 400, error_code: 'VALIDATION', message: 'email is blocked' }, times: 1 });
+    // A slow messaging upstream keeps the failed run open while triage is told.
+    t.sandbox.setLatency({ messaging: { baseMs: 4_000, jitterMs: 0 } });
+    let leadId: string;
+    let firstRun: string;
+    try {
+      ({ leadId } = await postLead({ email: 'late.triage@acme.com' }));
+      expect((await routed(leadId)).status).toBe('failed');
+      firstRun = (await t.stack.temporal.client.workflow.getHandle(leadWorkflowId(t.tenant.id, leadId)).describe()).runId;
+      const res = await t.request('POST', `/v1/leads/${leadId}/reassign`, { ownerId: ben.id, reason: 'triage', actor: 'sdr-lead@demo' });
+      expect(res.body.run).toBe('current');
+    } finally {
+      t.sandbox.setLatency({});
+    }
+    const assigned = await t.waitForLead(leadId, (s) => s.status === 'routed' && s.owner?.id === ben.id, 'assigned by triage in the same run');
+    expect(assigned.owner).toMatchObject({ via: 'manual' });
+    expect(assigned.reassignments).toEqual([expect.objectContaining({ from: null, to: ben.id, crmWritten: true })]);
+    expect(crmCreates('late.triage@acme.com').map((e) => e.status)).toEqual([400, 201]);
+    // One run carried it all: no follow-up was started.
+    expect((await t.stack.temporal.client.workflow.getHandle(leadWorkflowId(t.tenant.id, leadId)).describe()).runId).toBe(firstRun);
+  });
+
+  it('gives the pool credit back when the CRM refuses a lead the pool counted', async () => {
+    const counts = async () => {
+      const stats = (await t.request('GET', '/v1/pools/inbound/stats')).body as { members: Array<{ repId: string; assigned: number }> };
+      return Object.fromEntries(stats.members.map((m) => [m.repId, m.assigned]));
+    };
+    const before = await counts();
+    t.sandbox.injectFault({ system: 'crm', method: 'POST', pathPrefix: '/unified/crm/leads', status: 400, body: { status: 400, error_code: 'VALIDATION', message: 'email is blocked' }, times: 1 });
+    const { leadId } = await postLead({ email: 'refused@no-account.example' });
+    const state = await routed(leadId);
+    expect(state.status).toBe('failed');
+    expect(state.decision?.via).toBe('round_robin');
+    const owner = state.decision!.ownerId!;
+    // The release is an update on the pool entity, done before the run closes.
+    const handle = t.stack.temporal.client.workflow.getHandle(leadWorkflowId(t.tenant.id, leadId));
+    await eventually(async () => ((await handle.describe()).status.name === 'COMPLETED' ? true : undefined), 30_000, 'the failed run to close');
+    const after = await counts();
+    expect(after[owner]).toBe(before[owner] ?? 0);
+    expect(after).toEqual(before);
   });
 });
 

@@ -1,4 +1,4 @@
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { Router } from 'express';
 import { z } from 'zod';
 import type { ReassignRequest } from '../../domain/leadState';
@@ -41,9 +41,18 @@ export function postLeadReassign(router: Router, ctx: ApiContext): void {
       requestId: req.get('idempotency-key')?.trim() || newKey(),
     };
     if (described.status.name === 'RUNNING') {
-      await handle.signal(reassignSignal, request);
-      res.status(202).json({ leadId, requestId: request.requestId, ownerId: request.ownerId, run: 'current' });
-      return;
+      const signalled = await handle.signal(reassignSignal, request).then(
+        () => true,
+        (err: unknown) => {
+          // The run closed between the look and the signal: the follow-up below takes the request.
+          if (err instanceof WorkflowNotFoundError) return false;
+          throw err;
+        },
+      );
+      if (signalled) {
+        res.status(202).json({ leadId, requestId: request.requestId, ownerId: request.ownerId, run: 'current' });
+        return;
+      }
     }
     // The run has closed: a follow-up run on the same lead ID takes the final state and the request.
     const previous = await handle.query(leadStateQuery);
