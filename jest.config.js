@@ -1,4 +1,7 @@
-/** Unit tests run in parallel; integration tests share one Temporal dev server and run in band. */
+/**
+ * Integration test files share one Temporal dev server; each starts its own worker, API and
+ * sandbox with its own tenants and task queue, so jest may run files side by side like unit tests.
+ */
 const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }] };
 
 module.exports = {

@@ -18,7 +18,8 @@ let t: TestStack;
 beforeAll(async () => {
   // A second tenant, to show its key cannot read the first tenant's audit.
   t = await startTestStack(demoScenario({ allAvailable: true }), demoScenario({ allAvailable: true }));
-  expect((await t.request('PUT', '/v1/policy', shortSlaPolicy())).status).toBe(200);
+  // A long grace: the reassignment and the accept below must land before the next lapse, even on a slow machine.
+  expect((await t.request('PUT', '/v1/policy', shortSlaPolicy({ graceSeconds: 6 }))).status).toBe(200);
 });
 
 afterAll(async () => {

@@ -123,7 +123,7 @@ it('keeps round-robin counts exact when the worker restarts in the middle', asyn
     const stats = await statsOf(key);
     const done = Object.values(stats).reduce((x, y) => x + y, 0);
     return done >= 60 ? done : undefined;
-  });
+  }, FLOOD_TIMEOUT_MS, '60 claims before the restart');
   await t.restart();
   const expected = Object.fromEntries(REPS.map((r) => [r, 60]));
   expect(await owners(key, leads)).toEqual(expected);

@@ -138,7 +138,8 @@ describe('deferral', () => {
   it('waits on a durable timer for the earliest opening and then routes, showing the wait in its status', async () => {
     const scenario = t.scenarios[1]!;
     const key = scenario.apiKey;
-    const meetingEnds = new Date(Date.now() + 8_000).toISOString();
+    // Long enough that a slow machine still sees the lead while it waits.
+    const meetingEnds = new Date(Date.now() + 15_000).toISOString();
     const start = new Date(Date.now() - 3_600_000).toISOString();
     t.sandbox.addWorkspace({ ...scenario.workspace, busy: DEMO_REPS.map((r) => ({ email: r.email, start, end: meetingEnds })) });
     const policy = demoPolicy();

@@ -77,13 +77,20 @@ export function demoScenario(options: ScenarioOptions = {}): (sandboxUrl: string
  * One round-robin pool of all five reps with short clocks: 3 s to accept, a reminder, 2 s of
  * grace, then the next rep, twice, then the fallback. For the lifecycle and audit tests.
  */
-export function shortSlaPolicy(): Policy {
+export function shortSlaPolicy(opts: { graceSeconds?: number } = {}): Policy {
   return {
     timezone: 'UTC',
     pools: [{ id: 'p', strategy: 'round_robin', members: DEMO_REPS.map((r) => ({ repId: r.id })) }],
-    rules: [{ id: 'all', when: { all: [] }, action: { type: 'pool', pool: 'p' } }],
+    rules: [
+      // Leads a test acts on before any lapse (accept, reassign) get ten minutes: a slow machine cannot race the clock.
+      { id: 'patient', when: { field: 'lead.emailDomain', regex: '\\.patient\\.example$' }, action: { type: 'pool', pool: 'p' }, slaSeconds: 600 },
+      { id: 'all', when: { all: [] }, action: { type: 'pool', pool: 'p' } },
+    ],
     fallback: { ownerId: DEMO_QUEUE_USER.id, label: 'Inbound Queue', notifyChannel: DEMO_TRIAGE_CHANNEL },
     sla: { normal: 3 },
-    escalation: { graceSeconds: 2, maxEscalations: 2, then: 'fallback' },
+    escalation: { graceSeconds: opts.graceSeconds ?? 2, maxEscalations: 2, then: 'fallback' },
   };
 }
+
+/** An email whose lead the short-SLA policy gives ten minutes (rule `patient`). */
+export const patientEmail = (tag: string) => `${tag}@${tag}.patient.example`;
