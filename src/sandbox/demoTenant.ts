@@ -8,7 +8,8 @@ export const DEMO_API_KEY = 'demo-key';
 export const DEMO_TENANT_ID = 'demo';
 /** The inbound queue user that fallback leads are assigned to. */
 export const DEMO_QUEUE_USER = { id: 'usr_inbound_queue', email: 'inbound-queue@demo-sales.example', name: 'Inbound Queue' };
-export const DEMO_TRIAGE_CHANNEL = 'C_LEAD_TRIAGE';
+/** A Slack-shaped channel ID (C + letters and digits), so every demo messenger accepts it. */
+export const DEMO_TRIAGE_CHANNEL = 'C0LEADTRIAGE';
 /** Development-only secrets of the sandbox's demo tenant (like `demo-key`): never used outside the sandbox. */
 export const DEMO_SLACK_SIGNING_SECRET = 'sandbox-slack-signing-secret';
 export const DEMO_ACCEPT_LINK_SECRET = 'sandbox-accept-link-secret';

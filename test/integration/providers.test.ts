@@ -3,6 +3,7 @@ import type { Policy } from '../../src/domain/policy/types';
 import { DEMO_STACKS, DEMO_TRIAGE_CHANNEL, type DemoStack } from '../../src/sandbox/demoTenant';
 import { DEMO_REPS } from '../../src/sandbox/seed';
 import type { SandboxEvent } from '../../src/sandbox/types';
+import { recordHistory } from '../support/fixtures';
 import { SALESFORCE_TERRITORY_OVERRIDE } from '../support/overrides';
 import { demoScenario, type Scenario } from '../support/scenario';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
@@ -68,6 +69,7 @@ describe.each(STACKS)('a tenant on %s', (stack) => {
     expect(JSON.stringify(crmWrites.at(-1)?.body)).toContain(s.id(ava.id));
     const messages = eventsOf(stack, providers.messaging).filter((e) => e.method === 'POST' && e.status < 300);
     expect(messages.some((e) => JSON.stringify(e.body).includes(state.leadId ?? leadId))).toBe(true);
+    await recordHistory(`${stack}-stack-routed`, t.stack.temporal.client.workflow.getHandle(`lead:${s.tenant.id}:${leadId}`));
   });
 
   it('reads the HRIS and the calendar: the rep on PTO and the rep in a meeting are skipped, with the reason', async () => {
@@ -152,9 +154,13 @@ describe('a connection whose OAuth grant was revoked', () => {
     // The triage channel hears about it, through Slack.
     const triage = await eventually(() => eventsOf('revoked', 'slack').find((e) => JSON.stringify(e.body).includes(DEMO_TRIAGE_CHANNEL)), 30_000, 'the triage message');
     expect(JSON.stringify(triage.body)).toMatch(/re-authorization/);
+    // Slack took it (an unknown channel would be a 200 with ok:false).
+    expect(triage.status).toBe(200);
+    expect(await t.waitForLead(leadId, (l) => l.notifications.some((n) => n.kind === 'fallback' && n.messageId !== null), 'the triage message posted', s.apiKey)).toBeTruthy();
 
     const connections = await t.request('GET', '/v1/connections', undefined, { authorization: `Bearer ${s.apiKey}` });
     const crm = (connections.body as { connections: Array<{ category: string; auth: { state: string } }> }).connections.find((c) => c.category === 'crm');
     expect(crm?.auth.state).toBe('needs_reauthorization');
+    await recordHistory('oauth-revoked-fallback', t.stack.temporal.client.workflow.getHandle(`lead:${s.tenant.id}:${leadId}`));
   });
 });
