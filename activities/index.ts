@@ -6,16 +6,19 @@ import {
   AccountSchema,
   AccountsByDomainSchema,
   CalendarSchema,
+  DirectChannelSchema,
   EmployeeSchema,
   EnrichmentSchema,
   FoundLeadSchema,
   MessageSchema,
   MessagingUserSchema,
+  SentMessageSchema,
   TimeOffEntrySchema,
   WriteSchema,
 } from '../src/connectors/normalized';
 import { zonedTimeToUtc } from '../src/domain/availability';
 import type { CallMeta, Upstream } from '../src/domain/upstream';
+import type { ProviderClient } from '../src/connectors/client';
 import type { Connectors } from '../src/connectors/registry';
 import type { NormalizedLead } from '../src/domain/lead';
 import type { ClaimRequest, ClaimResult, PoolPreview, TransferRequest } from '../src/domain/leadState';
@@ -62,6 +65,65 @@ function signal(): AbortSignal | undefined {
   }
 }
 
+/**
+ * A retried send looks for its own message this far before its first attempt was scheduled:
+ * room for clock skew between this worker and the upstream that stamped the message.
+ */
+const SENT_LOOKBACK_MS = 120_000;
+
+/** Which attempt of this activity is running, when the first one was scheduled, and its logger; null outside an activity. */
+function attemptInfo(): { attempt: number; firstScheduledMs: number; log: Context['log'] } | null {
+  try {
+    const context = Context.current();
+    return { attempt: context.info.attempt, firstScheduledMs: context.info.scheduledTimestampMs, log: context.log };
+  } catch {
+    return null; // called outside an activity
+  }
+}
+
+/**
+ * The message an earlier attempt of this send already posted (its answer was lost, so the
+ * activity was retried), found by idempotency key in the conversation it went to; null when
+ * there is none or the messaging provider cannot look. Each lookup call's meta goes into
+ * `calls`. A failed lookup (a missing history scope, a rate limit, anything) is logged and
+ * counts as "not found": posting again risks a duplicate, not posting risks no message at all.
+ */
+async function findSentMessage(
+  messaging: ProviderClient,
+  to: { userId: string } | { channelId: string } | null,
+  idempotencyKey: string,
+  attempt: { firstScheduledMs: number; log: Context['log'] },
+  calls: CallMeta[],
+): Promise<string | null> {
+  if (!to || !messaging.supports('messaging.findSent')) return null;
+  try {
+    let channelId: string;
+    if ('userId' in to) {
+      // A post to a user lands in their DM: its channel is where the message can be read back.
+      if (!messaging.supports('messaging.openDirect')) return null;
+      const dm = await messaging.call('messaging.openDirect', { userId: to.userId }, DirectChannelSchema);
+      calls.push(dm.meta);
+      channelId = dm.data.channelId;
+    } else {
+      channelId = to.channelId;
+    }
+    const oldest = new Date(attempt.firstScheduledMs - SENT_LOOKBACK_MS).toISOString();
+    const found = await messaging.call('messaging.findSent', { channelId, idempotencyKey, oldest }, SentMessageSchema);
+    // Finding the message is the upstream's answer for our key: recorded like a replayed write.
+    calls.push(found.data.messageId === null ? found.meta : { ...found.meta, replayed: true });
+    return found.data.messageId;
+  } catch (err) {
+    if (signal()?.aborted) throw err;
+    const failure = err as { message?: string; type?: string };
+    attempt.log.warn('could not look for an already posted message; posting anyway, which may duplicate it', {
+      provider: messaging.providerId,
+      idempotencyKey,
+      failureType: failure.type ?? null,
+      error: failure.message ?? String(err),
+    });
+    return null;
+  }
+}
 
 /** Activities are thin: each resolves the tenant's connector and calls one or a few operations. */
 /** Runs a Temporal client call that ends when the activity is cancelled (worker shutdown, timeout). */
@@ -252,6 +314,10 @@ export function createActivities(deps: ActivityDeps) {
      * Sends one message. With `accept`, it carries an Accept button (Slack Block Kit; the value
      * names tenant, lead and owner) and, when the tenant has a link secret, a signed accept link.
      * The link is made here so its token never enters workflow history.
+     *
+     * A retry (attempt 2 and later) first looks for a message the earlier attempt posted with the
+     * same idempotency key (providers with `messaging.findSent`: Slack message metadata) and
+     * returns it instead of posting twice. The first attempt never looks: nothing can be there yet.
      */
     async notify(input: {
       tenantId: string;
@@ -294,6 +360,12 @@ export function createActivities(deps: ActivityDeps) {
         ...(userId ? { userId } : {}),
         ...('email' in input.recipient ? { recipientEmail: input.recipient.email } : { channelId: input.recipient.channel }),
       };
+      const retry = attemptInfo();
+      if (retry && retry.attempt > 1) {
+        const to = userId !== undefined ? { userId } : 'channel' in input.recipient ? { channelId: input.recipient.channel } : null;
+        const sent = await findSentMessage(messaging, to, input.idempotencyKey, retry, calls);
+        if (sent !== null) return { messageId: sent, calls };
+      }
       const result = await messaging.call('messaging.send', payload, MessageSchema);
       return { messageId: result.data.messageId, calls: [...calls, result.meta] };
     },

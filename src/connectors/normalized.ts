@@ -59,6 +59,10 @@ export const AccountsByDomainSchema = z.object({ domain: z.string(), accounts: z
 export const MessageSchema = z.object({ messageId: z.string(), channel: z.string().nullable() });
 /** A messaging user looked up by email (Slack `users.lookupByEmail`), to message them directly. */
 export const MessagingUserSchema = z.object({ userId: z.string() });
+/** The direct-message conversation with a user (Slack `conversations.open`): where their DMs can be read back. */
+export const DirectChannelSchema = z.object({ channelId: z.string().min(1) });
+/** A message this connection already posted with an idempotency key (Slack message metadata), or null. */
+export const SentMessageSchema = z.object({ messageId: z.string().min(1).nullable() });
 export const EnrichmentSchema = z.custom<EnrichmentFacts>(
   (v) => typeof v === 'object' && v !== null && typeof (v as { status?: unknown }).status === 'string',
   'must be an enrichment result with a status',
@@ -72,6 +76,9 @@ export const EnrichmentSchema = z.custom<EnrichmentFacts>(
  * - `hris.findEmployees` `{ emails }`; `hris.timeOff` `{ emails, startDate, endDate }` (optional, YYYY-MM-DD)
  * - `calendar.availability` `{ emails, start, end }` (ISO instants)
  * - `messaging.lookupUser` `{ email }` (optional); `messaging.send` `{ text, blocks?, recipientEmail?, channelId?, userId?, acceptUrl?, idempotencyKey, title? }`
+ * - `messaging.openDirect` `{ userId }` (optional): the DM channel with a user, to read it back
+ * - `messaging.findSent` `{ channelId, idempotencyKey, oldest }` (optional, `oldest` an ISO instant): a message
+ *   already posted there with that key since `oldest`; a retried send looks first and does not post twice
  * - `enrichment.company` `{ domain }`
  */
 export const OPERATION_SCHEMAS = {
@@ -85,6 +92,8 @@ export const OPERATION_SCHEMAS = {
   'crm.updateLeadOwner': WriteSchema,
   'messaging.lookupUser': MessagingUserSchema,
   'messaging.send': MessageSchema,
+  'messaging.openDirect': DirectChannelSchema,
+  'messaging.findSent': SentMessageSchema,
   'enrichment.company': EnrichmentSchema,
 } as const;
 

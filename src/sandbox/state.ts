@@ -24,6 +24,10 @@ export interface MessageRecord {
   text: string;
   blocks: unknown[] | null;
   created_at: string;
+  /** The emulator that posted it, when it reads its messages back (Slack's conversations.history). */
+  provider?: string;
+  /** Slack message metadata (`event_type`, `event_payload`) sent with the post. */
+  metadata?: { event_type: string; event_payload: Record<string, unknown> } | null;
 }
 
 /** A fixed rate-limit window: it opens at the first request after the previous one ended. */

@@ -1,10 +1,17 @@
+import type { Client } from '@temporalio/client';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger, type LogEntry } from '@temporalio/worker';
+import { createActivities, type Activities } from '../../activities';
 import { ProviderClient } from '../../src/connectors/client';
 import { compileProvider } from '../../src/connectors/definition';
-import { MessageSchema, MessagingUserSchema } from '../../src/connectors/normalized';
+import { DirectChannelSchema, MessageSchema, MessagingUserSchema, SentMessageSchema } from '../../src/connectors/normalized';
 import { slackProvider } from '../../src/connectors/providers/slack';
+import { Connectors } from '../../src/connectors/registry';
+import { demoStackTenant } from '../../src/sandbox/demoTenant';
 import { ARCHIVED_CHANNEL_ID, slackUserId } from '../../src/sandbox/providers/slack';
 import { dmChannelId } from '../../src/sandbox/providers/unified';
-import { DEMO_REPS, DEMO_TOKEN, demoWorkspace } from '../../src/sandbox/seed';
+import { DEMO_REPS, DEMO_TOKEN, DEMO_WORKSPACE_ID, demoWorkspace } from '../../src/sandbox/seed';
+import { TenantRegistry } from '../../src/tenants/registry';
 import { failureOf, detailsOf } from '../support/failures';
 import { useSandbox } from '../support/sandbox';
 
@@ -48,7 +55,12 @@ describe('slack chat.postMessage', () => {
     expect(result.data).toEqual({ messageId: expect.stringMatching(new RegExp(`^${START / 1000}\\.\\d{6}$`)), channel: dmChannelId(ben.email) });
     expect(result.meta).toMatchObject({ provider: 'slack', operation: 'messaging.send', status: 200, replayed: false });
     const [event] = sandbox.events();
-    expect(event?.body).toEqual({ channel: userId, text: 'New lead: Jane Doe (Globex) is yours.', unfurl_links: false });
+    expect(event?.body).toEqual({
+      channel: userId,
+      text: 'New lead: Jane Doe (Globex) is yours.',
+      unfurl_links: false,
+      metadata: { event_type: 'leadrelay_notification', event_payload: { idempotency_key: 'notify:1' } },
+    });
   });
 
   it('posts to a channel ID with blocks, and reuses one DM channel per user', async () => {
@@ -62,7 +74,7 @@ describe('slack chat.postMessage', () => {
     expect(again.data.channel).toBe(first.data.channel);
   });
 
-  it('has no idempotency key: a repeated send posts a second message (Slack cannot tell)', async () => {
+  it('has no idempotency key: a repeated send itself posts a second message (only the notify retry looks first)', async () => {
     const first = await send({ userId: slackUserId(ben.email), idempotencyKey: 'same' });
     const second = await send({ userId: slackUserId(ben.email), idempotencyKey: 'same' });
     expect(second.data.messageId).not.toBe(first.data.messageId);
@@ -124,5 +136,219 @@ describe('slack chat.postMessage', () => {
       reason: 'HTTP 429 rate limited; retry after 30000 ms: ratelimited',
       rateLimit: { limit: null, remaining: null, resetSeconds: null, retryAfterSeconds: 30 },
     });
+  });
+});
+
+// ------------------------------------------------------------------ reading posts back (dedupe)
+
+/** A raw Slack Web API call with the demo bot token: GET with a query, or POST with a JSON or form body. */
+async function slackApi(method: string, args: Record<string, string> = {}, post?: 'json' | 'form'): Promise<Record<string, unknown>> {
+  const url = new URL(`/api/${method}`, sandbox.url);
+  const init: RequestInit = { headers: { authorization: `Bearer ${DEMO_TOKEN}` } };
+  if (post) {
+    init.method = 'POST';
+    init.headers = { ...init.headers, 'content-type': post === 'json' ? 'application/json' : 'application/x-www-form-urlencoded' };
+    init.body = post === 'json' ? JSON.stringify(args) : new URLSearchParams(args).toString();
+  } else {
+    for (const [k, v] of Object.entries(args)) url.searchParams.set(k, v);
+  }
+  const res = await fetch(url, init);
+  expect(res.status).toBe(200);
+  return (await res.json()) as Record<string, unknown>;
+}
+
+interface HistoryMessage {
+  type: string;
+  ts: string;
+  text: string;
+  bot_id?: string;
+  metadata?: { event_type: string; event_payload: Record<string, unknown> };
+}
+
+async function history(channel: string, args: Record<string, string> = {}): Promise<{ messages: HistoryMessage[]; has_more: boolean; response_metadata: { next_cursor: string } }> {
+  const body = await slackApi('conversations.history', { channel, ...args });
+  expect(body['ok']).toBe(true);
+  return body as unknown as { messages: HistoryMessage[]; has_more: boolean; response_metadata: { next_cursor: string } };
+}
+
+const keyOf = (m: HistoryMessage) => m.metadata?.event_payload['idempotency_key'];
+const iso = (ms: number) => new Date(ms).toISOString();
+
+describe('slack message metadata, conversations.open and conversations.history', () => {
+  it('tags the post with our idempotency key; history returns it only with include_all_metadata', async () => {
+    const channel = 'C0METADATA1';
+    const posted = await send({ channelId: channel, idempotencyKey: 'meta:1' });
+    expect(sandbox.events()[0]?.body).toMatchObject({ metadata: { event_type: 'leadrelay_notification', event_payload: { idempotency_key: 'meta:1' } } });
+
+    const withMetadata = await history(channel, { include_all_metadata: 'true' });
+    expect(withMetadata.messages).toEqual([
+      expect.objectContaining({
+        type: 'message',
+        ts: posted.data.messageId,
+        text: 'New lead: Jane Doe (Globex) is yours.',
+        bot_id: expect.stringMatching(/^B[0-9A-F]{10}$/),
+        metadata: { event_type: 'leadrelay_notification', event_payload: { idempotency_key: 'meta:1' } },
+      }),
+    ]);
+    expect(withMetadata).toMatchObject({ has_more: false, response_metadata: { next_cursor: '' } });
+    const plain = await history(channel);
+    expect(plain.messages[0]).not.toHaveProperty('metadata');
+  });
+
+  it('opens the same D channel a post to the user ID answers with (JSON or form body); an unknown user is user_not_found', async () => {
+    const userId = slackUserId(ava.email);
+    const posted = await send({ userId, idempotencyKey: 'open:1' });
+    expect(await slackApi('conversations.open', { users: userId }, 'json')).toEqual({ ok: true, channel: { id: posted.data.channel } });
+    expect(await slackApi('conversations.open', { users: userId }, 'form')).toEqual({ ok: true, channel: { id: posted.data.channel } });
+    expect(await slackApi('conversations.open', { users: 'U0NOBODY000' }, 'json')).toEqual({ ok: false, error: 'user_not_found' });
+
+    const opened = await slack().call('messaging.openDirect', { userId }, DirectChannelSchema);
+    expect(opened.data).toEqual({ channelId: dmChannelId(ava.email) });
+    expect(sandbox.events().at(-1)).toMatchObject({ method: 'POST', path: '/api/conversations.open', body: { users: userId }, status: 200 });
+    const dm = await history(opened.data.channelId, { include_all_metadata: 'true' });
+    expect(dm.messages.map(keyOf)).toContain('open:1');
+  });
+
+  it('lists newest first, bounded by oldest (exclusive) and paged by limit with has_more and next_cursor', async () => {
+    const channel = 'C0HISTORY01';
+    const first = await send({ channelId: channel, idempotencyKey: 'page:1' });
+    const second = await send({ channelId: channel, idempotencyKey: 'page:2' });
+    const third = await send({ channelId: channel, idempotencyKey: 'page:3' });
+    const ts = [third, second, first].map((r) => r.data.messageId);
+
+    const page1 = await history(channel, { limit: '2' });
+    expect(page1.messages.map((m) => m.ts)).toEqual(ts.slice(0, 2));
+    expect(page1.has_more).toBe(true);
+    expect(page1.response_metadata.next_cursor).not.toBe('');
+    const page2 = await history(channel, { limit: '2', cursor: page1.response_metadata.next_cursor });
+    expect(page2.messages.map((m) => m.ts)).toEqual(ts.slice(2));
+    expect(page2).toMatchObject({ has_more: false, response_metadata: { next_cursor: '' } });
+
+    expect((await history(channel, { oldest: first.data.messageId })).messages.map((m) => m.ts)).toEqual(ts.slice(0, 2));
+    expect((await history(channel, { oldest: first.data.messageId, inclusive: 'true' })).messages.map((m) => m.ts)).toEqual(ts);
+    expect((await history(channel, { oldest: `${START / 1000 + 1}.000000` })).messages).toEqual([]);
+  });
+
+  it('answers channel_not_found for a missing or unknown channel, and invalid_ts_oldest for a bad oldest', async () => {
+    expect(await slackApi('conversations.history')).toEqual({ ok: false, error: 'channel_not_found' });
+    expect(await slackApi('conversations.history', { channel: 'D0NOTADMXX' })).toEqual({ ok: false, error: 'channel_not_found' });
+    expect(await slackApi('conversations.history', { channel: 'C0123ABCDE', oldest: 'yesterday' })).toEqual({ ok: false, error: 'invalid_ts_oldest' });
+  });
+});
+
+describe('slack messaging.findSent', () => {
+  const findSent = (channelId: string, idempotencyKey: string, oldest = iso(START - 120_000)) =>
+    slack().call('messaging.findSent', { channelId, idempotencyKey, oldest }, SentMessageSchema);
+
+  it('finds a DM posted to a user ID through openDirect, and a channel post, by idempotency key', async () => {
+    const dm = await send({ userId: slackUserId(ben.email), idempotencyKey: 'find:dm' });
+    const { data } = await slack().call('messaging.openDirect', { userId: slackUserId(ben.email) }, DirectChannelSchema);
+    sandbox.clearEvents();
+    expect((await findSent(data.channelId, 'find:dm')).data).toEqual({ messageId: dm.data.messageId });
+    expect(sandbox.events()).toMatchObject([
+      {
+        method: 'GET',
+        path: '/api/conversations.history',
+        query: { channel: data.channelId, oldest: `${(START - 120_000) / 1000}.000000`, limit: '100', include_all_metadata: 'true' },
+        status: 200,
+      },
+    ]);
+
+    const posted = await send({ channelId: 'C0FINDSENT1', idempotencyKey: 'find:channel' });
+    await send({ channelId: 'C0FINDSENT1', idempotencyKey: 'find:other' });
+    expect((await findSent('C0FINDSENT1', 'find:channel')).data).toEqual({ messageId: posted.data.messageId });
+  });
+
+  it('returns null for a key nobody posted, and for a message older than oldest', async () => {
+    await send({ channelId: 'C0FINDSENT2', idempotencyKey: 'find:old' });
+    expect((await findSent('C0FINDSENT2', 'find:never')).data).toEqual({ messageId: null });
+    expect((await findSent('C0FINDSENT2', 'find:old', iso(START + 1000))).data).toEqual({ messageId: null });
+    expect((await findSent('C0FINDSENT2', 'find:old')).data.messageId).not.toBeNull();
+  });
+
+  it('fails like any Slack call when the bot lacks the history scope (the activity then posts anyway)', async () => {
+    sandbox.injectFault({ provider: 'slack', pathPrefix: '/api/conversations.history', status: 200, body: { ok: false, error: 'missing_scope', needed: 'im:history' }, times: 1 });
+    const failure = await failureOf(findSent('C0FINDSENT2', 'find:old'));
+    expect(failure.type).toBe('UpstreamAuthFailed');
+    expect(detailsOf(failure).reason).toBe('HTTP 200 not authorized: missing_scope (needs im:history)');
+  });
+});
+
+describe('notify activity on Slack: a retry does not post twice', () => {
+  const tenants = new TenantRegistry();
+  let activities: Activities;
+  /** The salesforce demo stack messages through Slack; here it reaches this file's workspace. */
+  const TENANT = 'demo-salesforce';
+
+  beforeAll(() => {
+    tenants.add(demoStackTenant(sandbox.url, 'salesforce', { id: DEMO_WORKSPACE_ID, token: DEMO_TOKEN }));
+    activities = createActivities({ tenants, connectors: new Connectors(tenants, { now: clock }), temporal: {} as Client, entityTaskQueue: 'unused' });
+  });
+
+  type Notify = Activities['notify'];
+  /** Runs notify as the given attempt, first scheduled a minute before the sandbox's clock; collects warnings. */
+  async function notifyAs(attempt: number, input: Parameters<Notify>[0], warnings: LogEntry[] = []) {
+    const env = new MockActivityEnvironment(
+      { attempt, scheduledTimestampMs: START - 60_000, currentAttemptScheduledTimestampMs: START, scheduleToCloseTimeoutMs: 0 },
+      { logger: new DefaultLogger('WARN', (entry) => warnings.push(entry)) },
+    );
+    return env.run<Parameters<Notify>, Awaited<ReturnType<Notify>>, Notify>(activities.notify, input);
+  }
+
+  const toBen = (idempotencyKey: string) => ({ tenantId: TENANT, recipient: { email: ben.email }, text: 'New lead: Jane Doe (Globex) is yours.', idempotencyKey });
+  const paths = () => sandbox.events().map((e) => e.path);
+  const postsWith = async (channel: string, key: string) => (await history(channel, { include_all_metadata: 'true' })).messages.filter((m) => keyOf(m) === key);
+
+  it('attempt 1 posts without reading history; attempt 2 with the same key returns that message and posts nothing', async () => {
+    const first = await notifyAs(1, toBen('notify:retry:1'));
+    expect(paths()).toEqual(['/api/users.lookupByEmail', '/api/chat.postMessage']);
+    expect(first.calls.map((c) => c.operation)).toEqual(['messaging.lookupUser', 'messaging.send']);
+
+    sandbox.clearEvents();
+    const retry = await notifyAs(2, toBen('notify:retry:1'));
+    expect(retry.messageId).toBe(first.messageId);
+    expect(paths()).toEqual(['/api/users.lookupByEmail', '/api/conversations.open', '/api/conversations.history']);
+    expect(retry.calls).toMatchObject([
+      { operation: 'messaging.lookupUser', status: 200 },
+      { operation: 'messaging.openDirect', status: 200, replayed: false },
+      { operation: 'messaging.findSent', status: 200, replayed: true },
+    ]);
+    expect((await postsWith(dmChannelId(ben.email), 'notify:retry:1')).map((m) => m.ts)).toEqual([first.messageId]);
+  });
+
+  it('attempt 2 to a channel looks in that channel directly (no conversations.open)', async () => {
+    const input = { tenantId: TENANT, recipient: { channel: 'C0TRIAGE001' }, text: 'Lead lost@hooli.com needs triage.', idempotencyKey: 'notify:retry:channel' };
+    const first = await notifyAs(1, input);
+    sandbox.clearEvents();
+    const retry = await notifyAs(2, input);
+    expect(retry.messageId).toBe(first.messageId);
+    expect(paths()).toEqual(['/api/conversations.history']);
+    expect(await postsWith('C0TRIAGE001', 'notify:retry:channel')).toHaveLength(1);
+  });
+
+  it('attempt 2 whose first attempt never posted looks, finds nothing and posts once', async () => {
+    const retry = await notifyAs(2, toBen('notify:retry:unsent'));
+    expect(paths()).toEqual(['/api/users.lookupByEmail', '/api/conversations.open', '/api/conversations.history', '/api/chat.postMessage']);
+    expect(retry.calls.map((c) => c.operation)).toEqual(['messaging.lookupUser', 'messaging.openDirect', 'messaging.findSent', 'messaging.send']);
+    expect((await postsWith(dmChannelId(ben.email), 'notify:retry:unsent')).map((m) => m.ts)).toEqual([retry.messageId]);
+  });
+
+  it.each([
+    ['a missing im:history scope', { status: 200, body: { ok: false, error: 'missing_scope', needed: 'im:history' } }, 'missing_scope (needs im:history)'],
+    ['a rate limit', { status: 429, body: { ok: false, error: 'ratelimited' }, headers: { 'Retry-After': '60' } }, 'ratelimited'],
+  ])('attempt 2 whose lookup fails with %s warns and posts anyway', async (_case, fault, reason) => {
+    const key = `notify:retry:fault:${fault.status}`;
+    await notifyAs(1, toBen(key));
+    sandbox.injectFault({ provider: 'slack', pathPrefix: '/api/conversations.history', times: 1, ...fault });
+    sandbox.clearEvents();
+    const warnings: LogEntry[] = [];
+    const retry = await notifyAs(2, toBen(key), warnings);
+    expect(paths()).toEqual(['/api/users.lookupByEmail', '/api/conversations.open', '/api/conversations.history', '/api/chat.postMessage']);
+    expect(retry.calls.map((c) => c.operation)).toEqual(['messaging.lookupUser', 'messaging.openDirect', 'messaging.send']);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.message).toContain('posting anyway');
+    expect(warnings[0]?.meta).toMatchObject({ provider: 'slack', idempotencyKey: key, error: expect.stringContaining(reason) });
+    // A duplicate is the price of a failed lookup: better than no message.
+    expect(await postsWith(dmChannelId(ben.email), key)).toHaveLength(2);
   });
 });

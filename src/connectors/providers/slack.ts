@@ -4,6 +4,8 @@ import type { ProviderDefinitionInput } from '../definition';
 const AUTH_ERRORS = ['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'token_expired', 'missing_scope'];
 /** Slack's own hiccups, reported as 200 `ok:false` (or 5xx): worth another attempt. */
 const TRANSIENT_ERRORS = ['internal_error', 'fatal_error', 'service_unavailable', 'request_timeout'];
+/** The message metadata event type our posts carry, with the send's idempotency key as its payload. */
+export const SLACK_METADATA_EVENT_TYPE = 'leadrelay_notification';
 
 /**
  * Slack Web API with a bot token (`xoxb-...`). Slack answers most errors with HTTP 200 and
@@ -11,9 +13,13 @@ const TRANSIENT_ERRORS = ['internal_error', 'fatal_error', 'service_unavailable'
  * is Slack's error code (plus the scope it needs, or its block validation messages).
  * A rate limit is HTTP 429 with `Retry-After` (seconds) and no window headers.
  *
- * chat.postMessage has no idempotency key (`client_msg_id` is not honoured for bots): a retried
- * send after a lost answer can post twice. Nothing on the wire prevents that, so the activity's
- * retry policy is the only guard.
+ * chat.postMessage has no idempotency key (`client_msg_id` is not honoured for bots), so every
+ * post carries our key in Slack message metadata (`leadrelay_notification`). A retried send first
+ * reads the conversation back (`conversations.open` for a user's DM, then `conversations.history`
+ * with `include_all_metadata`) and reuses a message that already carries the key instead of
+ * posting again. That lookup needs `im:write` and `im:history` (DMs) or `channels:history` /
+ * `groups:history` (channels); without them it fails and the activity posts anyway (a possible
+ * duplicate beats no message).
  */
 export const slackProvider: ProviderDefinitionInput = {
   id: 'slack',
@@ -44,9 +50,37 @@ export const slackProvider: ProviderDefinitionInput = {
         "channel": input.userId ? input.userId : input.channelId,
         "text": input.text,
         "blocks": input.blocks,
-        "unfurl_links": false
+        "unfurl_links": false,
+        "metadata": {
+          "event_type": "${SLACK_METADATA_EVENT_TYPE}",
+          "event_payload": { "idempotency_key": input.idempotencyKey }
+        }
       }`,
       response: '{ "messageId": ts, "channel": channel ? channel : null }',
+    },
+    // The DM with a user (the existing one; Slack opens it only if there is none): posts to a user ID land there.
+    'messaging.openDirect': {
+      method: 'POST',
+      path: '/api/conversations.open',
+      body: '{ "users": input.userId }',
+      response: '{ "channelId": channel.id }',
+    },
+    // One page of the newest messages since `oldest` (Slack's ts format, exclusive) is enough: the
+    // lookup only covers the few minutes since the send was first scheduled, so it does not paginate.
+    // (Slack may cap the page below 100: 15 for commercially distributed apps outside its Marketplace.)
+    'messaging.findSent': {
+      method: 'GET',
+      path: '/api/conversations.history',
+      query: `{
+        "channel": input.channelId,
+        "oldest": $formatNumber($toMillis(input.oldest) / 1000, "0.000000"),
+        "limit": 100,
+        "include_all_metadata": true
+      }`,
+      response: `(
+        $match := messages[metadata.event_type = "${SLACK_METADATA_EVENT_TYPE}" and metadata.event_payload.idempotency_key = $input.idempotencyKey];
+        { "messageId": $exists($match) ? $match[0].ts : null }
+      )`,
     },
   },
 };
