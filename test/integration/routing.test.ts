@@ -222,6 +222,7 @@ describe('routing a lead end to end', () => {
     expect(crmCreates('late.triage@acme.com').map((e) => e.status)).toEqual([400, 201]);
     // One run carried it all: no follow-up was started.
     expect((await t.stack.temporal.client.workflow.getHandle(leadWorkflowId(t.tenant.id, leadId)).describe()).runId).toBe(firstRun);
+    await recordHistory('failed-lead-reassigned-in-run', t.stack.temporal.client.workflow.getHandle(leadWorkflowId(t.tenant.id, leadId)));
   });
 
   it('gives the pool credit back when the CRM refuses a lead the pool counted', async () => {
@@ -242,6 +243,7 @@ describe('routing a lead end to end', () => {
     const after = await counts();
     expect(after[owner]).toBe(before[owner] ?? 0);
     expect(after).toEqual(before);
+    await recordHistory('crm-refused-pool-credit-returned', handle);
   });
 });
 
