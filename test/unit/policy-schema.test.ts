@@ -73,7 +73,7 @@ describe('parsePolicy accepts', () => {
     expect(result.ok ? [] : result.issues).toEqual([]);
     if (!result.ok) return;
     expect(result.policy.rules.map((r) => r.id)).toEqual(['existing-account', 'emea-enterprise', 'demo-requests', 'content', 'catch-all']);
-    expect(result.policy.fallback).toEqual({ ownerId: 'usr_inbound_queue', label: 'Inbound Queue', notifyChannel: 'C_LEAD_TRIAGE' });
+    expect(result.policy.fallback).toEqual({ ownerId: 'usr_inbound_queue', label: 'Inbound Queue', notifyChannel: 'C0LEADTRIAGE' });
     const reps = ['usr_ava', 'usr_ben', 'usr_chloe', 'usr_dieter', 'usr_mei'];
     for (const pool of result.policy.pools) expect(reps).toEqual(expect.arrayContaining(pool.members.map((m) => m.repId)));
   });
