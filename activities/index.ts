@@ -48,20 +48,21 @@ export interface ActivityDeps {
  * waited out, so the call fails at once and the lead takes its fallback path now.
  */
 function remainingBudgetMs(): number | undefined {
-  try {
-    const info = Context.current().info;
-    if (!info.scheduleToCloseTimeoutMs) return undefined;
-    return Math.max(0, info.scheduledTimestampMs + info.scheduleToCloseTimeoutMs - Date.now());
-  } catch {
-    return undefined; // called outside an activity
-  }
+  const info = activityContext()?.info;
+  if (!info?.scheduleToCloseTimeoutMs) return undefined;
+  return Math.max(0, info.scheduledTimestampMs + info.scheduleToCloseTimeoutMs - Date.now());
 }
 
 function signal(): AbortSignal | undefined {
+  return activityContext()?.cancellationSignal;
+}
+
+/** The running activity's context; null when a function is called outside an activity (its own tests). */
+function activityContext(): Context | null {
   try {
-    return Context.current().cancellationSignal;
+    return Context.current();
   } catch {
-    return undefined; // called outside an activity (tests of the function itself)
+    return null;
   }
 }
 
@@ -70,16 +71,6 @@ function signal(): AbortSignal | undefined {
  * room for clock skew between this worker and the upstream that stamped the message.
  */
 const SENT_LOOKBACK_MS = 120_000;
-
-/** Which attempt of this activity is running, when the first one was scheduled, and its logger; null outside an activity. */
-function attemptInfo(): { attempt: number; firstScheduledMs: number; log: Context['log'] } | null {
-  try {
-    const context = Context.current();
-    return { attempt: context.info.attempt, firstScheduledMs: context.info.scheduledTimestampMs, log: context.log };
-  } catch {
-    return null; // called outside an activity
-  }
-}
 
 /**
  * The message an earlier attempt of this send already posted (its answer was lost, so the
@@ -92,7 +83,7 @@ async function findSentMessage(
   messaging: ProviderClient,
   to: { userId: string } | { channelId: string } | null,
   idempotencyKey: string,
-  attempt: { firstScheduledMs: number; log: Context['log'] },
+  activity: Context,
   calls: CallMeta[],
 ): Promise<string | null> {
   if (!to || !messaging.supports('messaging.findSent')) return null;
@@ -107,7 +98,7 @@ async function findSentMessage(
     } else {
       channelId = to.channelId;
     }
-    const oldest = new Date(attempt.firstScheduledMs - SENT_LOOKBACK_MS).toISOString();
+    const oldest = new Date(activity.info.scheduledTimestampMs - SENT_LOOKBACK_MS).toISOString();
     const found = await messaging.call('messaging.findSent', { channelId, idempotencyKey, oldest }, SentMessageSchema);
     // Finding the message is the upstream's answer for our key: recorded like a replayed write.
     calls.push(found.data.messageId === null ? found.meta : { ...found.meta, replayed: true });
@@ -115,7 +106,7 @@ async function findSentMessage(
   } catch (err) {
     if (signal()?.aborted) throw err;
     const failure = err as { message?: string; type?: string };
-    attempt.log.warn('could not look for an already posted message; posting anyway, which may duplicate it', {
+    activity.log.warn('could not look for an already posted message; posting anyway, which may duplicate it', {
       provider: messaging.providerId,
       idempotencyKey,
       failureType: failure.type ?? null,
@@ -360,10 +351,10 @@ export function createActivities(deps: ActivityDeps) {
         ...(userId ? { userId } : {}),
         ...('email' in input.recipient ? { recipientEmail: input.recipient.email } : { channelId: input.recipient.channel }),
       };
-      const retry = attemptInfo();
-      if (retry && retry.attempt > 1) {
+      const activity = activityContext();
+      if (activity && activity.info.attempt > 1) {
         const to = userId !== undefined ? { userId } : 'channel' in input.recipient ? { channelId: input.recipient.channel } : null;
-        const sent = await findSentMessage(messaging, to, input.idempotencyKey, retry, calls);
+        const sent = await findSentMessage(messaging, to, input.idempotencyKey, activity, calls);
         if (sent !== null) return { messageId: sent, calls };
       }
       const result = await messaging.call('messaging.send', payload, MessageSchema);
