@@ -250,46 +250,46 @@ async function followUp(
  */
 async function assignNamedOwner(ctx: LifecycleContext, pending: ReassignRequest[]): Promise<boolean> {
   const { t, input, lead, config, policy, writes } = ctx;
-  for (let req = pending.shift(), n = 1; req; req = pending.shift(), n++) {
+  for (let n = 1; ; n++) {
+    const req = pending.shift();
+    if (!req) return false;
     const step = n === 1 ? 'assign_crm_manual' : `assign_crm_manual_${n}`;
-    const at = () => new Date(Date.now()).toISOString();
+    const record = { requestId: req.requestId, from: null, to: req.ownerId, reason: req.reason, actor: req.actor };
     try {
       const written = await t.step(step, () =>
-        writes.assignOwner.executeWithOptions(summary(`assign ${req!.ownerId} in CRM (by ${req!.actor})`), [
-          { tenantId: input.tenantId, lead, ownerId: req!.ownerId, idempotencyKey: `${input.leadId}:assign:${req!.requestId}` },
+        writes.assignOwner.executeWithOptions(summary(`assign ${req.ownerId} in CRM (by ${req.actor})`), [
+          { tenantId: input.tenantId, lead, ownerId: req.ownerId, idempotencyKey: `${input.leadId}:assign:${req.requestId}` },
         ]),
       );
       t.state.crmLeadId = written.crmLeadId;
     } catch (err) {
       t.fail(step, failureOf(err));
-      t.state.reassignments.push({ requestId: req.requestId, from: null, to: req.ownerId, reason: req.reason, actor: req.actor, at: at(), crmWritten: false, error: failureOf(err).message });
+      t.state.reassignments.push({ ...record, at: new Date(Date.now()).toISOString(), crmWritten: false, error: failureOf(err).message });
       continue;
     }
-    const assignedAt = at();
-    t.state.reassignments.push({ requestId: req.requestId, from: null, to: req.ownerId, reason: req.reason, actor: req.actor, at: assignedAt, crmWritten: true, error: null });
-    t.state.owner = { id: req.ownerId, name: ownerNameOf(config, policy, req.ownerId), ruleId: null, via: 'manual', assignedAt };
+    const at = new Date(Date.now()).toISOString();
+    t.state.reassignments.push({ ...record, at, crmWritten: true, error: null });
+    t.state.owner = { id: req.ownerId, name: ownerNameOf(config, policy, req.ownerId), ruleId: null, via: 'manual', assignedAt: at };
     upsertSearchAttributes([
       { key: LeadOwner, value: req.ownerId },
       { key: RoutingRule, value: 'manual' },
     ]);
     const rep = config.team.find((m) => m.id === req.ownerId);
     if (rep) {
-      const named = req;
       await t.notify('reassignment', rep.email, 'notify_manual_owner', () =>
         writes.notify.executeWithOptions(summary(`notify ${rep.email}`), [
           {
             tenantId: input.tenantId,
             recipient: { email: rep.email },
-            text: `Lead assigned to you by ${named.actor}: ${lead.fullName} <${lead.email}>. Reason: ${named.reason}. Lead ${input.leadId}.`,
-            idempotencyKey: `${input.leadId}:assign:${named.requestId}:notify`,
-            accept: { leadId: input.leadId, ownerId: named.ownerId },
+            text: `Lead assigned to you by ${req.actor}: ${lead.fullName} <${lead.email}>. Reason: ${req.reason}. Lead ${input.leadId}.`,
+            idempotencyKey: `${input.leadId}:assign:${req.requestId}:notify`,
+            accept: { leadId: input.leadId, ownerId: req.ownerId },
           },
         ]),
       );
     }
     return true;
   }
-  return false;
 }
 
 /** Both runs end alike: the lead's lifecycle to its end, then the run closes with the final owner. */
