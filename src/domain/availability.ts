@@ -29,6 +29,12 @@ export function localTime(atMs: number, timeZone: string): { weekday: number; mi
   return { weekday: WEEKDAYS[get('weekday')] ?? 0, minutes: Number(get('hour')) * 60 + Number(get('minute')) };
 }
 
+/** The calendar date (YYYY-MM-DD) of an instant in an IANA time zone. */
+export function localDate(atMs: number, timeZone: string): string {
+  // en-CA formats dates as YYYY-MM-DD.
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(atMs);
+}
+
 /** True for a time zone name this runtime knows (IANA). */
 export function isTimeZone(tz: string): boolean {
   try {

@@ -1,4 +1,5 @@
 import { ProviderClient } from '../../src/connectors/client';
+import { localDate } from '../../src/domain/availability';
 import { compileProvider } from '../../src/connectors/definition';
 import { OPERATION_SCHEMAS } from '../../src/connectors/normalized';
 import { bamboohrProvider } from '../../src/connectors/providers/bamboohr';
@@ -20,11 +21,6 @@ function client(opts: { company?: string; key?: string } = {}): { client: Provid
   const { fetch: recording, answers } = recordingFetch();
   const target = { connectionId: 't/bamboohr', baseUrl: sandbox.url, accountId: opts.company ?? DEMO_WORKSPACE_ID, secret: opts.key ?? DEMO_TOKEN };
   return { client: new ProviderClient(compileProvider(bamboohrProvider), target, { fetch: recording }), answers };
-}
-
-/** YYYY-MM-DD of an instant in a zone (how BambooHR stores leave: local whole days). */
-function dayIn(ms: number, timeZone: string): string {
-  return new Date(ms).toLocaleDateString('en-CA', { timeZone });
 }
 
 const findEmployees = (c: ProviderClient, emails: string[]) => c.call('hris.findEmployees', { emails }, OPERATION_SCHEMAS['hris.findEmployees']);
@@ -61,13 +57,13 @@ describe('bamboohr hris.timeOff', () => {
   it("lists the rep on PTO as whole local days (end inclusive) keyed by BambooHR's employee ID", async () => {
     const { client: c } = client();
     const zone = DEMO_REP_ON_PTO.timezone;
-    const result = await timeOff(c, dayIn(NOW - 7 * DAY, zone), dayIn(NOW + 7 * DAY, zone));
+    const result = await timeOff(c, localDate(NOW - 7 * DAY, zone), localDate(NOW + 7 * DAY, zone));
     expect(result.data).toEqual([
       {
         employeeId: DEMO_REP_ON_PTO.employeeId,
         // The seed's leave runs from now - 1 day to now + 3 days (end exclusive), in London.
-        start: dayIn(NOW - DAY, zone),
-        end: dayIn(NOW + 3 * DAY - 1, zone),
+        start: localDate(NOW - DAY, zone),
+        end: localDate(NOW + 3 * DAY - 1, zone),
         type: 'PTO',
         allDay: true,
       },
@@ -76,7 +72,7 @@ describe('bamboohr hris.timeOff', () => {
 
   it('is empty for a window nobody is out in', async () => {
     const { client: c } = client();
-    const result = await timeOff(c, dayIn(NOW + 30 * DAY, 'UTC'), dayIn(NOW + 40 * DAY, 'UTC'));
+    const result = await timeOff(c, localDate(NOW + 30 * DAY, 'UTC'), localDate(NOW + 40 * DAY, 'UTC'));
     expect(result.data).toEqual([]);
   });
 

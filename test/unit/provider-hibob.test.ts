@@ -1,4 +1,5 @@
 import { ProviderClient } from '../../src/connectors/client';
+import { localDate } from '../../src/domain/availability';
 import { compileProvider } from '../../src/connectors/definition';
 import { OPERATION_SCHEMAS } from '../../src/connectors/normalized';
 import { hibobProvider } from '../../src/connectors/providers/hibob';
@@ -20,11 +21,6 @@ function client(opts: { serviceUser?: string; token?: string } = {}): { client: 
   const { fetch: recording, answers } = recordingFetch();
   const target = { connectionId: 't/hibob', baseUrl: sandbox.url, accountId: opts.serviceUser ?? DEMO_WORKSPACE_ID, secret: opts.token ?? DEMO_TOKEN };
   return { client: new ProviderClient(compileProvider(hibobProvider), target, { fetch: recording }), answers };
-}
-
-/** YYYY-MM-DD of an instant in a zone (how Bob stores leave: local whole days). */
-function dayIn(ms: number, timeZone: string): string {
-  return new Date(ms).toLocaleDateString('en-CA', { timeZone });
 }
 
 const findEmployees = (c: ProviderClient, emails: string[]) => c.call('hris.findEmployees', { emails }, OPERATION_SCHEMAS['hris.findEmployees']);
@@ -76,13 +72,13 @@ describe('hibob hris.timeOff', () => {
   it("lists the rep on leave as whole local days with the policy's name, keyed by ID and email", async () => {
     const { client: c, answers } = client();
     const zone = DEMO_REP_ON_PTO.timezone;
-    const result = await timeOff(c, [ava.email, DEMO_REP_ON_PTO.email], dayIn(NOW - 7 * DAY, zone), dayIn(NOW + 7 * DAY, zone));
+    const result = await timeOff(c, [ava.email, DEMO_REP_ON_PTO.email], localDate(NOW - 7 * DAY, zone), localDate(NOW + 7 * DAY, zone));
     expect(result.data).toEqual([
       {
         employeeId: DEMO_REP_ON_PTO.employeeId,
         email: DEMO_REP_ON_PTO.email,
-        start: dayIn(NOW - DAY, zone),
-        end: dayIn(NOW + 3 * DAY - 1, zone),
+        start: localDate(NOW - DAY, zone),
+        end: localDate(NOW + 3 * DAY - 1, zone),
         type: 'Vacation',
         allDay: true,
       },
@@ -92,7 +88,7 @@ describe('hibob hris.timeOff', () => {
 
   it('leaves out people who were not asked about', async () => {
     const { client: c, answers } = client();
-    const result = await timeOff(c, [ava.email], dayIn(NOW - 7 * DAY, 'UTC'), dayIn(NOW + 7 * DAY, 'UTC'));
+    const result = await timeOff(c, [ava.email], localDate(NOW - 7 * DAY, 'UTC'), localDate(NOW + 7 * DAY, 'UTC'));
     expect((answers[0]?.body as { outs: unknown[] }).outs).toHaveLength(1);
     expect(result.data).toEqual([]);
   });

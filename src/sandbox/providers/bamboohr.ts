@@ -1,3 +1,4 @@
+import { localDate } from '../../domain/availability';
 import { basicCredentials, pathSegment, type EmulatorAuth, type EmulatorRequest, type ProviderEmulator, type RouteContext } from '../emulator';
 import type { SandboxState } from '../state';
 import type { SandboxEmployee, SandboxTimeOff } from '../types';
@@ -34,12 +35,6 @@ function authenticate(req: EmulatorRequest, state: SandboxState): EmulatorAuth {
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const DAY_MS = 24 * 60 * 60 * 1000;
-
-/** The calendar date (YYYY-MM-DD) of an instant in a time zone. */
-function localDate(ms: number, timeZone: string): string {
-  // en-CA formats dates as YYYY-MM-DD.
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(ms);
-}
 
 /** A YYYY-MM-DD query parameter that names a real date; `fallback` when absent. */
 export function dateParam(query: Record<string, string>, name: string, fallback: string, invalid: (message: string) => HttpError): string {
