@@ -107,8 +107,7 @@ function lookupByEmail({ ws, query }: RouteContext): Reply {
 function resolveChannel(ws: WorkspaceRuntime, channel: unknown): { channelId: string; recipientEmail: string | null } {
   if (channel === ARCHIVED_CHANNEL_ID) throw slackError('is_archived');
   if (typeof channel === 'string' && CHANNEL_ID.test(channel)) return { channelId: channel, recipientEmail: null };
-  const user =
-    typeof channel === 'string' ? ws.seed.users.find((u) => slackUserId(u.email) === channel || dmChannelId(u.email) === channel) : undefined;
+  const user = typeof channel === 'string' ? (userById(ws, channel) ?? dmOwner(ws, channel)) : undefined;
   if (!user) throw slackError('channel_not_found', 404);
   return { channelId: dmChannelId(user.email), recipientEmail: user.email.toLowerCase() };
 }
@@ -186,6 +185,11 @@ function userById(ws: WorkspaceRuntime, userId: string): SandboxUser | undefined
   return ws.seed.users.find((u) => slackUserId(u.email) === userId);
 }
 
+/** The workspace member whose DM with the bot a D channel ID is. */
+function dmOwner(ws: WorkspaceRuntime, channel: string): SandboxUser | undefined {
+  return ws.seed.users.find((u) => dmChannelId(u.email) === channel);
+}
+
 /**
  * `users` (comma-separated user IDs) names the conversation: one user is their DM with the bot
  * (the same D channel a post to their user ID lands in), several a group DM. `channel` instead
@@ -199,8 +203,7 @@ function conversationsOpen({ ws, body, query }: RouteContext): Reply {
   };
   const channel = arg('channel');
   if (channel !== '') {
-    const user = ws.seed.users.find((u) => dmChannelId(u.email) === channel);
-    if (!user) throw slackError('channel_not_found');
+    if (!dmOwner(ws, channel)) throw slackError('channel_not_found');
     return { status: 200, body: { ok: true, channel: { id: channel } } };
   }
   const ids = arg('users')
@@ -247,7 +250,7 @@ function cursorTs(raw: string | undefined): bigint | null {
 
 /** Channels history can read: any C/G ID (as chat.postMessage takes them) or a workspace member's DM. */
 function knownChannel(ws: WorkspaceRuntime, channel: string | undefined): string {
-  if (channel && (CHANNEL_ID.test(channel) || ws.seed.users.some((u) => dmChannelId(u.email) === channel))) return channel;
+  if (channel && (CHANNEL_ID.test(channel) || dmOwner(ws, channel))) return channel;
   throw slackError('channel_not_found');
 }
 
