@@ -38,6 +38,18 @@ export interface SandboxEmployee {
   timezone: string;
   managerId?: string;
   timeOff: SandboxTimeOff[];
+  /**
+   * The hours the employee keeps in their calendar (Outlook's working hours), in `timezone`:
+   * ISO weekdays (1 = Monday) and "HH:MM". None: their calendar states none, and the tenant's
+   * configured hours apply. Scenario data, like leave and meetings: emulators assume no hours.
+   */
+  workingHours?: { days: number[]; start: string; end: string };
+  /**
+   * Requests under working-type policies (work from home, business travel; ISO instants, end
+   * exclusive): the employee works, so this is not time off. Only HRIS emulators that list such
+   * requests (HiBob's who's out) show them.
+   */
+  workingRequests?: Array<{ start: string; end: string; type: 'WORK_FROM_HOME' | 'BUSINESS_TRAVEL' }>;
 }
 
 export interface SandboxBusyBlock {

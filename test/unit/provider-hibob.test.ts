@@ -114,6 +114,59 @@ describe('hibob hris.timeOff', () => {
     ]);
   });
 
+  describe('work from home and business travel', () => {
+    // Berlin (CET): working from home on 10 Mar, travelling 11-12 Mar, sick on 13 Mar.
+    const ws: SandboxWorkspace = {
+      ...seed,
+      id: 'hibob-working',
+      token: 'hibob-working-token',
+      employees: seed.employees.map((e) =>
+        e.email === dieter.email
+          ? {
+              ...e,
+              timeOff: [{ start: '2031-03-12T23:00:00Z', end: '2031-03-13T23:00:00Z', type: 'SICK' as const }],
+              workingRequests: [
+                { start: '2031-03-09T23:00:00Z', end: '2031-03-10T23:00:00Z', type: 'WORK_FROM_HOME' as const },
+                { start: '2031-03-10T23:00:00Z', end: '2031-03-12T23:00:00Z', type: 'BUSINESS_TRAVEL' as const },
+              ],
+            }
+          : e,
+      ),
+    };
+    beforeAll(() => sandbox.addWorkspace(ws));
+
+    /** Who's out as the emulator answers it, straight over HTTP. */
+    async function whosOut(extra: string): Promise<{ status: number; body: { outs?: Array<Record<string, unknown>> } & Record<string, unknown> }> {
+      const auth = Buffer.from(`${ws.id}:${ws.token}`).toString('base64');
+      const res = await fetch(`${sandbox.url}/v1/timeoff/whosout?from=2031-03-09&to=2031-03-15${extra}`, { headers: { authorization: `Basic ${auth}` } });
+      return { status: res.status, body: (await res.json()) as { outs?: Array<Record<string, unknown>> } };
+    }
+
+    it('the emulator lists working-type requests by default and when asked, as Bob does, and leaves them out with includeWorkingRequests=false', async () => {
+      const policies = (outs: Array<Record<string, unknown>> | undefined) => (outs ?? []).map((o) => [o['policyTypeDisplayName'], o['startDate'], o['endDate']]);
+      const all = [
+        ['Work from home', '2031-03-10', '2031-03-10'],
+        ['Business travel', '2031-03-11', '2031-03-12'],
+        ['Sick', '2031-03-13', '2031-03-13'],
+      ];
+      expect(policies((await whosOut('')).body.outs)).toEqual(all);
+      expect(policies((await whosOut('&includeWorkingRequests=true')).body.outs)).toEqual(all);
+      expect(policies((await whosOut('&includeWorkingRequests=false')).body.outs)).toEqual([['Sick', '2031-03-13', '2031-03-13']]);
+      const bad = await whosOut('&includeWorkingRequests=maybe');
+      expect(bad.status).toBe(400);
+      expect(bad.body).toEqual({ error: 'includeWorkingRequests must be true or false', key: 'bad.request' });
+    });
+
+    it('asks for absences only: a rep working from home or travelling is not on leave', async () => {
+      const { client: c, answers } = client({ serviceUser: ws.id, token: ws.token });
+      const result = await timeOff(c, [dieter.email], '2031-03-09', '2031-03-15');
+      const [request] = sandbox.events().filter((e) => e.provider === 'hibob' && e.workspace === ws.id).slice(-1);
+      expect(request?.query).toEqual({ from: '2031-03-09', to: '2031-03-15', includeWorkingRequests: 'false' });
+      expect((answers[0]?.body as { outs: unknown[] }).outs).toHaveLength(1);
+      expect(result.data).toEqual([{ employeeId: dieter.employeeId, email: dieter.email, start: '2031-03-13', end: '2031-03-13', type: 'Sick', allDay: true }]);
+    });
+  });
+
   it('fails a date that does not exist as non-retryable UpstreamRejected with the { error, key } detail', async () => {
     const { client: c, answers } = client();
     const failure = await failureOf(timeOff(c, [ava.email], '2031-02-30', '2031-03-05'));

@@ -4,8 +4,9 @@ import type { ProviderDefinitionInput } from '../definition';
  * HiBob (Bob): Basic auth with the service user's ID (the connection's account ID) and token.
  * People come from `POST /v1/people/search` filtered by `root.email` (inactive people included,
  * so a terminated rep reads as TERMINATED rather than unknown); leave from the who's-out list in
- * whole local days. Bob's standard fields carry no IANA time zone, so `timezone` is null (a
- * tenant with a custom field for it overrides the fields and the mapping).
+ * whole local days, absences only (not work from home or business travel). Bob's standard
+ * fields carry no IANA time zone, so `timezone` is null (a tenant with a custom field for it
+ * overrides the fields and the mapping).
  *
  * Limits: `X-RateLimit-Limit/-Remaining/-Reset` (reset in Unix epoch seconds) and 429 over the
  * limit. Errors: `{ "error", "key" }`.
@@ -54,7 +55,10 @@ export const hibobProvider: ProviderDefinitionInput = {
       method: 'GET',
       path: '/v1/timeoff/whosout',
       // Hourly requests are left out (Bob's default): hours off do not make a rep unavailable all day.
-      query: '{ "from": input.startDate, "to": input.endDate }',
+      // Working-type requests (work from home, business travel: policies whose activity is work
+      // time) are listed by default; `includeWorkingRequests=false` leaves only absences, so a rep
+      // working from home is not taken for a rep on leave.
+      query: '{ "from": input.startDate, "to": input.endDate, "includeWorkingRequests": "false" }',
       // Dates are inclusive local days. A half day (startPortion afternoon, endPortion morning)
       // counts as the whole day: the portions' hours are company settings this call does not see.
       // An open-ended leave lasts at least to the end of the window asked about.

@@ -51,22 +51,35 @@ function addDays(date: string, days: number): string {
   return new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
 }
 
-export interface DaysOff {
+/** A span of seed time: instants, end exclusive (time off, or a working request). */
+interface Span {
+  start: string;
+  end: string;
+}
+
+export interface DaysOff<T extends Span = SandboxTimeOff> {
   employee: SandboxEmployee;
-  timeOff: SandboxTimeOff;
+  timeOff: T;
   /** First and last local day out (end inclusive), in the employee's own time zone. */
   start: string;
   end: string;
 }
 
 /**
- * Seed time off (instants, end exclusive) as the whole local days a date-only HRIS stores,
- * keeping the spans that overlap [from, to] (inclusive dates), in start order.
+ * Seed spans (time off unless `spans` picks others) as the whole local days a date-only HRIS
+ * stores, keeping the ones that overlap [from, to] (inclusive dates), in start order.
  */
-export function daysOffBetween(employees: SandboxEmployee[], from: string, to: string): DaysOff[] {
+export function daysOffBetween(employees: SandboxEmployee[], from: string, to: string): DaysOff[];
+export function daysOffBetween<T extends Span>(employees: SandboxEmployee[], from: string, to: string, spans: (e: SandboxEmployee) => T[]): Array<DaysOff<T>>;
+export function daysOffBetween(
+  employees: SandboxEmployee[],
+  from: string,
+  to: string,
+  spans: (e: SandboxEmployee) => Span[] = (e) => e.timeOff,
+): Array<DaysOff<Span>> {
   return employees
     .flatMap((employee) =>
-      employee.timeOff.map((timeOff) => ({
+      spans(employee).map((timeOff) => ({
         employee,
         timeOff,
         start: localDate(Date.parse(timeOff.start), employee.timezone),

@@ -2,14 +2,15 @@ import { basicCredentials, type EmulatorAuth, type EmulatorRequest, type Provide
 import type { SandboxState } from '../state';
 import type { SandboxEmployee, SandboxTimeOff } from '../types';
 import { HttpError, type ErrorCode, type Reply } from '../wire';
-import { dateParam, daysOffBetween } from './bamboohr';
+import { dateParam, daysOffBetween, type DaysOff } from './bamboohr';
 import { epochRateHeaders } from './okta';
 
 /**
  * HiBob (Bob): Basic auth with the service user ID (the workspace ID) and token (the workspace
  * token); `POST /v1/people/search` with dot-notation field IDs, at most one `root.email`/`root.id`
- * filter and `showInactive`; `GET /v1/timeoff/whosout` in whole local days with portions;
- * `X-RateLimit-*` headers with an epoch reset; `{ error, key }` errors.
+ * filter and `showInactive`; `GET /v1/timeoff/whosout` in whole local days with portions, work
+ * from home and business travel included unless `includeWorkingRequests=false`; `X-RateLimit-*`
+ * headers with an epoch reset; `{ error, key }` errors.
  */
 const ERROR_KEYS: Record<ErrorCode, string> = {
   VALIDATION: 'bad.request',
@@ -122,6 +123,9 @@ function searchPeople({ ws, body }: RouteContext): Reply {
 // ------------------------------------------------------------------------------------ who's out
 
 const POLICY_TYPES: Record<SandboxTimeOff['type'], string> = { PTO: 'Vacation', SICK: 'Sick', HOLIDAY: 'Public holiday', OTHER: 'Other' };
+type WorkingRequest = NonNullable<SandboxEmployee['workingRequests']>[number];
+/** Policies whose activity is work time: Bob lists their requests unless told not to. */
+const WORKING_POLICY_TYPES: Record<WorkingRequest['type'], string> = { WORK_FROM_HOME: 'Work from home', BUSINESS_TRAVEL: 'Business travel' };
 const NOON = 12 * 60;
 
 /** Minutes since local midnight of an instant in a time zone. */
@@ -132,27 +136,46 @@ function localMinutes(ms: number, timeZone: string): number {
 }
 
 /** Leave starting after noon is an afternoon off; leave ending by noon took only the morning. */
-function portions(t: SandboxTimeOff, timeZone: string): { startPortion: string; endPortion: string } {
+function portions(t: { start: string; end: string }, timeZone: string): { startPortion: string; endPortion: string } {
   const start = localMinutes(Date.parse(t.start), timeZone);
   const end = localMinutes(Date.parse(t.end), timeZone);
   return { startPortion: start >= NOON ? 'afternoon' : 'all_day', endPortion: end > 0 && end <= NOON ? 'morning' : 'all_day' };
 }
 
+/** An optional `true`/`false` query parameter. */
+function booleanParam(query: Record<string, string>, name: string, fallback: boolean): boolean {
+  const raw = query[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw !== 'true' && raw !== 'false') throw badRequest(`${name} must be true or false`);
+  return raw === 'true';
+}
+
+/**
+ * Who's out between `from` and `to`. Requests under working-type policies (work from home,
+ * business travel: activity workTime) are listed too unless `includeWorkingRequests=false`,
+ * as Bob does: the parameter defaults to true.
+ */
 function whosOut({ ws, query }: RouteContext): Reply {
   const from = dateParam(query, 'from', '', badRequest);
   const to = dateParam(query, 'to', '', badRequest);
   if (!from || !to) throw badRequest('from and to are required (YYYY-MM-DD)');
   if (to < from) throw badRequest(`to (${to}) is before from (${from})`);
-  const outs = daysOffBetween(ws.seed.employees, from, to).map((d) => ({
+  const includeWorking = booleanParam(query, 'includeWorkingRequests', true);
+  const out = (d: DaysOff<{ start: string; end: string }>, policy: string) => ({
     employeeId: d.employee.id,
     employeeDisplayName: d.employee.name,
     employeeEmail: d.employee.email,
-    policyTypeDisplayName: POLICY_TYPES[d.timeOff.type],
+    policyTypeDisplayName: policy,
     type: 'days',
     startDate: d.start,
     endDate: d.end,
     ...portions(d.timeOff, d.employee.timezone),
-  }));
+  });
+  const absences = daysOffBetween(ws.seed.employees, from, to).map((d) => ({ at: d.start, entry: out(d, POLICY_TYPES[d.timeOff.type]) }));
+  const working = includeWorking
+    ? daysOffBetween(ws.seed.employees, from, to, (e) => e.workingRequests ?? []).map((d) => ({ at: d.start, entry: out(d, WORKING_POLICY_TYPES[d.timeOff.type]) }))
+    : [];
+  const outs = [...absences, ...working].sort((a, b) => a.at.localeCompare(b.at)).map((o) => o.entry);
   return { status: 200, body: { outs } };
 }
 
