@@ -125,21 +125,33 @@ describe('bamboohr errors and limits', () => {
     expect(failure.message).toContain('API rate limit exceeded');
   });
 
-  it("still reads BambooHR's older limit signal, a 503, as a rate limit waiting Retry-After", async () => {
-    sandbox.injectFault({ provider: 'bamboohr', status: 503, headers: { 'Retry-After': '7' }, times: 1 });
-    const { client: c, answers } = client();
+  it('reads a 503 as the API being unavailable, not as a rate limit (429 since 2026-09-16), waiting its Retry-After', async () => {
+    sandbox.injectFault({
+      provider: 'bamboohr',
+      status: 503,
+      headers: { 'Retry-After': '7', 'X-BambooHR-Error-Message': 'Service temporarily unavailable' },
+      times: 1,
+    });
+    const outcomes: string[] = [];
+    const { fetch: recording, answers } = recordingFetch();
+    const target = { connectionId: 't/bamboohr', baseUrl: sandbox.url, accountId: DEMO_WORKSPACE_ID, secret: DEMO_TOKEN };
+    const c = new ProviderClient(compileProvider(bamboohrProvider), target, { fetch: recording, onAnswer: (_id, classification) => outcomes.push(classification.outcome) });
     const failure = await failureOf(findEmployees(c, [ava.email]));
     expect(answers[0]?.status).toBe(503);
-    expect(failure.type).toBe('UpstreamRateLimited');
+    // What metrics and the audit see: an outage, with BambooHR's own detail.
+    expect(outcomes).toEqual(['transient']);
+    expect(failure.type).toBe('UpstreamUnavailable');
     expect(failure.nonRetryable).toBe(false);
     expect(failure.nextRetryDelay).toBe(7000);
+    expect(failure.message).toContain('Service temporarily unavailable');
+    expect(failure.message).not.toContain('rate limit');
   });
 
-  it('leaves a 503 without Retry-After to the retry policy backoff, still as a rate limit', async () => {
+  it('leaves a 503 without Retry-After to the retry policy backoff, as unavailable', async () => {
     sandbox.injectFault({ provider: 'bamboohr', status: 503, times: 1 });
     const { client: c } = client();
     const failure = await failureOf(timeOff(c, '2026-11-01', '2026-11-02'));
-    expect(failure.type).toBe('UpstreamRateLimited');
+    expect(failure.type).toBe('UpstreamUnavailable');
     expect(failure.nonRetryable).toBe(false);
     expect(failure.nextRetryDelay).toBeUndefined();
   });

@@ -6,8 +6,9 @@ import type { ProviderDefinitionInput } from '../definition';
  * leave comes from the who's-out list, whole days with an inclusive end, plus company holidays
  * that name no employee (they apply to everyone).
  *
- * Limits: BambooHR sends no rate-limit headers. Over its limit it answered 503 until
- * 2026-09-16 and 429 with `Retry-After` since; both are still seen, so both are a rate limit.
+ * Limits: BambooHR sends no rate-limit headers. Over its limit it answers 429 with `Retry-After`
+ * (since 2026-09-16; it used to answer 503). A 503 now means the API is unavailable: an outage,
+ * retried (after its `Retry-After` when it sends one), never counted as a rate limit.
  * Error bodies are mostly empty: the detail travels in `X-BambooHR-Error-Message`.
  */
 export const bamboohrProvider: ProviderDefinitionInput = {
@@ -18,11 +19,7 @@ export const bamboohrProvider: ProviderDefinitionInput = {
   rateLimitHeaders: { limit: [], remaining: [], reset: [] },
   signals: `(
     $detail := $lookup($headers, "x-bamboohr-error-message");
-    $status = 503 ? {
-      "outcome": "rate_limited",
-      "reason": $detail ? $detail : "503 Service Unavailable (BambooHR's older limit signal)"
-    }
-    : $status >= 400 and $detail ? {
+    $status >= 400 and $detail ? {
       "outcome": $status = 429 ? "rate_limited"
         : $status = 401 or $status = 403 ? "auth"
         : $status = 404 ? "not_found"

@@ -7,7 +7,9 @@ import { HttpError, type Reply } from '../wire';
 /**
  * BambooHR: `/api/gateway.php/{company}/v1/...`, the company being the workspace ID and the API
  * key (the workspace token) the Basic user name. Errors have empty bodies and carry their detail
- * in `X-BambooHR-Error-Message`; no rate-limit headers; over the limit a 429 with `Retry-After`.
+ * in `X-BambooHR-Error-Message`; no rate-limit headers; over the limit a 429 with `Retry-After`
+ * (BambooHR's limit answer since 2026-09-16). A 503 means the API is unavailable: only an
+ * injected fault gives one here.
  */
 const ERROR_HEADER = 'X-BambooHR-Error-Message';
 
