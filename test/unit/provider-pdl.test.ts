@@ -38,13 +38,48 @@ describe('pdl company enrichment', () => {
         state: 'new york',
         employees: 5400,
         employeesRange: '5001-10000',
-        // PDL only infers a revenue range ("$1B-$10B"), never a figure.
-        annualRevenue: null,
+        // PDL only infers a revenue range ("$1B-$10B"): its lower bound is the figure.
+        annualRevenue: 1_000_000_000,
       },
     });
     expect(sandbox.events()).toMatchObject([
       { provider: 'pdl', system: 'enrichment', method: 'GET', path: '/v5/company/enrich', query: { website: 'acme.com', min_likelihood: '2' }, status: 200 },
     ]);
+  });
+
+  it("answers PDL's documented inferred_revenue ranges and maps each to its lower bound (null without one)", async () => {
+    // One company inside each documented range (docs.peopledatalabs.com, "Inferred Revenue Ranges"), plus one without revenue.
+    const ranges: Array<[number, string, number]> = [
+      [400_000, '$0-$1M', 0],
+      [5e6, '$1M-$10M', 1e6],
+      [12e6, '$10M-$25M', 10e6],
+      [30e6, '$25M-$50M', 25e6],
+      [75e6, '$50M-$100M', 50e6],
+      [150e6, '$100M-$250M', 100e6],
+      [300e6, '$250M-$500M', 250e6],
+      [750e6, '$500M-$1B', 500e6],
+      [4e9, '$1B-$10B', 1e9],
+      [25e9, '$10B+', 10e9],
+    ];
+    const base = demoWorkspace(new Date(START));
+    const template = base.companies[0];
+    if (!template) throw new Error('the demo workspace has no companies');
+    const companies = ranges.map(([revenue], i) => ({ ...template, domain: `revenue-${i}.example`, name: `Revenue ${i}`, annualRevenue: revenue }));
+    const { annualRevenue: _none, ...withoutRevenue } = template;
+    sandbox.addWorkspace({ ...base, id: 'pdl-revenue', token: 'pdl-revenue-key', companies: [...companies, { ...withoutRevenue, domain: 'no-revenue.example' }] });
+
+    for (const [i, [, , floor]] of ranges.entries()) {
+      const result = await enrich(`revenue-${i}.example`, 'pdl-revenue-key');
+      expect(result.data).toMatchObject({ status: 'found', company: { annualRevenue: floor } });
+    }
+    const answered = await Promise.all(
+      ranges.map(async (_r, i) => {
+        const res = await fetch(`${sandbox.url}/v5/company/enrich?website=revenue-${i}.example`, { headers: { 'x-api-key': 'pdl-revenue-key' } });
+        return ((await res.json()) as { inferred_revenue?: unknown }).inferred_revenue;
+      }),
+    );
+    expect(answered).toEqual(ranges.map(([, range]) => range));
+    expect(await enrich('no-revenue.example', 'pdl-revenue-key')).toMatchObject({ data: { status: 'found', company: { annualRevenue: null } } });
   });
 
   it('finds a company from a full website URL and maps a country without a region', async () => {

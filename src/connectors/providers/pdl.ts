@@ -55,6 +55,17 @@ const COUNTRY_CODES: Record<string, string> = {
   thailand: 'TH',
 };
 
+/**
+ * PDL infers revenue as a range string (`"$10M-$25M"`, `"$10B+"`; the canonical list is at
+ * docs.peopledatalabs.com, "Inferred Revenue Ranges"). `annualRevenue` is the range's lower
+ * bound: what the company is known to make at least, so a rule "revenue at least X" never matches
+ * on a guess (`"$0-$1M"` is 0, `"$10B+"` is 10 billion). A value that is no such range is null.
+ */
+const REVENUE_FLOOR = String.raw`function($r) {(
+  $m := $match($r, /^\$(\d+(?:\.\d+)?)([KMB]?)(?:-\$\d+(?:\.\d+)?[KMB]?|\+)$/);
+  $m ? $number($m.groups[0]) * $lookup({ "": 1, "K": 1000, "M": 1000000, "B": 1000000000 }, $m.groups[1]) : null
+)}`;
+
 const ISO_INSTANT = String.raw`/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$/`;
 const HTTP_DATE = String.raw`/^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/`;
 
@@ -96,6 +107,7 @@ export const pdlProvider: ProviderDefinitionInput = {
       acceptStatuses: [404],
       response: `$status = 404 ? { "status": "not_found", "reason": "no company record for " & $input.domain }
         : (
+          $revenueFloor := ${REVENUE_FLOOR};
           $country := location.country ? location.country : null;
           $code := $country ? $lookup(${JSON.stringify(COUNTRY_CODES)}, $lowercase($country));
           {
@@ -110,7 +122,9 @@ export const pdlProvider: ProviderDefinitionInput = {
               "state": location.region ? location.region : null,
               "employees": $type(employee_count) = "number" ? employee_count : null,
               "employeesRange": size ? size : null,
-              "annualRevenue": $type(inferred_revenue) = "number" ? inferred_revenue : null
+              "annualRevenue": $type(inferred_revenue) = "string" ? $revenueFloor(inferred_revenue)
+                : $type(inferred_revenue) = "number" ? inferred_revenue
+                : null
             }
           }
         )`,

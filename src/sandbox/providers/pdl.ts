@@ -7,7 +7,8 @@ import { websiteHost } from './unified';
 
 /**
  * People Data Labs Company Enrichment: `X-Api-Key` (or `api_key`), flat company records in PDL's
- * lower-case vocabulary, `{ status, error: { type, message } }` errors, dict-like
+ * lower-case vocabulary (`inferred_revenue` as one of PDL's documented range strings, never a
+ * figure), `{ status, error: { type, message } }` errors, dict-like
  * `x-ratelimit-limit/-remaining` (`{'minute': 100}`) and `x-ratelimit-reset` as a UTC timestamp.
  * 402 (credits used up) is only reachable through an injected fault.
  */
