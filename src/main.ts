@@ -7,7 +7,7 @@ import { parsePolicy } from './domain/policy/schema';
 import { DEMO_STACK_TENANTS, DEMO_STACKS, demoIdMap, demoSandboxWorkspace, demoStackTenant, demoStackWorkspace, remapIds, type DemoStack } from './sandbox/demoTenant';
 import { startSandbox, type RunningSandbox } from './sandbox/server';
 import { startStack, type RunningStack } from './stack';
-import { PROJECT_ROOT, resolveTemporalCli, startDevServer, type RunningDevServer } from './temporal/devServer';
+import { dataDirFiles, PROJECT_ROOT, resolveTemporalCli, startDevServer, type RunningDevServer } from './temporal/devServer';
 import { currentPolicy, publishPolicy } from './temporal/entities';
 import { TenantRegistry } from './tenants/registry';
 
@@ -44,15 +44,15 @@ async function main(): Promise<void> {
   if (env.LEADRELAY_TEMPORAL === 'embedded') {
     const cli = resolveTemporalCli(process.env, (m) => log.info(m));
     const port = Number(temporalAddress.split(':').pop() ?? 7233);
-    const dbFile = path.join(dataDir, 'temporal.sqlite');
-    log.info('starting Temporal dev server', { cli, port, db: path.relative(PROJECT_ROOT, dbFile) });
+    const files = dataDirFiles(dataDir);
+    log.info('starting Temporal dev server', { cli, port, db: path.relative(PROJECT_ROOT, files.dbFile) });
     const server: RunningDevServer = await startDevServer({
       cli,
       port,
       uiPort: env.TEMPORAL_UI_PORT,
-      dbFile,
+      ...files,
       namespace: env.TEMPORAL_NAMESPACE,
-      logFile: path.join(dataDir, 'temporal.log'),
+      log: (message) => log.warn(message),
     });
     stops.push(() => server.stop());
     temporalAddress = server.address;

