@@ -1,4 +1,4 @@
-import type { RateStatus, SandboxState, WorkspaceRuntime } from './state';
+import type { RateRule, RateStatus, SandboxState, WorkspaceRuntime } from './state';
 import type { SandboxSystem } from './types';
 import type { HttpError, Reply } from './wire';
 
@@ -58,9 +58,17 @@ export interface ProviderEmulator {
   prefixes: string[];
   authenticate(req: EmulatorRequest, state: SandboxState): EmulatorAuth;
   routes: EmulatorRoute[];
-  /** Rate-limit headers on every answer, in the provider's own names and units. */
-  rateHeaders(rate: RateStatus, now: number): Record<string, string>;
-  /** The provider's own answer once the workspace's window is exhausted (its limit signal). */
+  /**
+   * The windows a request counts against, in order (counting stops at the first one it exceeds).
+   * Without this, every request counts against the workspace's own window only.
+   */
+  rateRules?(req: EmulatorRequest): RateRule[];
+  /**
+   * Rate-limit headers on every answer, in the provider's own names and units. `rate` is the
+   * window that refused the request, else the first one counted; `all` every window counted.
+   */
+  rateHeaders(rate: RateStatus, now: number, all: readonly RateStatus[]): Record<string, string>;
+  /** The provider's own answer once a window is exhausted (its limit signal); `rate.window` says which. */
   rateLimited(rate: RateStatus, now: number): Reply;
   /** An error in the provider's own wire format. */
   errorReply(err: HttpError): Reply;

@@ -15,7 +15,7 @@ import { z } from 'zod';
 import { emulatorFor, matchRoute, type EmulatorAuth, type EmulatorRequest, type ProviderEmulator } from './emulator';
 import { EMULATORS } from './providers';
 import { SYSTEMS, faultSchema, latencySchema, parseBody, workspaceSchema } from './schemas';
-import { SandboxState, type RateStatus } from './state';
+import { DEFAULT_RATE_RULE, SandboxState, type RateRule, type RateStatus } from './state';
 import type { SandboxEvent, SandboxFault, SandboxLatency, SandboxSystem, SandboxWorkspace } from './types';
 import { HttpError, codeForStatus, type Reply } from './wire';
 
@@ -104,7 +104,10 @@ interface Incoming {
   bodyError: unknown;
   idempotencyKey: string | undefined;
   auth: EmulatorAuth;
+  /** The window that refused the request, else the first one it counted against. */
   rate: RateStatus;
+  /** Every window the request counted against. */
+  rates: RateStatus[];
 }
 
 function emulatorMiddleware(state: SandboxState, emulators: readonly ProviderEmulator[]) {
@@ -156,7 +159,7 @@ async function handleEmulated(
     bodyError: readError ?? parsed.error,
     idempotencyKey: headers['idempotency-key'] || undefined,
     auth,
-    rate: state.countRequest(auth.workspace, `${emulator.provider}/${emulator.system}`, receivedAt),
+    ...countRates(state, emulator, auth, request),
   };
   const { reply, replayed } = decide(state, incoming);
   const latencyMs = state.latencyFor(emulator.system);
@@ -176,7 +179,22 @@ async function handleEmulated(
     latencyMs,
   });
   if (latencyMs > 0) await sleep(latencyMs);
-  send(res, reply, emulator.rateHeaders(incoming.rate, receivedAt));
+  send(res, reply, emulator.rateHeaders(incoming.rate, receivedAt, incoming.rates));
+}
+
+/** Counts the request against each window the emulator names, stopping at the first it exceeds. */
+function countRates(state: SandboxState, emulator: ProviderEmulator, auth: EmulatorAuth, request: EmulatorRequest): { rate: RateStatus; rates: RateStatus[] } {
+  const [first = DEFAULT_RATE_RULE, ...more] = emulator.rateRules?.(request) ?? [];
+  const count = (rule: RateRule) => state.countRequest(auth.workspace, `${emulator.provider}/${emulator.system}`, request.now, rule);
+  let rate = count(first);
+  const rates = [rate];
+  for (const rule of more) {
+    if (rate.exceeded) break;
+    const status = count(rule);
+    rates.push(status);
+    if (status.exceeded) rate = status;
+  }
+  return { rate, rates };
 }
 
 /** The reply for one request; synchronous so that check-then-store of idempotency keys is atomic. */

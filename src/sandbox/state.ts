@@ -38,11 +38,32 @@ interface RateWindow {
 
 /** What the rate limiter tells the caller about the request it just counted. */
 export interface RateStatus {
+  /** The window's name: `default` for the workspace's own, else the emulator's (`search`, `daily`). */
+  window: string;
   limit: number;
   remaining: number;
   resetSeconds: number;
   exceeded: boolean;
 }
+
+/**
+ * A window a request counts against. `default` is the workspace's own (its seed `rateLimit`);
+ * an emulator names others for limits its provider keeps apart (HubSpot's search, Pipedrive's
+ * search and daily token budget), with their own size.
+ */
+export interface RateRule {
+  name: string;
+  /** Required for windows other than `default`. */
+  limit?: number;
+  windowSeconds?: number;
+  /** A day window: it runs from UTC midnight to the next, whatever windowSeconds says. */
+  daily?: boolean;
+  /** What this request takes from the window (default 1): a token cost. */
+  cost?: number;
+}
+
+export const DEFAULT_RATE_RULE: RateRule = { name: 'default' };
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** A workspace's seed plus everything requests have changed; replaced wholesale with the seed. */
 export interface WorkspaceRuntime {
@@ -205,18 +226,24 @@ export class SandboxState {
     return undefined;
   }
 
-  /** Counts one request against the workspace's fixed window named `key` (a provider and system). */
-  countRequest(workspace: WorkspaceRuntime | null, system: string, at: number): RateStatus {
-    const { limit, windowSeconds } = workspace?.seed.rateLimit ?? DEFAULT_RATE_LIMIT;
+  /**
+   * Counts one request against the workspace's fixed window `rule` names, kept under `key` (a
+   * provider and system, plus the rule's name for windows other than the workspace's own).
+   */
+  countRequest(workspace: WorkspaceRuntime | null, key: string, at: number, rule: RateRule = DEFAULT_RATE_RULE): RateStatus {
+    const own = workspace?.seed.rateLimit ?? DEFAULT_RATE_LIMIT;
+    const limit = rule.limit ?? own.limit;
     const windows = workspace ? workspace.rate : this.anonymousRate;
-    const windowMs = windowSeconds * 1000;
-    let window = windows.get(system);
+    const windowMs = rule.daily ? DAY_MS : (rule.windowSeconds ?? own.windowSeconds) * 1000;
+    const name = rule.name === DEFAULT_RATE_RULE.name ? key : `${key}/${rule.name}`;
+    let window = windows.get(name);
     if (!window || at >= window.startedAt + windowMs) {
-      window = { startedAt: at, count: 0 };
-      windows.set(system, window);
+      window = { startedAt: rule.daily ? at - (at % DAY_MS) : at, count: 0 };
+      windows.set(name, window);
     }
-    window.count++;
+    window.count += rule.cost ?? 1;
     return {
+      window: rule.name,
       limit,
       remaining: Math.max(0, limit - window.count),
       resetSeconds: Math.max(1, Math.ceil((window.startedAt + windowMs - at) / 1000)),

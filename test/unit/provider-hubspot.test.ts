@@ -9,7 +9,8 @@ import { failureOf, detailsOf } from '../support/failures';
 
 /**
  * The HubSpot definition against the HubSpot emulator over real HTTP: OAuth tokens from its token
- * endpoint, companies searched by domain, contacts upserted by email, the ten-secondly limit.
+ * endpoint, companies searched by domain, contacts upserted by email, the ten-secondly limit and
+ * search's own secondly limit.
  */
 
 const START = Date.parse('2030-01-07T15:00:00.000Z');
@@ -155,11 +156,10 @@ describe('crm.findAccounts', () => {
     token = await accessToken();
   });
 
-  it('finds the company by its domain, owned by the seed account’s owner, with HubSpot’s rate-limit headers normalized', async () => {
+  it('finds the company by its domain, owned by the seed account’s owner; a search answer carries no ten-secondly headers', async () => {
     const { data, meta } = await findAccounts(client(token), 'acme.com');
     expect(data).toEqual([{ id: 'acc_acme', name: 'Acme Corporation', ownerId: ava.id, domains: ['acme.com'], website: 'https://www.acme.com' }]);
-    expect(meta.rateLimit).toMatchObject({ limit: 1000, resetSeconds: 60, retryAfterSeconds: null });
-    expect(meta.rateLimit.remaining).toBeLessThan(1000);
+    expect(meta.rateLimit).toEqual({ limit: null, remaining: null, resetSeconds: null, retryAfterSeconds: null });
   });
 
   it('lists secondary domains from hs_additional_domains and finds a company by the domain HubSpot derives from its website', async () => {
@@ -300,19 +300,17 @@ describe('crm.createLead and crm.updateLeadOwner', () => {
 // ------------------------------------------------------------------------------------------- limits
 
 describe('the HubSpot limit signal', () => {
-  it('answers past the window with 429 TEN_SECONDLY_ROLLING and no Retry-After; the client waits the interval it was given', async () => {
+  it('answers past the ten-secondly window with 429 TEN_SECONDLY_ROLLING and no Retry-After; the client waits the interval it was given', async () => {
     const ws = workspace('hubspot-tiny', { rateLimit: { limit: 1, windowSeconds: 30 } });
     const token = await accessToken(ws);
-    await findAccounts(client(token), 'acme.com');
+    const first = await createLead(client(token), 'first@globex.example', ava.id);
+    expect(first.meta.rateLimit).toMatchObject({ limit: 1, remaining: 0, resetSeconds: 30, retryAfterSeconds: null });
 
-    const raw = await post('/crm/v3/objects/companies/search', { filterGroups: [] }, { authorization: `Bearer ${token}` });
+    const raw = await get('/crm/v3/objects/contacts?limit=10', token);
     expect(raw.status).toBe(429);
     expect(raw.body).toMatchObject({ status: 'error', errorType: 'RATE_LIMIT', policyName: 'TEN_SECONDLY_ROLLING' });
-    expect(raw.headers.get('retry-after')).toBeNull();
-    expect(raw.headers.get('x-hubspot-ratelimit-remaining')).toBe('0');
-    expect(raw.headers.get('x-hubspot-ratelimit-interval-milliseconds')).toBe('30000');
 
-    const failure = await failureOf(findAccounts(client(token), 'acme.com'));
+    const failure = await failureOf(createLead(client(token), 'second@globex.example', ava.id));
     expect(failure.type).toBe('UpstreamRateLimited');
     expect(failure.nonRetryable).toBe(false);
     expect(failure.nextRetryDelay).toBe(30_000);
@@ -320,6 +318,37 @@ describe('the HubSpot limit signal', () => {
     expect(detailsOf(failure).rateLimit).toMatchObject({ limit: 1, remaining: 0, resetSeconds: 30, retryAfterSeconds: null });
 
     clock = START + 30_000;
+    expect((await createLead(client(token), 'second@globex.example', ava.id)).data.created).toBe(true);
+  });
+
+  it('limits CRM search on its own, five a second per account and outside the ten-secondly window; its secondly 429 is a one-second wait', async () => {
+    const ws = workspace('hubspot-search', { rateLimit: { limit: 1, windowSeconds: 30 } });
+    const token = await accessToken(ws);
+    const search = () => post('/crm/v3/objects/companies/search', { filterGroups: [] }, { authorization: `Bearer ${token}` });
+
+    // Five searches in one second, although the ten-secondly window allows one call in 30 s.
+    for (let i = 0; i < 5; i++) {
+      const answer = await search();
+      expect(answer.status).toBe(200);
+      expect(answer.headers.get('x-hubspot-ratelimit-max')).toBeNull();
+      expect(answer.headers.get('x-hubspot-ratelimit-remaining')).toBeNull();
+      expect(answer.headers.get('x-hubspot-ratelimit-interval-milliseconds')).toBeNull();
+    }
+    const sixth = await search();
+    expect(sixth.status).toBe(429);
+    expect(sixth.body).toEqual({ status: 'error', message: 'You have reached your secondly limit.', correlationId: expect.any(String), category: 'RATE_LIMITS' });
+    expect(sixth.headers.get('retry-after')).toBeNull();
+
+    // The searches took nothing from the ten-secondly window: one other call still goes through.
+    expect((await createLead(client(token), 'first@globex.example', ava.id)).meta.rateLimit).toMatchObject({ limit: 1, remaining: 0 });
+
+    const failure = await failureOf(findAccounts(client(token), 'acme.com'));
+    expect(failure.type).toBe('UpstreamRateLimited');
+    expect(failure.nonRetryable).toBe(false);
+    expect(failure.nextRetryDelay).toBe(1000);
+    expect(failure.message).toContain('HubSpot secondly limit (CRM search: five requests a second per account): You have reached your secondly limit.');
+
+    clock = START + 1000;
     expect((await findAccounts(client(token), 'acme.com')).data).toHaveLength(1);
   });
 

@@ -14,8 +14,12 @@ import type { ProviderDefinitionInput } from '../definition';
  * - Limits: the ten-secondly rolling window's `X-HubSpot-RateLimit-Max/-Remaining` and its length
  *   in `-Interval-Milliseconds` (an upper bound on the wait: the window rolls). The 429 body's
  *   `policyName` says which limit was hit; a DAILY limit is a long wait that a lead's urgency cap
- *   turns into its fallback path.
+ *   turns into its fallback path. CRM search is outside the ten-secondly window: it has its own
+ *   limit, five requests a second per account, its answers carry no window headers, and its 429
+ *   names no policy, only "You have reached your secondly limit." (the message HubSpot's own
+ *   client retries on, after a second): that is a one-second wait.
  */
+const SECONDLY_MESSAGE = 'You have reached your secondly limit.';
 export const hubspotProvider: ProviderDefinitionInput = {
   id: 'hubspot',
   auth: {
@@ -39,12 +43,15 @@ export const hubspotProvider: ProviderDefinitionInput = {
   signals: `(
     $waits := { "SECONDLY": 1, "TEN_SECONDLY_ROLLING": 10, "DAILY": 3600 };
     $windowKnown := $exists($headers."x-hubspot-ratelimit-interval-milliseconds");
-    $status = 429 and $type(policyName) = "string" and $exists($lookup($waits, policyName)) ? {
+    $policy := $type(policyName) = "string" ? policyName : message = ${JSON.stringify(SECONDLY_MESSAGE)} ? "SECONDLY";
+    $status = 429 and $exists($lookup($waits, $policy)) ? {
       "outcome": "rate_limited",
-      "reason": policyName = "DAILY"
+      "reason": $policy = "DAILY"
         ? "HubSpot daily limit reached (policy DAILY; it resets at midnight): " & message
-        : "HubSpot " & policyName & " limit: " & message,
-      "waitSeconds": policyName = "DAILY" or $not($windowKnown) ? $lookup($waits, policyName) : undefined
+        : $policy = "SECONDLY" and $not($exists(policyName))
+          ? "HubSpot secondly limit (CRM search: five requests a second per account): " & message
+          : "HubSpot " & $policy & " limit: " & message,
+      "waitSeconds": $policy = "DAILY" or $not($windowKnown) ? $lookup($waits, $policy) : undefined
     }
     : $status = 207 and numErrors > 0 ? {
       "outcome": "permanent",

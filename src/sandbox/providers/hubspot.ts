@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { bearerToken, byAccessToken, type EmulatorAuth, type EmulatorRequest, type ProviderEmulator, type RouteContext } from '../emulator';
 import { oauthTokenEndpoint, type OAuthErrorCode } from '../oauth';
 import { parseBody } from '../schemas';
-import type { LeadRecord, RateStatus, SandboxState, WorkspaceRuntime } from '../state';
+import { DEFAULT_RATE_RULE, type LeadRecord, type RateRule, type RateStatus, type SandboxState, type WorkspaceRuntime } from '../state';
 import type { SandboxAccount, SandboxUser } from '../types';
 import { HttpError, type ErrorCode, type Reply } from '../wire';
 import { websiteHost } from './unified';
@@ -12,6 +12,7 @@ import { websiteHost } from './unified';
  * HubSpot CRM v3 over the shared workspace: companies are the seed's accounts, contacts are the
  * workspace's leads (upserted by email), owners are its users. OAuth access tokens come from the
  * `/oauth/v1/token` endpoint below. Errors are `{ status: "error", message, correlationId, category }`.
+ * Limits: search five a second per account, everything else the ten-secondly window.
  */
 
 // ------------------------------------------------------------------------------------ wire format
@@ -33,11 +34,25 @@ function hubspotErrorReply(err: HttpError): Reply {
 }
 
 /**
+ * CRM search has its own limit, outside the ten-secondly window (HubSpot's spec marks the search
+ * endpoints `x-hubspot-rate-limit-exemptions: ["ten-secondly"]`): five requests a second per
+ * account. Every other call counts against the workspace's window, standing for the ten-secondly one.
+ */
+const SEARCH_WINDOW = 'search';
+const SEARCH_PATH = /^\/crm\/v3\/objects\/[^/]+\/search$/;
+
+function hubspotRateRules(req: EmulatorRequest): RateRule[] {
+  return req.method === 'POST' && SEARCH_PATH.test(req.path) ? [{ name: SEARCH_WINDOW, limit: 5, windowSeconds: 1 }] : [DEFAULT_RATE_RULE];
+}
+
+/**
  * The ten-secondly window's headers. HubSpot's `Interval-Milliseconds` is its rolling window's
  * length; the sandbox's window is fixed and per workspace, so the header carries the time left in
- * it, which is what that length bounds. OAuth calls get no `Daily` headers (HubSpot sends none).
+ * it, which is what that length bounds. OAuth calls get no `Daily` headers (HubSpot sends none),
+ * and search answers none at all: the ten-secondly window does not count them.
  */
 function hubspotRateHeaders(rate: RateStatus): Record<string, string> {
+  if (rate.window === SEARCH_WINDOW) return {};
   return {
     'X-HubSpot-RateLimit-Interval-Milliseconds': String(rate.resetSeconds * 1000),
     'X-HubSpot-RateLimit-Max': String(rate.limit),
@@ -45,8 +60,17 @@ function hubspotRateHeaders(rate: RateStatus): Record<string, string> {
   };
 }
 
-/** HubSpot's limit answer: a 429 naming the policy, and no Retry-After. */
-function hubspotRateLimited(): Reply {
+/**
+ * HubSpot's limit answers: a 429 without Retry-After. The ten-secondly one names its policy; the
+ * search one only says "secondly limit", with the error category (as HubSpot answers it).
+ */
+function hubspotRateLimited(rate: RateStatus): Reply {
+  if (rate.window === SEARCH_WINDOW) {
+    return {
+      status: 429,
+      body: { status: 'error', message: 'You have reached your secondly limit.', correlationId: randomUUID(), category: 'RATE_LIMITS' },
+    };
+  }
   return {
     status: 429,
     body: {
@@ -373,6 +397,7 @@ export const HUBSPOT_EMULATORS: ProviderEmulator[] = [
       { method: 'PATCH', pattern: '/crm/v3/objects/contacts/:id', handle: updateContact },
       { method: 'GET', pattern: '/crm/v3/owners', handle: listOwners },
     ],
+    rateRules: hubspotRateRules,
     rateHeaders: hubspotRateHeaders,
     rateLimited: hubspotRateLimited,
     errorReply: hubspotErrorReply,
