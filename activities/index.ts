@@ -25,11 +25,12 @@ import type { ClaimRequest, ClaimResult, PoolPreview, TransferRequest } from '..
 import { claim, emptyPoolState } from '../src/domain/pools';
 import type { EffectivePolicy } from '../src/domain/policy/store';
 import { currentPolicy, poolWorkflowId } from '../src/temporal/entities';
-import type { AccountMatch, CalendarFacts, EmployeeRecord, EnrichmentFacts, HrisFacts, RoutingConfig } from '../src/domain/routing';
+import type { AccountMatch, CalendarFacts, EmployeeRecord, EnrichmentFacts, HrisFacts, LoadedRoutingConfig, RoutingConfig } from '../src/domain/routing';
 import type { TenantRegistry } from '../src/tenants/registry';
 import { claimUpdate, poolPreviewQuery, transferClaimUpdate } from '../workflows/messages';
 import { signAcceptToken } from '../src/api/signatures';
 import { resolveSecret } from '../src/tenants/secrets';
+import { businessClock, type BusinessClock } from '../src/clock';
 
 export interface ActivityDeps {
   tenants: TenantRegistry;
@@ -40,6 +41,8 @@ export interface ActivityDeps {
   env?: Record<string, string | undefined>;
   /** Task queue of the pool and policy entity workflows (see `entityTaskQueue`). */
   entityTaskQueue: string;
+  /** What time it is for routing (default the process's business clock: real time unless simulated). */
+  clock?: BusinessClock;
 }
 
 /**
@@ -125,6 +128,7 @@ function cancellable<T>(temporal: Client, call: () => Promise<T>): Promise<T> {
 
 export function createActivities(deps: ActivityDeps) {
   const { connectors, tenants } = deps;
+  const clock = deps.clock ?? businessClock;
   /** A signed accept link valid for 7 days, or null when the tenant has no link secret or public URL. */
   const acceptLink = (tenantId: string, claims: { leadId: string; ownerId: string }): string | null => {
     const accept = tenants.get(tenantId)?.accept;
@@ -152,13 +156,15 @@ export function createActivities(deps: ActivityDeps) {
 
   return {
     /** The tenant's team and settings, and the policy version new leads route with (read live, never cached). */
-    async loadRoutingConfig(input: { tenantId: string }): Promise<{ config: RoutingConfig; policy: EffectivePolicy }> {
+    async loadRoutingConfig(input: { tenantId: string }): Promise<LoadedRoutingConfig> {
       if (!tenants.get(input.tenantId)) {
         throw ApplicationFailure.nonRetryable(`unknown tenant ${input.tenantId}`, 'ConnectionMisconfigured');
       }
       const config = { ...tenants.routingConfig(input.tenantId), connections: connectors.summaries(input.tenantId) };
       const { version, policy } = await readPolicy(config);
-      return { config, policy: { version, policy } };
+      // A simulated business clock is recorded with the config, so the run (and its replay) judges
+      // hours, leave and SLAs at the simulated time; absent in real time, as in older histories.
+      return { config, policy: { version, policy }, ...(clock.offsetMs ? { clockOffsetMs: clock.offsetMs } : {}) };
     },
 
     async enrichCompany(input: { tenantId: string; domain: string }): Promise<EnrichmentFacts & Upstream> {
@@ -206,7 +212,7 @@ export function createActivities(deps: ActivityDeps) {
      */
     async lookupEmployees(input: { tenantId: string; emails: string[] }): Promise<HrisFacts & Upstream> {
       const hris = client(input.tenantId, 'hris');
-      const today = Date.now();
+      const today = clock.now();
       const [employees, timeOff] = await Promise.all([
         hris.call('hris.findEmployees', { emails: input.emails }, z.array(EmployeeSchema)),
         hris.supports('hris.timeOff')
@@ -263,7 +269,7 @@ export function createActivities(deps: ActivityDeps) {
         );
       } catch (err) {
         if (!(err instanceof WorkflowNotFoundError)) throw err;
-        const outcome = claim(emptyPoolState(), { ...input.request, atMs: Date.now() });
+        const outcome = claim(emptyPoolState(), { ...input.request, atMs: clock.now() });
         return outcome.ok ? { ok: true, ownerId: outcome.repId, skipped: outcome.skipped } : { ok: false, skipped: outcome.skipped };
       }
     },

@@ -53,10 +53,13 @@ async function main() {
       code = await run(bin('tsx'), ['src/main.ts', ...args]);
       break;
     case 'test':
-      // Types, then lint (workflow determinism rules), then unit + integration tests.
+      // Types, then lint (workflow determinism rules), then unit + integration tests, then the
+      // time-sensitive scenarios again at other simulated hours, weekdays and dates (the time
+      // sweep; skipped when jest is given arguments, e.g. one file).
       code = await run(bin('tsc'), ['--noEmit', '-p', 'tsconfig.json']);
       if (code === 0) code = await run(bin('eslint'), ['--max-warnings=0', '.']);
       if (code === 0) code = await run(bin('jest'), ['--ci', ...args]);
+      if (code === 0 && args.length === 0) code = await run(bin('tsx'), ['scripts/time-sweep.ts']);
       break;
     case 'bench':
       code = await run(bin('tsx'), ['bench/bench.ts', ...args]);

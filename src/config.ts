@@ -34,6 +34,12 @@ export const EnvSchema = z.object({
   /** JSON file of environment-level mapping overrides per provider ID. */
   LEADRELAY_MAPPING_OVERRIDES: z.string().optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /**
+   * Simulation only (the sandbox, the tests' time sweep): the ISO 8601 instant business time
+   * reads at start-up; routing then judges hours, leave, caps and SLAs as if it were then, while
+   * Temporal keeps real time. Read by src/clock.ts; never set it in production.
+   */
+  LEADRELAY_SIMULATED_NOW: z.iso.datetime({ offset: true }).optional(),
 });
 
 export type Env = z.infer<typeof EnvSchema>;

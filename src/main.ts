@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { businessClock } from './clock';
 import { loadEnv } from './config';
 import type { DefinitionOverride } from './connectors/definition';
 import { logger, setLogLevel } from './log';
@@ -66,7 +67,9 @@ async function main(): Promise<void> {
   let sandbox: RunningSandbox | null = null;
   if (env.LEADRELAY_SANDBOX) {
     const latency = { baseMs: env.SANDBOX_LATENCY_MS, jitterMs: env.SANDBOX_LATENCY_MS };
-    const now = new Date();
+    // The demo's leave and meeting sit around the engine's now (a simulated one too).
+    const now = new Date(businessClock.now());
+    if (businessClock.offsetMs) log.warn('business time is simulated (LEADRELAY_SIMULATED_NOW)', { now: now.toISOString() });
     sandbox = await startSandbox({
       port: env.SANDBOX_PORT,
       workspaces: STACKS.map((stack) => demoStackWorkspace(now, stack)),
@@ -138,7 +141,7 @@ async function publishDemoPolicy(stack: RunningStack, demo: DemoStack): Promise<
   const current = await currentPolicy(stack.temporal.client, config);
   if (!current.version.startsWith('default-')) return;
   const raw: unknown = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'examples/policies/demo.policy.json'), 'utf8'));
-  const parsed = parsePolicy(remapIds(raw, demoIdMap(demo, demoSandboxWorkspace(new Date()))));
+  const parsed = parsePolicy(remapIds(raw, demoIdMap(demo, demoSandboxWorkspace(new Date(businessClock.now())))));
   if (!parsed.ok) throw new Error(`examples/policies/demo.policy.json: ${parsed.issues.map((i) => `${i.path} ${i.message}`).join('; ')}`);
   const version = await publishPolicy(stack.temporal.client, stack.taskQueue, tenantId, parsed.policy, 'sandbox', 'demo policy');
   log.info('published the demo policy', { tenant: tenantId, version: `v${version.version}` });

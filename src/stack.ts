@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Worker } from '@temporalio/worker';
 import { createApp } from './api/app';
+import { businessClock, type BusinessClock } from './clock';
 import type { HealthReport } from './api/context';
 import { Connectors } from './connectors/registry';
 import type { DefinitionOverride } from './connectors/definition';
@@ -24,6 +25,8 @@ export interface StackOptions {
   environmentOverrides?: Record<string, DefinitionOverride>;
   /** Run the worker in this process (default) — off for an API-only process. */
   runWorker?: boolean;
+  /** What time it is for routing (default the process's business clock; see src/clock.ts). */
+  clock?: BusinessClock;
 }
 
 export interface RunningStack {
@@ -48,6 +51,7 @@ async function waitStopped(worker: Worker): Promise<void> {
  * here, naming the provider, operation and path, not on the first lead.
  */
 export async function startStack(options: StackOptions): Promise<RunningStack> {
+  const clock = options.clock ?? businessClock;
   const connectors = new Connectors(options.tenants, options.environmentOverrides ? { environmentOverrides: options.environmentOverrides } : {});
   connectors.validateAll();
 
@@ -62,7 +66,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       connection: temporal.native,
       namespace: options.namespace,
       taskQueue: options.taskQueue,
-      deps: { tenants: options.tenants, connectors, temporal: temporal.client },
+      deps: { tenants: options.tenants, connectors, temporal: temporal.client, clock },
       workflowBundle: options.workflowBundle ?? (await bundleWorkflows()),
     });
     running = Promise.all(workers.map((w) => w.run().catch((err) => log.error('worker stopped with an error', { error: String(err) }))));
@@ -93,6 +97,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     bodyLimit: options.bodyLimit ?? '64kb',
     temporalTimeoutMs: 10_000,
     health,
+    clock,
     ...(options.runWorker !== false ? { connectors } : {}),
     onError: (err) => log.error('unexpected API error', { error: err instanceof Error ? err.stack ?? err.message : String(err) }),
   });

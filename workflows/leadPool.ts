@@ -11,6 +11,9 @@ export interface LeadPoolInput {
   recent?: Array<[leadId: string, ownerId: string]>;
 }
 
+/** Business time for a request: the workflow's clock plus the caller's simulation offset, if any (see src/clock.ts). */
+const businessNow = (req: { clockOffsetMs?: number } | undefined): number => Date.now() + (req?.clockOffsetMs ?? 0);
+
 /** Claims remembered for deduplication; far more than can be in flight at once. */
 const DEDUP_WINDOW = 10_000;
 /** Continue-as-new well before the history grows large, and before the server's cap on Updates per run (2,000 by default). */
@@ -43,11 +46,11 @@ export async function leadPool(input: LeadPoolInput): Promise<void> {
       claimsThisRun += 1;
       const previous = recent.get(req.leadId);
       if (previous !== undefined) return { ok: true, ownerId: previous, duplicate: true, skipped: [] };
-      const outcome = claim(state, { pool: req.pool, eligible: req.eligible, atMs: Date.now(), timeZone: req.timeZone });
+      const outcome = claim(state, { pool: req.pool, eligible: req.eligible, atMs: businessNow(req), timeZone: req.timeZone });
       state = outcome.state;
       if (!outcome.ok) return { ok: false, skipped: outcome.skipped };
       // An escalation: the lapsing owner's credit for this lead goes back in the same step.
-      if (req.releases) state = transfer(state, { from: req.releases, to: null, atMs: Date.now(), timeZone: req.timeZone });
+      if (req.releases) state = transfer(state, { from: req.releases, to: null, atMs: businessNow(req), timeZone: req.timeZone });
       remember(req.leadId, outcome.repId);
       return { ok: true, ownerId: outcome.repId, duplicate: false, skipped: outcome.skipped };
     },
@@ -64,15 +67,15 @@ export async function leadPool(input: LeadPoolInput): Promise<void> {
   setHandler(transferClaimUpdate, (req: TransferRequest): boolean => {
     const key = `transfer:${req.transferId}`;
     if (recent.has(key)) return false;
-    state = transfer(state, { from: req.from, to: req.to, atMs: Date.now(), timeZone: req.timeZone });
+    state = transfer(state, { from: req.from, to: req.to, atMs: businessNow(req), timeZone: req.timeZone });
     remember(key, req.to ?? '');
     return true;
   });
 
   // Read-only views: the same pure functions on a copy, so a query never changes the pool.
-  setHandler(poolStatsQuery, (req: PoolStatsRequest) => poolStats(rollPeriods(state, Date.now(), req.timeZone), req.pool, req.period));
+  setHandler(poolStatsQuery, (req: PoolStatsRequest) => poolStats(rollPeriods(state, businessNow(req), req.timeZone), req.pool, req.period));
   setHandler(poolPreviewQuery, (req: Omit<ClaimRequest, 'leadId'>): PoolPreview => {
-    const outcome = claim(state, { pool: req.pool, eligible: req.eligible, atMs: Date.now(), timeZone: req.timeZone });
+    const outcome = claim(state, { pool: req.pool, eligible: req.eligible, atMs: businessNow(req), timeZone: req.timeZone });
     return outcome.ok ? { ok: true, ownerId: outcome.repId, skipped: outcome.skipped } : { ok: false, skipped: outcome.skipped };
   });
 

@@ -40,14 +40,14 @@ export async function followThrough(ctx: LifecycleContext): Promise<void> {
   const maxEscalations = escalation.maxEscalations ?? 2;
   // Kept in the lead's state, so a follow-up run never offers the lead to someone who let it lapse.
   const lapsed = t.state.lapsed;
-  const closeAt = Date.parse(t.state.routedAt ?? iso(Date.now())) + config.holdOpenSeconds * 1000;
+  const closeAt = Date.parse(t.state.routedAt ?? iso(t.now())) + config.holdOpenSeconds * 1000;
 
   if (t.state.owner && !t.state.accepted) startClock(ctx, t.state.owner.id);
 
   for (;;) {
     const sla: SlaClock | null = t.state.sla;
     const next = sla ? Date.parse(sla.reminded ? sla.escalateAt : sla.dueAt) : closeAt;
-    const remaining = next - Date.now();
+    const remaining = next - t.now();
     if (ctx.reassignments.length === 0 && ctx.accepts.length === 0 && remaining > 0) {
       await condition(() => ctx.reassignments.length > 0 || ctx.accepts.length > 0, remaining);
     }
@@ -63,17 +63,17 @@ export async function followThrough(ctx: LifecycleContext): Promise<void> {
       await reassign(ctx, request);
       continue;
     }
-    if (sla && !sla.reminded && Date.now() >= Date.parse(sla.dueAt)) {
+    if (sla && !sla.reminded && t.now() >= Date.parse(sla.dueAt)) {
       sla.reminded = true;
       await remind(ctx, sla);
       continue;
     }
-    if (sla && sla.reminded && Date.now() >= Date.parse(sla.escalateAt)) {
+    if (sla && sla.reminded && t.now() >= Date.parse(sla.escalateAt)) {
       lapsed.push(sla.ownerId);
       await escalate(ctx, sla, lapsed, maxEscalations, escalation.then ?? 'fallback');
       continue;
     }
-    if (!t.state.sla && Date.now() >= closeAt) return;
+    if (!t.state.sla && t.now() >= closeAt) return;
   }
 }
 
@@ -89,7 +89,7 @@ function startClock(ctx: LifecycleContext, ownerId: string): void {
     return;
   }
   const seconds = ctx.decision.slaSeconds;
-  const now = Date.now();
+  const now = t.now();
   const grace = policy.policy.escalation?.graceSeconds ?? Math.ceil(seconds / 2);
   // In business hours, only the owner's working time counts towards the deadline.
   const rep = policy.policy.slaBusinessHours ? config.team.find((m) => m.id === ownerId) : undefined;
@@ -109,7 +109,7 @@ function acceptLead(ctx: LifecycleContext, req: AcceptRequest): void {
     t.note('accept_ignored', `accept by ${req.actor} via ${req.via} was for ${req.ownerId}, but the lead is now with ${owner.id}`);
     return;
   }
-  t.state.accepted = { at: iso(Date.now()), actor: req.actor, via: req.via, ownerId: owner.id };
+  t.state.accepted = { at: iso(t.now()), actor: req.actor, via: req.via, ownerId: owner.id };
   t.state.sla = null;
   t.note('accepted', `accepted by ${req.actor} via ${req.via}`);
   ctx.setStatus('accepted');
@@ -142,14 +142,14 @@ async function escalate(ctx: LifecycleContext, sla: SlaClock, lapsed: string[], 
   let reason: string;
   if (n <= max && pool) {
     const facts = await checkAvailability(t, input.tenantId, config, 100 + n);
-    const { eligible } = escalationCandidates(pool, config.team, facts.hris, facts.calendar, Date.now(), lapsed);
+    const { eligible } = escalationCandidates(pool, config.team, facts.hris, facts.calendar, t.now(), lapsed);
     if (eligible.length > 0) {
       const releases = ctx.t.state.poolCredit?.poolId === pool.id && ctx.t.state.poolCredit.repId === sla.ownerId ? sla.ownerId : null;
       const claimed = await t.optionalStep(
         `escalation_claim_${n}`,
         () =>
           claims.claimFromPool.executeWithOptions(summary(`escalation ${n}: next in pool ${pool.id}`), [
-            { tenantId: input.tenantId, request: { leadId: `${input.leadId}:escalation:${n}`, pool, eligible, timeZone: policy.policy.timezone, releases } },
+            { tenantId: input.tenantId, request: { leadId: `${input.leadId}:escalation:${n}`, pool, eligible, timeZone: policy.policy.timezone, releases, ...t.clockFields() } },
           ]),
         (err) => ({ ok: false as const, skipped: [], error: failureOf(err).message }),
       );
@@ -170,7 +170,7 @@ async function escalate(ctx: LifecycleContext, sla: SlaClock, lapsed: string[], 
     reason = `${reason}; to the ${to === manager ? 'manager' : `fallback ${policy.policy.fallback.label}`}`;
     await releaseCredit(ctx, sla.ownerId, `escalation:${n}`);
   }
-  const record: EscalationRecord = { n, from: sla.ownerId, to, at: iso(Date.now()), reason, crmWritten: false };
+  const record: EscalationRecord = { n, from: sla.ownerId, to, at: iso(t.now()), reason, crmWritten: false };
   t.state.escalations.push(record);
   const claimedFor = ctx.t.state.poolCredit;
   await moveOwner(ctx, {
@@ -197,7 +197,7 @@ async function reassign(ctx: LifecycleContext, req: ReassignRequest): Promise<vo
   // A retried request is a no-op once it succeeded; after a failed CRM write it may try again.
   if (t.state.reassignments.some((r) => r.requestId === req.requestId && r.crmWritten)) return;
   const previous = t.state.owner?.id ?? null;
-  const record: ReassignmentRecord = { requestId: req.requestId, from: previous, to: req.ownerId, reason: req.reason, actor: req.actor, at: iso(Date.now()), crmWritten: false, error: null };
+  const record: ReassignmentRecord = { requestId: req.requestId, from: previous, to: req.ownerId, reason: req.reason, actor: req.actor, at: iso(t.now()), crmWritten: false, error: null };
   t.state.reassignments.push(record);
   const n = t.state.reassignments.length;
   await moveOwner(ctx, {
@@ -232,7 +232,7 @@ export async function releaseCredit(ctx: LifecycleContext, from: string | null, 
     `pool_credit_${transferKey}`,
     () =>
       claims.transferClaim.executeWithOptions(summary(`move pool credit from ${from} to ${next ?? 'nobody'}`), [
-        { tenantId: ctx.input.tenantId, poolId: credit.poolId, request: { transferId: `${ctx.input.leadId}:${transferKey}`, from, to: next, timeZone: ctx.policy.policy.timezone } },
+        { tenantId: ctx.input.tenantId, poolId: credit.poolId, request: { transferId: `${ctx.input.leadId}:${transferKey}`, from, to: next, timeZone: ctx.policy.policy.timezone, ...ctx.t.clockFields() } },
       ]),
     () => false,
   );
@@ -268,7 +268,7 @@ async function moveOwner(ctx: LifecycleContext, move: Move): Promise<void> {
   }
   move.record.crmWritten = true;
   const name = ownerNameOf(config, ctx.policy, move.to);
-  t.state.owner = { id: move.to, name, ruleId: move.manual ? null : (t.state.owner?.ruleId ?? null), via: move.manual ? 'manual' : 'escalation', assignedAt: iso(Date.now()) };
+  t.state.owner = { id: move.to, name, ruleId: move.manual ? null : (t.state.owner?.ruleId ?? null), via: move.manual ? 'manual' : 'escalation', assignedAt: iso(t.now()) };
   t.state.accepted = null;
   startClock(ctx, move.to);
   ctx.setStatus('routed');

@@ -47,9 +47,10 @@ export async function routeLead(input: RouteLeadInput): Promise<RouteLeadResult>
     { key: RoutingStatus, value: 'received' },
   ]);
 
-  const { config, policy } = await t.step('load_policy', () =>
+  const { config, policy, clockOffsetMs } = await t.step('load_policy', () =>
     local.loadRoutingConfig.executeWithOptions(summary(`routing config and policy of ${tenantId}`), [{ tenantId }]),
   );
+  t.clockOffsetMs = clockOffsetMs ?? 0;
   t.state.policyVersion = policy.version;
 
   setStatus('matching');
@@ -63,7 +64,7 @@ export async function routeLead(input: RouteLeadInput): Promise<RouteLeadResult>
 
   setStatus('deciding');
   let facts = availability;
-  let decision: PolicyDecision = decidePolicy({ policy, team: config.team, lead, enrichment: enriched, account, ...facts, atMs: Date.now() });
+  let decision: PolicyDecision = decidePolicy({ policy, team: config.team, lead, enrichment: enriched, account, ...facts, atMs: t.now() });
   for (let deferrals = 1; decision.plan.kind === 'defer'; deferrals++) {
     t.state.decision = decision.trace;
     if (deferrals > MAX_DEFERRALS) {
@@ -73,11 +74,11 @@ export async function routeLead(input: RouteLeadInput): Promise<RouteLeadResult>
     // A durable timer: the lead waits for the earliest opening even across restarts.
     t.state.deferredUntil = decision.plan.until;
     setStatus('deferred');
-    await t.step(`deferred_${deferrals}`, () => sleep(Math.max(0, Date.parse(decision.plan.kind === 'defer' ? decision.plan.until : '') - Date.now())));
+    await t.step(`deferred_${deferrals}`, () => sleep(Math.max(0, Date.parse(decision.plan.kind === 'defer' ? decision.plan.until : '') - t.now())));
     t.state.deferredUntil = null;
     setStatus('deciding');
     facts = await checkAvailability(t, tenantId, config, deferrals);
-    decision = decidePolicy({ policy, team: config.team, lead, enrichment: enriched, account, ...facts, atMs: Date.now() });
+    decision = decidePolicy({ policy, team: config.team, lead, enrichment: enriched, account, ...facts, atMs: t.now() });
   }
 
   const owner = await claimOwner(t, tenantId, input.leadId, decision, policy);
@@ -113,11 +114,11 @@ export async function routeLead(input: RouteLeadInput): Promise<RouteLeadResult>
     await notifyChannel(t, writes, tenantId, input.leadId, policy.policy.fallback.notifyChannel ?? null, 'fallback', `Lead needs an owner: ${lead.fullName} <${lead.email}>. CRM assignment failed (${failureOf(err).message}).`);
     // Triage may have named an owner while this run was still open: it is carried out here, not lost.
     if (!(await assignNamedOwner(ctx, reassignments))) return { leadId: input.leadId, status: 'failed', ownerId: null, ruleId };
-    t.state.routedAt = new Date(Date.now()).toISOString();
+    t.state.routedAt = new Date(t.now()).toISOString();
     setStatus('routed');
     return followThroughAndClose(ctx);
   }
-  t.state.owner = { id: owner.id, name: ownerName(owner.id), ruleId, via: owner.via, assignedAt: new Date(Date.now()).toISOString() };
+  t.state.owner = { id: owner.id, name: ownerName(owner.id), ruleId, via: owner.via, assignedAt: new Date(t.now()).toISOString() };
   if (decision.plan.kind === 'pool' && owner.via !== 'fallback') t.state.poolCredit = { poolId: decision.plan.pool.id, repId: owner.id };
   upsertSearchAttributes([{ key: LeadOwner, value: owner.id }]);
 
@@ -144,7 +145,7 @@ export async function routeLead(input: RouteLeadInput): Promise<RouteLeadResult>
     await notifyChannel(t, writes, tenantId, input.leadId, channel, 'fan_out', `Lead ${lead.fullName} <${lead.email}> routed to ${ownerName(owner.id) ?? owner.id} by rule ${ruleId ?? 'fallback'}.`);
   }
 
-  t.state.routedAt = new Date(Date.now()).toISOString();
+  t.state.routedAt = new Date(t.now()).toISOString();
   setStatus('routed');
 
   return followThroughAndClose({ t, input, config, policy, decision: t.state.decision, lead, reassignments, accepts, writes, setStatus });
@@ -166,7 +167,7 @@ async function claimOwner(t: LeadTracker, tenantId: string, leadId: string, deci
     'claim_from_pool',
     () =>
       claims.claimFromPool.executeWithOptions(summary(`${plan.via} claim in pool ${plan.pool.id}`), [
-        { tenantId, request: { leadId, pool: plan.pool, eligible: plan.eligible, timeZone: policy.policy.timezone } },
+        { tenantId, request: { leadId, pool: plan.pool, eligible: plan.eligible, timeZone: policy.policy.timezone, ...t.clockFields() } },
       ]),
     // The pool entity could not answer in time: the fallback owner takes the lead rather than nobody.
     (err) => ({ ok: false as const, skipped: [], error: failureOf(err).message }),
@@ -208,9 +209,10 @@ async function followUp(
   Object.assign(t.state, follow.previous);
   const previous = follow.previous;
   const lead = previous.lead ?? normalizeLead(input.lead);
-  const { config, policy } = await t.step('load_policy', () =>
+  const { config, policy, clockOffsetMs } = await t.step('load_policy', () =>
     local.loadRoutingConfig.executeWithOptions(summary(`routing config and policy of ${input.tenantId}`), [{ tenantId: input.tenantId }]),
   );
+  t.clockOffsetMs = clockOffsetMs ?? 0;
   const decision = previous.decision;
   if (!decision) {
     t.note('follow_up', 'the lead never reached a decision, so there is nothing to reassign');
@@ -231,7 +233,7 @@ async function followUp(
     { key: LeadDomain, value: lead.companyDomain ?? lead.emailDomain },
   ]);
   setStatus(previous.accepted && previous.owner ? 'accepted' : 'routed');
-  t.state.routedAt = new Date(Date.now()).toISOString();
+  t.state.routedAt = new Date(t.now()).toISOString();
   if (!patched('lead-credit-in-state') && previous.owner) {
     // Follow-ups recorded before the pool credit was kept in the lead's state derived it from how
     // the owner was reached: replay them the same way.
@@ -264,10 +266,10 @@ async function assignNamedOwner(ctx: LifecycleContext, pending: ReassignRequest[
       t.state.crmLeadId = written.crmLeadId;
     } catch (err) {
       t.fail(step, failureOf(err));
-      t.state.reassignments.push({ ...record, at: new Date(Date.now()).toISOString(), crmWritten: false, error: failureOf(err).message });
+      t.state.reassignments.push({ ...record, at: new Date(t.now()).toISOString(), crmWritten: false, error: failureOf(err).message });
       continue;
     }
-    const at = new Date(Date.now()).toISOString();
+    const at = new Date(t.now()).toISOString();
     t.state.reassignments.push({ ...record, at, crmWritten: true, error: null });
     t.state.owner = { id: req.ownerId, name: ownerNameOf(config, policy, req.ownerId), ruleId: null, via: 'manual', assignedAt: at };
     upsertSearchAttributes([

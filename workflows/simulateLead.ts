@@ -30,18 +30,19 @@ export async function simulateLead(input: SimulateLeadInput): Promise<SimulateLe
   const t = new LeadTracker({ leadId: 'simulation', tenantId: input.tenantId, lead: input.lead, receivedAt: new Date(Date.now()).toISOString(), idempotencyKey: 'simulation' });
   const lead = normalizeLead(input.lead);
   const loaded = await local.loadRoutingConfig.executeWithOptions(summary(`routing config of ${input.tenantId}`), [{ tenantId: input.tenantId }]);
+  t.clockOffsetMs = loaded.clockOffsetMs ?? 0;
   const policy = input.draft ?? loaded.policy;
   const [enrichment, account, facts] = await Promise.all([
     enrich(t, input.tenantId, lead, loaded.config),
     matchAccount(t, input.tenantId, lead),
     checkAvailability(t, input.tenantId, loaded.config, 0),
   ]);
-  const { plan, trace } = decidePolicy({ policy, team: loaded.config.team, lead, enrichment, account, ...facts, atMs: Date.now() });
+  const { plan, trace } = decidePolicy({ policy, team: loaded.config.team, lead, enrichment, account, ...facts, atMs: t.now() });
   let wouldAssign: SimulateLeadResult['wouldAssign'];
   if (plan.kind === 'defer') wouldAssign = { deferredUntil: plan.until };
   else if (plan.kind === 'pool') {
     const preview = await local.previewPool.executeWithOptions(summary(`preview pool ${plan.pool.id}`), [
-      { tenantId: input.tenantId, request: { pool: plan.pool, eligible: plan.eligible, timeZone: policy.policy.timezone } },
+      { tenantId: input.tenantId, request: { pool: plan.pool, eligible: plan.eligible, timeZone: policy.policy.timezone, ...t.clockFields() } },
     ]);
     for (const skip of preview.skipped) {
       const c = trace.candidates.find((x) => x.repId === skip.repId);

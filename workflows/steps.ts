@@ -90,8 +90,9 @@ export async function matchAccount(t: LeadTracker, tenantId: string, lead: Norma
 export async function checkAvailability(t: LeadTracker, tenantId: string, config: RoutingConfig, round: number): Promise<{ hris: HrisFacts; calendar: CalendarFacts }> {
   const emails = config.team.map((m) => m.email);
   const suffix = round === 0 ? '' : `_${round}`;
-  const start = new Date(Date.now()).toISOString();
-  const end = new Date(Date.now() + 30 * 60_000).toISOString();
+  const now = t.now();
+  const start = new Date(now).toISOString();
+  const end = new Date(now + 30 * 60_000).toISOString();
   const [hris, calendar] = await Promise.all([
     t.optionalStep(
       `check_hris${suffix}`,

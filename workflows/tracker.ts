@@ -18,6 +18,8 @@ const failureType = (err: unknown): string => describeFailure(err).type;
  */
 export class LeadTracker {
   readonly state: LeadState;
+  /** The business-clock offset the run recorded with its config (see src/clock.ts); 0 in real time. */
+  clockOffsetMs = 0;
 
   constructor(input: RouteLeadInput) {
     this.state = {
@@ -45,6 +47,16 @@ export class LeadTracker {
       upstream: [],
       failures: [],
     };
+  }
+
+  /** Business time: what hours, leave, caps and SLA clocks are judged at (step timings keep real time). */
+  now(): number {
+    return Date.now() + this.clockOffsetMs;
+  }
+
+  /** The offset for requests to entities that judge time too (pools); nothing in real time. */
+  clockFields(): { clockOffsetMs?: number } {
+    return this.clockOffsetMs ? { clockOffsetMs: this.clockOffsetMs } : {};
   }
 
   private begin(step: string): StepTiming {
@@ -115,7 +127,7 @@ export class LeadTracker {
 
   /** Sends one notification; a failed notification is recorded, never fatal to the lead. */
   async notify(kind: NotificationRecord['kind'], recipient: string, step: string, send: () => Promise<{ messageId: string } & Upstream>): Promise<void> {
-    const record: NotificationRecord = { kind, recipient, messageId: null, at: new Date(Date.now()).toISOString(), error: null };
+    const record: NotificationRecord = { kind, recipient, messageId: null, at: new Date(this.now()).toISOString(), error: null };
     this.state.notifications.push(record);
     try {
       record.messageId = (await this.step(step, send)).messageId;

@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import type { BusinessClock } from '../clock';
 import type { Connectors } from '../connectors/registry';
 import type { TenantRegistry } from '../tenants/registry';
 
@@ -22,6 +23,8 @@ export interface ApiContext {
   /** The worker's connectors (connection state, metrics); absent in an API-only process. */
   connectors?: Connectors;
   onError: (err: unknown) => void;
+  /** What time it is for routing (default the process's business clock; see src/clock.ts). */
+  clock?: BusinessClock;
 }
 
 export function runUrl(ctx: ApiContext, workflowId: string): string | null {

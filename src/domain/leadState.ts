@@ -159,6 +159,8 @@ export interface ClaimRequest {
   timeZone: string;
   /** An escalation: the lapsing owner whose credit for this lead goes back, so it counts once. */
   releases?: string | null;
+  /** Business-clock offset of the caller (see src/clock.ts); absent in real time. */
+  clockOffsetMs?: number;
 }
 
 /** Moves a lead's pool credit on manual reassignment (idempotent by `transferId`). */
@@ -167,6 +169,8 @@ export interface TransferRequest {
   from: string | null;
   to: string | null;
   timeZone: string;
+  /** Business-clock offset of the caller (see src/clock.ts); absent in real time. */
+  clockOffsetMs?: number;
 }
 
 export type ClaimResult =
@@ -186,4 +190,6 @@ export interface PoolStatsRequest {
   pool: PoolDefinition;
   period: Period;
   timeZone: string;
+  /** Business-clock offset of the caller (see src/clock.ts); absent in real time. */
+  clockOffsetMs?: number;
 }

@@ -1,3 +1,4 @@
+import type { EffectivePolicy } from './policy/store';
 /**
  * Types shared by the routing configuration, the facts gathered from upstreams, and the pure
  * decision. No runtime dependencies: workflow code imports this.
@@ -147,4 +148,12 @@ export interface Eligibility {
   assumptions: string[];
   /** The time zone the rep's hours were judged in (the HRIS's when it has one). */
   timezone?: string | undefined;
+}
+
+/** What a lead's run loads first: the tenant's routing settings and the policy version it routes with. */
+export interface LoadedRoutingConfig {
+  config: RoutingConfig;
+  policy: EffectivePolicy;
+  /** The worker's business-clock offset (see src/clock.ts), present only while time is simulated. */
+  clockOffsetMs?: number;
 }

@@ -211,6 +211,8 @@ export function demoWorkspace(now: Date): SandboxWorkspace {
       name: r.name,
       status: 'ACTIVE' as const,
       timezone: r.timezone,
+      // What their Outlook states, as the demo tenant configures them: 07:00–22:00 every day.
+      workingHours: { days: [1, 2, 3, 4, 5, 6, 7], start: '07:00', end: '22:00' },
       timeOff:
         r.id === DEMO_REP_ON_PTO.id ? [{ start: iso(t - DAY), end: iso(t + 3 * DAY), type: 'PTO' as const }] : [],
     })),

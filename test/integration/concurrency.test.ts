@@ -1,3 +1,4 @@
+import { businessClock } from '../../src/clock';
 import type { LeadState } from '../../src/domain/leadState';
 import type { Policy, PoolMember, Strategy } from '../../src/domain/policy/types';
 import { DEMO_QUEUE_USER } from '../../src/sandbox/demoTenant';
@@ -25,9 +26,9 @@ afterAll(async () => {
   await t?.close();
 }, FLOOD_TIMEOUT_MS);
 
-/** A fixed-offset zone where it is about noon now, so no daily count resets during the test. */
+/** A fixed-offset zone where it is about noon in business time, so no daily count resets during the test. */
 function noonZone(): string {
-  let offset = 12 - new Date().getUTCHours();
+  let offset = 12 - new Date(businessClock.now()).getUTCHours();
   if (offset > 14) offset -= 24;
   if (offset < -12) offset += 24;
   return offset === 0 ? 'UTC' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;

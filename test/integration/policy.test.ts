@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify as toYaml } from 'yaml';
+import { businessClock } from '../../src/clock';
 import type { LeadState } from '../../src/domain/leadState';
 import type { Policy } from '../../src/domain/policy/types';
 import { DEMO_REPS } from '../../src/sandbox/seed';
@@ -139,8 +140,9 @@ describe('deferral', () => {
     const scenario = t.scenarios[1]!;
     const key = scenario.apiKey;
     // Long enough that a slow machine still sees the lead while it waits.
-    const meetingEnds = new Date(Date.now() + 15_000).toISOString();
-    const start = new Date(Date.now() - 3_600_000).toISOString();
+    const now = businessClock.now();
+    const meetingEnds = new Date(now + 15_000).toISOString();
+    const start = new Date(now - 3_600_000).toISOString();
     t.sandbox.addWorkspace({ ...scenario.workspace, busy: DEMO_REPS.map((r) => ({ email: r.email, start, end: meetingEnds })) });
     const policy = demoPolicy();
     const res = await t.request('PUT', '/v1/policy', policy, { authorization: `Bearer ${key}` });

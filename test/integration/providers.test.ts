@@ -1,3 +1,4 @@
+import { businessClock } from '../../src/clock';
 import type { LeadState } from '../../src/domain/leadState';
 import type { Policy } from '../../src/domain/policy/types';
 import { DEMO_STACKS, DEMO_TRIAGE_CHANNEL, type DemoStack } from '../../src/sandbox/demoTenant';
@@ -5,7 +6,7 @@ import { DEMO_REPS } from '../../src/sandbox/seed';
 import type { SandboxEvent } from '../../src/sandbox/types';
 import { recordHistory } from '../support/fixtures';
 import { SALESFORCE_TERRITORY_OVERRIDE } from '../support/overrides';
-import { demoScenario, type Scenario } from '../support/scenario';
+import { demoScenario, hoursExcluding, type Scenario } from '../support/scenario';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
 
 /**
@@ -14,7 +15,7 @@ import { eventually, startTestStack, type TestStack } from '../support/stack';
  * messaging and enrichment. Plus what the issue asks of them: a tenant-mapped Salesforce custom
  * field that a routing rule uses, and a revoked OAuth grant sending leads to the fallback at once.
  */
-const [ava, , chloe, dieter] = DEMO_REPS;
+const [ava, ben, chloe, dieter] = DEMO_REPS;
 const STACKS: DemoStack[] = ['salesforce', 'hubspot', 'pipedrive'];
 
 let t: TestStack;
@@ -26,6 +27,8 @@ beforeAll(async () => {
     ...STACKS.map((stack): [string, ReturnType<typeof demoScenario>] => [stack, demoScenario({ stack })]),
     ['territory', demoScenario({ stack: 'salesforce', crmMappings: SALESFORCE_TERRITORY_OVERRIDE })],
     ['revoked', demoScenario({ stack: 'salesforce' })],
+    // Ben's Outlook states hours that exclude the (business) hour the test runs at.
+    ['outlook-hours', demoScenario({ stack: 'hubspot', allAvailable: true, calendarHours: { [ben.id]: hoursExcluding(businessClock.now(), ben.timezone) } })],
   ];
   t = await startTestStack(...named.map(([, s]) => s));
   named.forEach(([name], i) => scenarioOf.set(name, t.scenarios[i]!));
@@ -55,6 +58,8 @@ describe.each(STACKS)('a tenant on %s', (stack) => {
     const state = await t.routed(leadId, s.apiKey);
 
     expect(state.status).toBe('routed');
+    // The run judged the lead at business time (a simulated one under the time sweep), not the server's.
+    expect(Math.abs(Date.parse(state.routedAt!) - businessClock.now())).toBeLessThan(10 * 60_000);
     expect(state.account).toMatchObject({ status: 'matched', account: { name: 'Acme Corporation', ownerId: s.id(ava.id) } });
     expect(state.owner).toMatchObject({ id: s.id(ava.id), via: 'account_owner' });
     expect(state.enrichment).toMatchObject({ status: 'found', company: { domain: 'acme.com' } });
@@ -129,6 +134,21 @@ describe('tenant-mapped custom fields', () => {
     expect(query?.query['q']).toContain('Territory__c');
     const audit = await t.request('GET', `/v1/leads/${leadId}/audit`, undefined, { authorization: `Bearer ${s.apiKey}` });
     expect(JSON.stringify(audit.body)).toContain('Territory__c');
+  });
+});
+
+describe('working hours a rep keeps in their calendar (Microsoft Graph)', () => {
+  it('are the scenario\'s own: a rep whose Outlook hours exclude now is skipped as outside hours, the others are not', async () => {
+    const s = scenarioOf.get('outlook-hours')!;
+    const leadId = await postLead('outlook-hours', { email: 'kim@hooli.com', firstName: 'Kim', lastName: 'Ng', company: 'Hooli', source: 'form' });
+    const state = await t.routed(leadId, s.apiKey);
+    const candidates = state.decision?.candidates ?? [];
+    const of = (seedId: string) => candidates.find((c) => c.repId === s.id(seedId));
+    expect(of(ben.id)?.eligible).toBe(false);
+    expect(of(ben.id)?.reasons).toEqual([expect.objectContaining({ code: 'outside_hours', detail: expect.stringContaining('(working hours from the calendar)') })]);
+    // Calendars that state no hours leave the tenant's (around the clock): everyone else is eligible.
+    for (const rep of DEMO_REPS.filter((r) => r.id !== ben.id)) expect(of(rep.id)).toMatchObject({ eligible: true, reasons: [] });
+    expect(state.owner?.id).not.toBe(s.id(ben.id));
   });
 });
 

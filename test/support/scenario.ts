@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { businessClock } from '../../src/clock';
+import { localTime } from '../../src/domain/availability';
 import { DEMO_QUEUE_USER, DEMO_TRIAGE_CHANNEL, demoIdMap, demoSandboxWorkspace, demoStackTenant, demoStackWorkspace, type DemoStack } from '../../src/sandbox/demoTenant';
 import { DEMO_REPS } from '../../src/sandbox/seed';
 import type { SandboxWorkspace } from '../../src/sandbox/types';
@@ -30,22 +32,33 @@ export interface ScenarioOptions {
   crmMappings?: Record<string, unknown>;
   /** Busy blocks to put on reps' calendars instead of the demo's. */
   busy?: Array<{ repId: string; start: string; end: string }>;
+  /** Working hours the tenant configures for reps, by seed rep ID; others work around the clock. */
+  teamHours?: Record<string, { days: number[]; start: string; end: string }>;
+  /** Working hours reps state in their calendars (Outlook), by seed rep ID; others state none. */
+  calendarHours?: Record<string, { days: number[]; start: string; end: string }>;
 }
 
 /**
  * The demo data set under a fresh tenant ID, workspace and API key, so test files never share a
- * pool entity or a CRM. Reps work around the clock (tests must not depend on the hour): PTO
- * (Chloe) and a meeting (Dieter) are what rules reps out.
+ * pool entity or a CRM. Reps work around the clock (tests must not depend on the hour): the
+ * tenant configures them so and their calendars state no hours of their own unless a test gives
+ * some; PTO (Chloe) and a meeting (Dieter), placed around the business clock's now, are what
+ * rules reps out.
  */
 export function demoScenario(options: ScenarioOptions = {}): (sandboxUrl: string) => Scenario {
   const suffix = randomBytes(4).toString('hex');
   return (sandboxUrl) => {
     const stack = options.stack ?? 'unified';
     const identity = { id: `ws-${suffix}`, token: `token-${suffix}` };
-    const workspace = demoStackWorkspace(new Date(), stack, identity);
-    const ids = demoIdMap(stack, demoSandboxWorkspace(new Date()));
+    const now = new Date(businessClock.now());
+    const workspace = demoStackWorkspace(now, stack, identity);
+    const ids = demoIdMap(stack, demoSandboxWorkspace(now));
     const id = (seedId: string) => ids.get(seedId) ?? seedId;
     if (options.rateLimit) workspace.rateLimit = options.rateLimit;
+    workspace.employees = workspace.employees.map(({ workingHours: _demoHours, ...e }) => {
+      const hours = options.calendarHours?.[DEMO_REPS.find((r) => r.email === e.email)?.id ?? ''];
+      return hours ? { ...e, workingHours: hours } : e;
+    });
     if (options.allAvailable || options.busy) {
       workspace.employees = workspace.employees.map((e) => ({ ...e, timeOff: [] }));
       workspace.busy = (options.busy ?? []).map((b) => ({ email: DEMO_REPS.find((r) => r.id === b.repId)!.email, start: b.start, end: b.end }));
@@ -56,7 +69,7 @@ export function demoScenario(options: ScenarioOptions = {}): (sandboxUrl: string
     const members = options.members?.map(id);
     const team = base.routing.team
       .filter((m) => !members || members.includes(m.id))
-      .map((m) => ({ ...m, workingHours: ALWAYS }));
+      .map((m) => ({ ...m, workingHours: options.teamHours?.[DEMO_REPS.find((r) => id(r.id) === m.id)?.id ?? ''] ?? ALWAYS }));
     const tenant: TenantInput = {
       ...base,
       id: `t-${suffix}`,
@@ -94,3 +107,16 @@ export function shortSlaPolicy(opts: { graceSeconds?: number } = {}): Policy {
 
 /** An email whose lead the short-SLA policy gives ten minutes (rule `patient`). */
 export const patientEmail = (tag: string) => `${tag}@${tag}.patient.example`;
+
+/**
+ * Every-day working hours in `timeZone` that exclude `atMs` by hours either way: an hour-long
+ * window starting two hours after the local time (or, late in the day, ending three hours
+ * before it). For tests that need a rep outside their hours whatever the hour they run at.
+ */
+export function hoursExcluding(atMs: number, timeZone: string): { days: number[]; start: string; end: string } {
+  const { minutes } = localTime(atMs, timeZone);
+  const hour = Math.floor(minutes / 60);
+  const from = hour + 3 <= 23 ? hour + 2 : hour - 4;
+  const hh = (h: number) => `${String(h).padStart(2, '0')}:00`;
+  return { days: [1, 2, 3, 4, 5, 6, 7], start: hh(from), end: hh(from + 1) };
+}

@@ -2,6 +2,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Request, Router } from 'express';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { businessClock, clockFields } from '../../clock';
 import { LeadInputSchema } from '../../domain/leadSchema';
 import { parsePolicy, policyJsonSchema } from '../../domain/policy/schema';
 import type { PolicyVersionSummary } from '../../domain/policy/store';
@@ -104,11 +105,11 @@ export function policyRoutes(router: Router, ctx: ApiContext): void {
     if (!pool) throw new ApiError(404, 'not_found', `Pool ${String(req.params['pool'])} is not in policy ${version}`);
     const period: Period = query.period ?? pool.period ?? 'day';
     try {
-      res.json({ pool: pool.id, strategy: pool.strategy, policyVersion: version, ...(await ctx.client.workflow.getHandle(poolWorkflowId(tenant.id, pool.id)).query(poolStatsQuery, { pool, period, timeZone: policy.timezone })) });
+      res.json({ pool: pool.id, strategy: pool.strategy, policyVersion: version, ...(await ctx.client.workflow.getHandle(poolWorkflowId(tenant.id, pool.id)).query(poolStatsQuery, { pool, period, timeZone: policy.timezone, ...clockFields(ctx.clock ?? businessClock) })) });
     } catch (err) {
       if (!(err instanceof WorkflowNotFoundError)) throw err;
       // No lead has claimed from this pool yet.
-      res.json({ pool: pool.id, strategy: pool.strategy, policyVersion: version, ...poolStats(rollPeriods(emptyPoolState(), Date.now(), policy.timezone), pool, period) });
+      res.json({ pool: pool.id, strategy: pool.strategy, policyVersion: version, ...poolStats(rollPeriods(emptyPoolState(), (ctx.clock ?? businessClock).now(), policy.timezone), pool, period) });
     }
   });
 }

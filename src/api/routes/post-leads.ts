@@ -1,6 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { Router } from 'express';
 import { z } from 'zod';
+import { businessClock } from '../../clock';
 import { normalizeLead } from '../../domain/lead';
 import type { RouteLeadInput } from '../../domain/leadState';
 import { LeadInputSchema } from '../../domain/leadSchema';
@@ -52,7 +53,7 @@ export function postLeads(router: Router, ctx: ApiContext): void {
     }
 
     const normalized = normalizeLead(lead);
-    const input: RouteLeadInput = { leadId, tenantId: tenant.id, lead, receivedAt: new Date().toISOString(), idempotencyKey };
+    const input: RouteLeadInput = { leadId, tenantId: tenant.id, lead, receivedAt: new Date((ctx.clock ?? businessClock).now()).toISOString(), idempotencyKey };
     try {
       await ctx.client.workflow.start('routeLead', {
         workflowId,

@@ -95,7 +95,8 @@ const WINDOWS_NAMES: Record<string, string> = {
   'Australia/Sydney': 'AUS Eastern Standard Time',
 };
 
-const ALL_DAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
+/** Graph's dayOfWeek names by ISO weekday - 1. */
+const WEEKDAY_NAMES = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
 const MINUTE = 60_000;
 
 /** Graph's dateTimeTimeZone as UTC: 7-digit fractions, no offset. */
@@ -139,12 +140,14 @@ function availabilityView(busy: Array<{ start: string; end: string }>, start: nu
   }).join('');
 }
 
-/** The demo reps work 07:00–22:00 every day in their own zone, as the demo tenant configures them. */
+/** The employee's working hours as their mailbox settings state them (the scenario's data); undefined when they state none. */
 function workingHours(employee: SandboxEmployee): unknown {
+  const hours = employee.workingHours;
+  if (!hours) return undefined;
   return {
-    daysOfWeek: ALL_DAYS,
-    startTime: '07:00:00.0000000',
-    endTime: '22:00:00.0000000',
+    daysOfWeek: hours.days.map((d) => WEEKDAY_NAMES[d - 1]),
+    startTime: `${hours.start}:00.0000000`,
+    endTime: `${hours.end}:00.0000000`,
     timeZone: { name: WINDOWS_NAMES[employee.timezone] ?? employee.timezone },
   };
 }
