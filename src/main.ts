@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { isGrpcServiceError, ServiceError } from '@temporalio/client';
 import { businessClock } from './clock';
 import { loadEnv } from './config';
 import type { DefinitionOverride } from './connectors/definition';
@@ -9,6 +10,7 @@ import { DEMO_STACK_TENANTS, DEMO_STACKS, demoIdMap, demoSandboxWorkspace, demoS
 import { startSandbox, type RunningSandbox } from './sandbox/server';
 import { startStack, type RunningStack } from './stack';
 import { dataDirFiles, PROJECT_ROOT, resolveTemporalCli, startDevServer, type RunningDevServer } from './temporal/devServer';
+import { retryUntil } from './temporal/connection';
 import { currentPolicy, publishPolicy } from './temporal/entities';
 import { TenantRegistry } from './tenants/registry';
 
@@ -131,6 +133,12 @@ async function main(): Promise<void> {
 
 const STACKS = Object.keys(DEMO_STACKS) as DemoStack[];
 
+/** Temporal's answer to a query while the workflow's task is being retried: FAILED_PRECONDITION "Workflow Task in failed state". */
+function workflowTaskFailed(err: unknown): boolean {
+  const cause = err instanceof ServiceError ? err.cause : err;
+  return isGrpcServiceError(cause) && cause.code === 9 /* FAILED_PRECONDITION */ && /workflow task in failed state/i.test(cause.details);
+}
+
 /**
  * Each sandbox tenant routes with the example policy until someone publishes another (with its
  * CRM's IDs in place of the seed's).
@@ -138,7 +146,9 @@ const STACKS = Object.keys(DEMO_STACKS) as DemoStack[];
 async function publishDemoPolicy(stack: RunningStack, demo: DemoStack): Promise<void> {
   const tenantId = DEMO_STACK_TENANTS[demo].tenantId;
   const config = stack.tenants.routingConfig(tenantId);
-  const current = await currentPolicy(stack.temporal.client, config);
+  // After a crash, a policy workflow whose last task died with the old worker refuses queries
+  // until the new worker has run that task again, moments after start: wait for it, do not fail.
+  const current = await retryUntil(`reading ${tenantId}'s policy`, 60_000, () => currentPolicy(stack.temporal.client, config), workflowTaskFailed);
   if (!current.version.startsWith('default-')) return;
   const raw: unknown = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'examples/policies/demo.policy.json'), 'utf8'));
   const parsed = parsePolicy(remapIds(raw, demoIdMap(demo, demoSandboxWorkspace(new Date(businessClock.now())))));

@@ -8,13 +8,15 @@ const INDEXED_TYPES: Record<string, temporal.api.enums.v1.IndexedValueType> = {
   Text: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
 };
 
-async function retryUntil<T>(what: string, timeoutMs: number, attempt: () => Promise<T>): Promise<T> {
+/** Tries `attempt` every 250 ms until it succeeds, fails in a way `retryable` does not accept, or the time is up. */
+export async function retryUntil<T>(what: string, timeoutMs: number, attempt: () => Promise<T>, retryable: (err: unknown) => boolean = () => true): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
     try {
       return await attempt();
     } catch (err) {
+      if (!retryable(err)) throw err;
       last = err;
       await new Promise((r) => setTimeout(r, 250));
     }
