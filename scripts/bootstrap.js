@@ -44,6 +44,23 @@ function run(command, args) {
   });
 }
 
+const RESULTS_DIR = path.join(root, '.data', 'test');
+const JEST_RESULTS = path.join(RESULTS_DIR, 'jest-results.json');
+const SWEEP_RESULTS = path.join(RESULTS_DIR, 'sweep-results.json');
+
+/** One closing line for the whole run: jest's tests, then the time sweep's runs of them at other instants. */
+function printTotals() {
+  let passed = 0;
+  let failed = 0;
+  for (const file of [JEST_RESULTS, SWEEP_RESULTS]) {
+    if (!fs.existsSync(file)) continue;
+    const r = JSON.parse(fs.readFileSync(file, 'utf8'));
+    passed += r.numPassedTests;
+    failed += r.numFailedTests;
+  }
+  console.log(`tests: ${passed} passed, ${failed} failed`);
+}
+
 async function main() {
   const [command = 'start', ...args] = process.argv.slice(2);
   ensureDeps();
@@ -58,8 +75,13 @@ async function main() {
       // sweep; skipped when jest is given arguments, e.g. one file).
       code = await run(bin('tsc'), ['--noEmit', '-p', 'tsconfig.json']);
       if (code === 0) code = await run(bin('eslint'), ['--max-warnings=0', '.']);
-      if (code === 0) code = await run(bin('jest'), ['--ci', ...args]);
-      if (code === 0 && args.length === 0) code = await run(bin('tsx'), ['scripts/time-sweep.ts']);
+      if (code === 0) {
+        fs.mkdirSync(RESULTS_DIR, { recursive: true });
+        for (const file of [JEST_RESULTS, SWEEP_RESULTS]) fs.rmSync(file, { force: true });
+        code = await run(bin('jest'), ['--ci', '--json', `--outputFile=${JEST_RESULTS}`, ...args]);
+        if (code === 0 && args.length === 0) code = await run(bin('tsx'), ['scripts/time-sweep.ts', `--output=${SWEEP_RESULTS}`]);
+        printTotals();
+      }
       break;
     case 'bench':
       code = await run(bin('tsx'), ['bench/bench.ts', ...args]);

@@ -8,9 +8,10 @@
  *   npx tsx scripts/time-sweep.ts                   every point
  *   npx tsx scripts/time-sweep.ts --points 1,7      some of them (numbers as listed)
  *   npx tsx scripts/time-sweep.ts --list            the points, with each rep's local time
+ *   --output=FILE                                   also writes the totals as jest's JSON does
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { localTime } from '../src/domain/availability';
 import { DEMO_REPS } from '../src/sandbox/seed';
@@ -98,7 +99,9 @@ function main(): void {
   }
   console.log(`\n[time sweep] ${FILES.length} files at ${chosen.length} simulated instants (Temporal at real time):`);
   for (const row of rows) console.log(`  ${row}`);
-  console.log(`time sweep: ${passed} passed, ${failed} failed`);
+  console.log(`[time sweep] ${rows.filter((r) => r.startsWith('ok')).length} of ${chosen.length} instants passed (${passed} test runs, ${failed} failures)`);
+  const output = args.find((a) => a.startsWith('--output='))?.slice('--output='.length);
+  if (output) writeFileSync(output, JSON.stringify({ numPassedTests: passed, numFailedTests: failed }));
   process.exit(failed === 0 ? 0 : 1);
 }
 
