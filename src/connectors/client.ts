@@ -166,7 +166,7 @@ export class ProviderClient {
   /** The provider's own reading of an answer (its `signals` expression), if it has one. */
   private async signal(op: CompiledOperation, answer: RawAnswer): Promise<ProviderSignal | null> {
     if (!this.provider.signals) return null;
-    const raw = await this.evaluate(op, this.provider.signals, answer.body, { status: answer.status, headers: answer.headers });
+    const raw = await this.evaluate(op, this.provider.signals, answer.body, { status: answer.status, headers: answer.headers, nowMs: this.now() });
     if (raw === undefined || raw === null) return null;
     const parsed = SignalSchema.safeParse(raw);
     if (!parsed.success) {

@@ -86,7 +86,7 @@ export const ProviderDefinitionSchema = z
       .optional(),
     /**
      * How the provider signals what its status code does not say: evaluated on every answer's
-     * body with `$status` and `$headers`; returns nothing (judge by status) or
+     * body with `$status`, `$headers` and `$nowMs` (the client's clock); returns nothing (judge by status) or
      * `{ "outcome": "rate_limited" | "transient" | "auth" | "not_found" | "permanent" | "ok", "reason"?, "waitSeconds"? }`.
      * Salesforce's 403 REQUEST_LIMIT_EXCEEDED, Google's 403 rateLimitExceeded, Slack's 200 `ok:false`.
      */

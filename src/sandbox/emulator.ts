@@ -62,7 +62,7 @@ export interface ProviderEmulator {
    * The windows a request counts against, in order (counting stops at the first one it exceeds).
    * Without this, every request counts against the workspace's own window only.
    */
-  rateRules?(req: EmulatorRequest): RateRule[];
+  rateRules?(req: EmulatorRequest, workspace: WorkspaceRuntime | null): RateRule[];
   /**
    * Rate-limit headers on every answer, in the provider's own names and units. `rate` is the
    * window that refused the request, else the first one counted; `all` every window counted.

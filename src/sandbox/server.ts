@@ -184,7 +184,7 @@ async function handleEmulated(
 
 /** Counts the request against each window the emulator names, stopping at the first it exceeds. */
 function countRates(state: SandboxState, emulator: ProviderEmulator, auth: EmulatorAuth, request: EmulatorRequest): { rate: RateStatus; rates: RateStatus[] } {
-  const [first = DEFAULT_RATE_RULE, ...more] = emulator.rateRules?.(request) ?? [];
+  const [first = DEFAULT_RATE_RULE, ...more] = emulator.rateRules?.(request, auth.workspace) ?? [];
   const count = (rule: RateRule) => state.countRequest(auth.workspace, `${emulator.provider}/${emulator.system}`, request.now, rule);
   let rate = count(first);
   const rates = [rate];

@@ -82,8 +82,11 @@ export interface SandboxWorkspace {
   employees: SandboxEmployee[];
   busy: SandboxBusyBlock[];
   companies: SandboxCompany[];
-  /** Requests allowed per rate-limit window (default 1000) and the window's length (default 60 s). */
-  rateLimit?: { limit: number; windowSeconds: number };
+  /**
+   * Requests allowed per rate-limit window (default 1000) and the window's length (default 60 s);
+   * `dailyBudget` is a daily allowance for providers that keep one (Pipedrive's API tokens).
+   */
+  rateLimit?: { limit: number; windowSeconds: number; dailyBudget?: number };
   /**
    * The OAuth client this workspace's OAuth providers (Salesforce, HubSpot, Google, Microsoft)
    * accept at their token endpoints. Default: client ID = workspace ID, client secret and

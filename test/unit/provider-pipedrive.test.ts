@@ -1,4 +1,4 @@
-import { ProviderClient } from '../../src/connectors/client';
+import { ProviderClient, type ClientOptions } from '../../src/connectors/client';
 import { compileProvider } from '../../src/connectors/definition';
 import { OPERATION_SCHEMAS } from '../../src/connectors/normalized';
 import { pipedriveProvider } from '../../src/connectors/providers/pipedrive';
@@ -41,8 +41,11 @@ beforeAll(async () => {
   sandbox = await startSandbox({ workspaces: [demoWorkspace(new Date(START)), WS], now: () => clock });
 });
 
-afterEach(() => {
-  clock = START;
+/** Each test starts 2 s after the previous one: a fresh search window (10 searches per 2 s per token). */
+let testStart = START;
+beforeEach(() => {
+  testStart += 2_000;
+  clock = testStart;
 });
 
 afterAll(async () => {
@@ -55,8 +58,8 @@ function addWorkspace(id: string, extra: Partial<SandboxWorkspace> = {}): Sandbo
   return ws;
 }
 
-function client(secret = WS.token): ProviderClient {
-  return new ProviderClient(compiled, { connectionId: 'test/pipedrive', baseUrl: sandbox.url, accountId: null, secret });
+function client(secret = WS.token, options: ClientOptions = {}): ProviderClient {
+  return new ProviderClient(compiled, { connectionId: 'test/pipedrive', baseUrl: sandbox.url, accountId: null, secret }, { now: () => clock, ...options });
 }
 
 async function raw(path: string, init: { method?: string; token?: string; body?: unknown } = {}): Promise<{ status: number; headers: Headers; body: unknown }> {
@@ -91,10 +94,10 @@ async function assign(c: ProviderClient, email: string, ownerId: string): Promis
 // ----------------------------------------------------------------------------------------- accounts
 
 describe('crm.findAccounts', () => {
-  it('finds the organization by the domain in its custom field, with integer IDs as strings and the burst headers normalized', async () => {
+  it('finds the organization by the domain in its custom field, with integer IDs as strings and the search window’s headers normalized', async () => {
     const { data, meta } = await findAccounts(client(), 'acme.com');
     expect(data).toEqual([{ id: '501', name: 'Acme Corporation', ownerId: AVA, domains: ['acme.com'], website: null }]);
-    expect(meta.rateLimit).toMatchObject({ limit: 1000, resetSeconds: 60, retryAfterSeconds: null });
+    expect(meta.rateLimit).toEqual({ limit: 10, remaining: 9, resetSeconds: 2, retryAfterSeconds: null });
   });
 
   it('finds an account whose domain only its website gave, and nothing for a domain no organization has', async () => {
@@ -212,7 +215,7 @@ describe('authentication and the limit signal', () => {
     const ws = addWorkspace('pipedrive-tiny', { rateLimit: { limit: 1, windowSeconds: 30 } });
     await findAccounts(client(ws.token), 'acme.com');
 
-    clock = START + 2_000;
+    clock = testStart + 2_000;
     const res = await raw('/api/v2/organizations/search?term=acme.com', { token: ws.token });
     expect(res.status).toBe(429);
     expect(res.body).toMatchObject({ success: false });
@@ -226,7 +229,57 @@ describe('authentication and the limit signal', () => {
     expect(failure.nextRetryDelay).toBe(28_000);
     expect(detailsOf(failure).rateLimit).toEqual({ limit: 1, remaining: 0, resetSeconds: 28, retryAfterSeconds: null });
 
-    clock = START + 30_000;
+    clock = testStart + 30_000;
+    expect((await findAccounts(client(ws.token), 'acme.com')).data).toHaveLength(1);
+  });
+
+  it('limits search to 10 requests per 2 s per token, apart from the burst window: two searches a lead hold a token to 5 leads per 2 s', async () => {
+    const ws = addWorkspace('pipedrive-search');
+    const c = client(ws.token);
+    for (let lead = 1; lead <= 5; lead++) {
+      await findAccounts(c, 'acme.com');
+      expect((await findLead(c, `lead${lead}@globex.example`)).meta.rateLimit).toEqual({ limit: 10, remaining: 10 - 2 * lead, resetSeconds: 2, retryAfterSeconds: null });
+    }
+    const refused = await raw('/api/v2/persons/search?term=lead6@globex.example&fields=email&exact_match=true', { token: ws.token });
+    expect(refused.status).toBe(429);
+    expect(refused.body).toMatchObject({ success: false, error: 'Request over limit' });
+    expect([refused.headers.get('x-ratelimit-limit'), refused.headers.get('x-ratelimit-remaining'), refused.headers.get('x-ratelimit-reset')]).toEqual(['10', '0', '2']);
+
+    const failure = await failureOf(findAccounts(c, 'acme.com'));
+    expect(failure.type).toBe('UpstreamRateLimited');
+    expect(failure.nonRetryable).toBe(false);
+    expect(failure.nextRetryDelay).toBe(2000);
+    // Other calls count against the burst window only: a create still goes through.
+    expect((await createLead(c, 'lead1@globex.example', AVA)).meta.rateLimit).toMatchObject({ limit: 1000, remaining: 1000 - 13 });
+
+    clock = testStart + 2_000;
+    expect((await findAccounts(c, 'acme.com')).data).toHaveLength(1);
+  });
+
+  it('spends a daily token budget (a search costs 40) and reads the spent budget as a wait until midnight UTC, which an urgent lead turns into its fallback', async () => {
+    const ws = addWorkspace('pipedrive-budget', { rateLimit: { limit: 1000, windowSeconds: 2, dailyBudget: 100 } });
+    clock = Date.parse('2030-01-07T22:00:00.000Z');
+    const first = await raw('/api/v2/organizations/search?term=acme.com&fields=custom_fields&exact_match=true', { token: ws.token });
+    expect([first.headers.get('x-daily-ratelimit-token-limit'), first.headers.get('x-daily-ratelimit-token-remaining')]).toEqual(['100', '60']);
+    await findAccounts(client(ws.token), 'acme.com');
+
+    const spent = await raw('/api/v2/organizations/search?term=acme.com&fields=custom_fields&exact_match=true', { token: ws.token });
+    expect(spent.status).toBe(429);
+    expect(spent.headers.get('x-daily-ratelimit-token-remaining')).toBe('0');
+
+    const patient = await failureOf(findAccounts(client(ws.token), 'acme.com'));
+    expect(patient.type).toBe('UpstreamRateLimited');
+    expect(patient.nonRetryable).toBe(false);
+    expect(patient.nextRetryDelay).toBe(2 * 60 * 60 * 1000);
+    expect(patient.message).toContain('Pipedrive daily API token budget spent (it resets at midnight UTC): Request over limit');
+
+    const urgent = await failureOf(findAccounts(client(ws.token, { maxWaitMs: 120_000 }), 'acme.com'));
+    expect(urgent.type).toBe('UpstreamRateLimited');
+    expect(urgent.nonRetryable).toBe(true);
+    expect(urgent.message).toContain('fallback');
+
+    // A new day, a new budget.
+    clock = Date.parse('2030-01-08T00:00:01.000Z');
     expect((await findAccounts(client(ws.token), 'acme.com')).data).toHaveLength(1);
   });
 });

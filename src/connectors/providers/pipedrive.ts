@@ -11,8 +11,13 @@ import type { ProviderDefinitionInput } from '../definition';
  *   (exact email search) lets the caller find a person a retried create already made.
  * - IDs (persons, organizations, owners) are integers on the wire: they are strings here, and an
  *   owner ID is sent back as a number.
- * - Limits: the 2-second burst window's `x-ratelimit-*` headers, reset in seconds to wait; a
- *   limit is a 429.
+ * - Limits, per API token: a 2-second burst window (20 to 120 requests by plan), the Search API's
+ *   own window of 10 requests per 2 s, and the company's daily token budget (30,000 base tokens ×
+ *   plan multiplier × seats; a search costs 40 tokens). Each answer's `x-ratelimit-*` headers
+ *   describe a 2-second window, reset in seconds to wait; a limit is a 429. A 429 with
+ *   `x-daily-ratelimit-token-remaining: 0` is the spent daily budget: it comes back at midnight
+ *   UTC, a wait a lead's urgency cap turns into its fallback path. Two searches per lead (the
+ *   organization, then the person) hold a token to about 5 leads per 2 s.
  */
 export const pipedriveProvider: ProviderDefinitionInput = {
   id: 'pipedrive',
@@ -24,6 +29,11 @@ export const pipedriveProvider: ProviderDefinitionInput = {
     reset: ['x-ratelimit-reset'],
     resetUnit: 'delay-seconds',
   },
+  signals: `$status = 429 and $headers."x-daily-ratelimit-token-remaining" = "0" ? {
+    "outcome": "rate_limited",
+    "reason": "Pipedrive daily API token budget spent (it resets at midnight UTC)" & ($type(error) = "string" ? ": " & error : ""),
+    "waitSeconds": 86400 - $floor($nowMs / 1000) % 86400
+  }`,
   operations: {
     'crm.findAccounts': {
       method: 'GET',

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { byToken, type EmulatorAuth, type EmulatorRequest, type ProviderEmulator, type RouteContext } from '../emulator';
 import { parseBody } from '../schemas';
-import type { LeadRecord, RateStatus, SandboxState, WorkspaceRuntime } from '../state';
+import { DEFAULT_RATE_RULE, type LeadRecord, type RateRule, type RateStatus, type SandboxState, type WorkspaceRuntime } from '../state';
 import type { SandboxAccount } from '../types';
 import { HttpError, paginate, type Reply } from '../wire';
 import { accountDomains } from './hubspot';
@@ -35,12 +35,51 @@ function pipedriveErrorReply(err: HttpError): Reply {
   };
 }
 
-/** The burst window's headers; reset is the seconds until it starts over. */
-function pipedriveRateHeaders(rate: RateStatus): Record<string, string> {
+// ---------------------------------------------------------------------------------------- limits
+
+/**
+ * Pipedrive's limits, per API token: the burst window (the workspace's own window here, 2 s at
+ * Pipedrive, 20 to 120 requests by plan), the Search API's own window (10 requests per 2 s on
+ * every plan), and the company's daily token budget (30,000 base tokens × plan multiplier ×
+ * seats; the workspace's `rateLimit.dailyBudget`, else 30,000 × its users, the Lite multiplier),
+ * reset at midnight UTC. Token costs follow Pipedrive's rate-limiting page by kind of call.
+ */
+const SEARCH_WINDOW = 'search';
+const DAILY_WINDOW = 'daily';
+const SEARCH_PATHS = new Set(['/api/v2/organizations/search', '/api/v2/persons/search', '/api/v2/itemSearch']);
+const BASE_DAILY_TOKENS = 30_000;
+
+function tokenCost(req: EmulatorRequest): number {
+  if (SEARCH_PATHS.has(req.path)) return 40;
+  if (req.method !== 'GET') return 10;
+  return /\/\d+$/.test(req.path) ? 2 : 20;
+}
+
+function pipedriveRateRules(req: EmulatorRequest, ws: WorkspaceRuntime | null): RateRule[] {
+  const budget = ws?.seed.rateLimit?.dailyBudget ?? BASE_DAILY_TOKENS * Math.max(1, ws?.seed.users.length ?? 1);
+  return [
+    DEFAULT_RATE_RULE,
+    ...(SEARCH_PATHS.has(req.path) ? [{ name: SEARCH_WINDOW, limit: 10, windowSeconds: 2 }] : []),
+    { name: DAILY_WINDOW, limit: budget, daily: true, cost: tokenCost(req) },
+  ];
+}
+
+/**
+ * `x-ratelimit-*` describe a 2-second window, reset in seconds: the one that refused the request,
+ * else the tighter of the burst and search windows. The daily budget goes in
+ * `x-daily-ratelimit-token-limit/-remaining` (what Pipedrive's API answers; its documentation
+ * names only the `x-ratelimit-*` headers and `x-daily-requests-left`, a POST/PUT count not kept here).
+ */
+function pipedriveRateHeaders(rate: RateStatus, _now: number, all: readonly RateStatus[]): Record<string, string> {
+  const refused = rate.exceeded && rate.window !== DAILY_WINDOW ? rate : null;
+  // The burst window is always counted first, so there is one to show.
+  const shown = refused ?? all.filter((r) => r.window !== DAILY_WINDOW).reduce((a, b) => (b.remaining < a.remaining ? b : a));
+  const daily = all.find((r) => r.window === DAILY_WINDOW);
   return {
-    'x-ratelimit-limit': String(rate.limit),
-    'x-ratelimit-remaining': String(rate.remaining),
-    'x-ratelimit-reset': String(rate.resetSeconds),
+    'x-ratelimit-limit': String(shown.limit),
+    'x-ratelimit-remaining': String(shown.remaining),
+    'x-ratelimit-reset': String(shown.resetSeconds),
+    ...(daily ? { 'x-daily-ratelimit-token-limit': String(daily.limit), 'x-daily-ratelimit-token-remaining': String(daily.remaining) } : {}),
   };
 }
 
@@ -280,8 +319,10 @@ export const PIPEDRIVE_EMULATORS: ProviderEmulator[] = [
       { method: 'GET', pattern: '/api/v2/persons/:id', handle: getPerson },
       { method: 'PATCH', pattern: '/api/v2/persons/:id', handle: updatePerson },
     ],
+    rateRules: pipedriveRateRules,
     rateHeaders: pipedriveRateHeaders,
-    // Pipedrive's 429 carries the burst window's headers (added to every answer) and no Retry-After.
+    // Pipedrive's 429 carries the window's headers (added to every answer) and no Retry-After;
+    // a spent daily budget shows as x-daily-ratelimit-token-remaining: 0.
     rateLimited: () => pipedriveErrorReply(new HttpError(429, 'RATE_LIMITED', 'Request over limit')),
     errorReply: pipedriveErrorReply,
   },
