@@ -1,3 +1,4 @@
+import { LogLevel, WebClient } from '@slack/web-api';
 import type { Client } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger, type LogEntry } from '@temporalio/worker';
@@ -350,5 +351,60 @@ describe('notify activity on Slack: a retry does not post twice', () => {
     expect(warnings[0]?.meta).toMatchObject({ provider: 'slack', idempotencyKey: key, error: expect.stringContaining(reason) });
     // A duplicate is the price of a failed lookup: better than no message.
     expect(await postsWith(dmChannelId(ben.email), key)).toHaveLength(2);
+  });
+});
+
+describe('the official Slack client (@slack/web-api) against the emulator', () => {
+  // A workspace of its own: no other test's posts in its conversations.
+  const TOKEN = 'xoxb-official-client';
+  beforeAll(() => sandbox.addWorkspace({ ...demoWorkspace(new Date(START)), id: 'slack-official-client', token: TOKEN }));
+
+  /** Slack's own Node client: every call a form-encoded POST, object arguments as JSON text. */
+  const web = () => new WebClient(TOKEN, { slackApiUrl: `${sandbox.url}/api/`, retryConfig: { retries: 0 }, logLevel: LogLevel.ERROR });
+  const blocks = [
+    { type: 'section', text: { type: 'mrkdwn', text: '*New lead:* Jane Doe (Globex)' } },
+    { type: 'actions', elements: [{ type: 'button', text: { type: 'plain_text', text: 'Accept' }, url: 'https://leadrelay.example/accept/1', action_id: 'accept' }] },
+  ];
+
+  it('posts with blocks and metadata, looks a user up by email and reads the conversation back, all as form posts', async () => {
+    const client = web();
+    const user = await client.users.lookupByEmail({ email: ben.email });
+    expect(user).toMatchObject({ ok: true, user: { id: slackUserId(ben.email) } });
+
+    const posted = await client.chat.postMessage({
+      channel: slackUserId(ben.email),
+      text: 'New lead: Jane Doe (Globex) is yours.',
+      blocks,
+      unfurl_links: false,
+      metadata: { event_type: 'leadrelay_notification', event_payload: { idempotency_key: 'official:1' } },
+    });
+    expect(posted).toMatchObject({ ok: true, channel: dmChannelId(ben.email), message: { blocks } });
+
+    const read = await client.conversations.history({ channel: dmChannelId(ben.email), include_all_metadata: true, limit: 10 });
+    expect(read.ok).toBe(true);
+    expect(read.messages).toEqual([
+      expect.objectContaining({ ts: posted.ts, blocks, metadata: { event_type: 'leadrelay_notification', event_payload: { idempotency_key: 'official:1' } } }),
+    ]);
+
+    // What went over the wire: form bodies, blocks and metadata as JSON text.
+    const events = sandbox.events();
+    expect(events.map((e) => [e.method, e.path, e.status])).toEqual([
+      ['POST', '/api/users.lookupByEmail', 200],
+      ['POST', '/api/chat.postMessage', 200],
+      ['POST', '/api/conversations.history', 200],
+    ]);
+    expect(events[1]?.body).toMatchObject({ blocks: JSON.stringify(blocks), unfurl_links: 'false' });
+  });
+
+  it('also takes a method as a GET with query arguments, blocks as JSON text', async () => {
+    const posted = await slackApi('chat.postMessage', { channel: 'C0GETPOST01', text: 'hi', blocks: JSON.stringify(blocks) });
+    expect(posted).toMatchObject({ ok: true, channel: 'C0GETPOST01', message: { blocks } });
+    expect(sandbox.events().at(-1)).toMatchObject({ method: 'GET', path: '/api/chat.postMessage', status: 200 });
+  });
+
+  it("answers the client's ok:false as Slack does, which the client raises as a platform error", async () => {
+    await expect(web().users.lookupByEmail({ email: 'nobody@demo-sales.example' })).rejects.toMatchObject({ code: 'slack_webapi_platform_error', data: { ok: false, error: 'users_not_found' } });
+    // Blocks that are not JSON text at all.
+    await expect(web().apiCall('chat.postMessage', { channel: 'C0FORMBLOCK', text: 'x', blocks: '[{"type":' })).rejects.toMatchObject({ data: { ok: false, error: 'invalid_blocks_format' } });
   });
 });

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
-import { bearerToken, byToken, type EmulatorAuth, type EmulatorRequest, type ProviderEmulator, type RouteContext } from '../emulator';
+import { bearerToken, byToken, type EmulatorAuth, type EmulatorRequest, type EmulatorRoute, type ProviderEmulator, type RouteContext } from '../emulator';
 import type { MessageRecord, SandboxState, WorkspaceRuntime } from '../state';
 import type { SandboxUser } from '../types';
 import { HttpError, type ErrorCode, type Reply } from '../wire';
 import { dmChannelId } from './unified';
 
 /**
- * Slack Web API (bot token as bearer). Slack reports almost every error as HTTP 200
+ * Slack Web API (bot token as bearer, or a `token` POST parameter); every method as GET with
+ * query arguments or POST with a form or JSON body. Slack reports almost every error as HTTP 200
  * `{ "ok": false, "error": "<code>" }`; only its rate limit (429 + `Retry-After`, no window
  * headers) and its outages use the status line. IDs look like Slack's and are derived from the
  * seed (users from their email, the team from the workspace), never from CRM IDs.
@@ -47,8 +48,10 @@ function slackError(code: string, status = 400, detail: string = code): HttpErro
   return new HttpError(status, status === 401 ? 'UNAUTHORIZED' : 'VALIDATION', detail, undefined, code);
 }
 
+/** The token as a bearer header or, as Slack also takes it, a `token` POST parameter. */
 function authenticate(req: EmulatorRequest, state: SandboxState): EmulatorAuth {
-  const token = bearerToken(req.headers);
+  const posted = req.method === 'POST' && typeof req.body === 'object' && req.body !== null ? (req.body as Record<string, unknown>)['token'] : undefined;
+  const token = bearerToken(req.headers) ?? (typeof posted === 'string' && posted !== '' ? posted : null);
   if (token === null) return { workspace: null, claimed: null, error: slackError('not_authed', 401) };
   return byToken(state, token, () => slackError('invalid_auth', 401));
 }
@@ -71,9 +74,31 @@ function botOf(ws: WorkspaceRuntime): { user: string; bot_id: string } {
   return { user: slackId('U', `bot-user:${ws.seed.id}`), bot_id: slackId('B', `bot:${ws.seed.id}`) };
 }
 
-/** A JSON body, or a form body (which Slack also takes); empty when there is none. */
-function argsOf(body: unknown): Record<string, unknown> {
-  return (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+/**
+ * A method's arguments, wherever Slack takes them: the query string (GET), a form body or a JSON
+ * body (POST); the body wins. A form body carries everything as strings, objects (blocks,
+ * metadata) as JSON text: that is how Slack documents it and how its own client posts.
+ */
+function argsOf({ query, body }: Pick<RouteContext, 'query' | 'body'>): Record<string, unknown> {
+  const fromBody = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
+  return { ...query, ...fromBody };
+}
+
+/** A scalar argument as the string a query or form would carry; undefined when absent or not a scalar. */
+function textArg(args: Record<string, unknown>, name: string): string | undefined {
+  const v = args[name];
+  return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
+}
+
+/** An object argument: as sent in a JSON body, or as JSON text in a form or query; `code` when the text is not JSON. */
+function jsonArg(raw: unknown, code: string): unknown {
+  if (typeof raw !== 'string') return raw;
+  if (raw === '') return undefined;
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    throw slackError(code);
+  }
 }
 
 // -------------------------------------------------------------------------------------- users
@@ -93,8 +118,8 @@ function userWire(ws: WorkspaceRuntime, u: SandboxUser): unknown {
   };
 }
 
-function lookupByEmail({ ws, query }: RouteContext): Reply {
-  const email = query['email']?.trim().toLowerCase();
+function lookupByEmail({ ws, query, body }: RouteContext): Reply {
+  const email = textArg(argsOf({ query, body }), 'email')?.trim().toLowerCase();
   if (!email) throw slackError('invalid_arguments');
   const user = ws.seed.users.find((u) => u.email.toLowerCase() === email);
   if (!user) throw slackError('users_not_found', 404);
@@ -116,15 +141,8 @@ type Metadata = NonNullable<MessageRecord['metadata']>;
 
 /** Message metadata: `{ event_type, event_payload }` as an object, or as a JSON string (form bodies). */
 function checkMetadata(raw: unknown): Metadata | null {
-  if (raw === undefined || raw === null || raw === '') return null;
-  let value: unknown = raw;
-  if (typeof raw === 'string') {
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      throw slackError('invalid_metadata_format');
-    }
-  }
+  const value = jsonArg(raw, 'invalid_metadata_format');
+  if (value === undefined || value === null) return null;
   const m = value as { event_type?: unknown; event_payload?: unknown } | null;
   const payload = m?.event_payload;
   if (typeof m !== 'object' || m === null || typeof m.event_type !== 'string' || m.event_type === '' || typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
@@ -133,8 +151,9 @@ function checkMetadata(raw: unknown): Metadata | null {
   return { event_type: m.event_type, event_payload: payload as Record<string, unknown> };
 }
 
-/** Blocks must be an array of at most 50 objects with a `type`. */
-function checkBlocks(blocks: unknown): unknown[] | null {
+/** Blocks (an array, or its JSON text) must be at most 50 objects with a `type`. */
+function checkBlocks(raw: unknown): unknown[] | null {
+  const blocks = jsonArg(raw, 'invalid_blocks_format');
   if (blocks === undefined || blocks === null) return null;
   if (!Array.isArray(blocks) || blocks.some((b) => typeof b !== 'object' || b === null || typeof (b as { type?: unknown }).type !== 'string')) {
     throw slackError('invalid_blocks', 400, '[ERROR] must provide an array of blocks, each with a type [json-pointer:/blocks]');
@@ -145,10 +164,10 @@ function checkBlocks(blocks: unknown): unknown[] | null {
   return blocks;
 }
 
-function postMessage({ ws, body, now }: RouteContext): Reply {
-  const input = argsOf(body);
+function postMessage({ ws, query, body, now }: RouteContext): Reply {
+  const input = argsOf({ query, body });
   const blocks = checkBlocks(input['blocks']);
-  const text = typeof input['text'] === 'string' ? input['text'] : '';
+  const text = textArg(input, 'text') ?? '';
   if (text === '' && blocks === null) throw slackError('no_text');
   if (text.length > MAX_TEXT) throw slackError('msg_too_long');
   const metadata = checkMetadata(input['metadata']);
@@ -196,11 +215,8 @@ function dmOwner(ws: WorkspaceRuntime, channel: string): SandboxUser | undefined
  * reopens a DM by its ID.
  */
 function conversationsOpen({ ws, body, query }: RouteContext): Reply {
-  const input = argsOf(body);
-  const arg = (name: string): string => {
-    const v = input[name] ?? query[name];
-    return typeof v === 'string' ? v.trim() : '';
-  };
+  const input = argsOf({ query, body });
+  const arg = (name: string): string => textArg(input, name)?.trim() ?? '';
   const channel = arg('channel');
   if (channel !== '') {
     if (!dmOwner(ws, channel)) throw slackError('channel_not_found');
@@ -225,8 +241,8 @@ function tsMicros(ts: string): bigint | null {
   return BigInt(m[1]) * 1_000_000n + BigInt((m[2] ?? '').padEnd(6, '0'));
 }
 
-function tsParam(query: Record<string, string>, name: 'oldest' | 'latest'): bigint | null {
-  const raw = query[name];
+function tsParam(args: Record<string, unknown>, name: 'oldest' | 'latest'): bigint | null {
+  const raw = textArg(args, name);
   if (raw === undefined || raw === '') return null;
   const micros = tsMicros(raw);
   if (micros === null) throw slackError(`invalid_ts_${name}`);
@@ -259,15 +275,16 @@ function knownChannel(ws: WorkspaceRuntime, channel: string | undefined): string
  * (exclusive unless `inclusive`); `limit` (default 100, at most 999) pages them with `has_more`
  * and `response_metadata.next_cursor` (empty on the last page). Metadata only with `include_all_metadata`.
  */
-function conversationsHistory({ ws, query }: RouteContext): Reply {
-  const channel = knownChannel(ws, query['channel']);
-  const oldest = tsParam(query, 'oldest');
-  const latest = tsParam(query, 'latest');
-  const inclusive = truthy(query['inclusive']);
-  const requested = Number.parseInt(query['limit'] ?? '', 10);
+function conversationsHistory({ ws, query, body }: RouteContext): Reply {
+  const args = argsOf({ query, body });
+  const channel = knownChannel(ws, textArg(args, 'channel'));
+  const oldest = tsParam(args, 'oldest');
+  const latest = tsParam(args, 'latest');
+  const inclusive = truthy(textArg(args, 'inclusive'));
+  const requested = Number.parseInt(textArg(args, 'limit') ?? '', 10);
   const limit = Number.isInteger(requested) && requested > 0 ? Math.min(requested, MAX_HISTORY_LIMIT) : DEFAULT_HISTORY_LIMIT;
-  const before = cursorTs(query['cursor']);
-  const withMetadata = truthy(query['include_all_metadata']);
+  const before = cursorTs(textArg(args, 'cursor'));
+  const withMetadata = truthy(textArg(args, 'include_all_metadata'));
 
   const inRange = ws.messages
     .filter((m) => m.provider === 'slack' && m.channel_id === channel)
@@ -296,6 +313,13 @@ function conversationsHistory({ ws, query }: RouteContext): Reply {
   };
 }
 
+function methods(pattern: string, handle: EmulatorRoute['handle']): EmulatorRoute[] {
+  return [
+    { method: 'GET', pattern, handle },
+    { method: 'POST', pattern, handle },
+  ];
+}
+
 export const SLACK_EMULATORS: ProviderEmulator[] = [
   {
     provider: 'slack',
@@ -303,11 +327,12 @@ export const SLACK_EMULATORS: ProviderEmulator[] = [
     // Method-level prefixes: `/api` itself is shared with other providers' paths (Pipedrive, BambooHR).
     prefixes: ['/api/chat.postMessage', '/api/users.lookupByEmail', '/api/conversations.open', '/api/conversations.history'],
     authenticate,
+    // Slack takes every method as a GET with query arguments or a POST with a form or JSON body.
     routes: [
-      { method: 'POST', pattern: '/api/chat.postMessage', handle: postMessage },
-      { method: 'GET', pattern: '/api/users.lookupByEmail', handle: lookupByEmail },
-      { method: 'POST', pattern: '/api/conversations.open', handle: conversationsOpen },
-      { method: 'GET', pattern: '/api/conversations.history', handle: conversationsHistory },
+      ...methods('/api/chat.postMessage', postMessage),
+      ...methods('/api/users.lookupByEmail', lookupByEmail),
+      ...methods('/api/conversations.open', conversationsOpen),
+      ...methods('/api/conversations.history', conversationsHistory),
     ],
     // Slack sends no window headers, only Retry-After on a 429.
     rateHeaders: () => ({}),
