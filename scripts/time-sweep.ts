@@ -32,7 +32,7 @@ export const POINTS: Array<{ at: string; why: string }> = [
   { at: '2027-11-07T05:59:00Z', why: 'Sunday, New York\'s repeated hour as summer time ends' },
 ];
 
-/** Scenarios whose outcome depends on when they run: hours, leave, meetings, deferral, SLA clocks, the audit. */
+/** Scenarios whose outcome depends on when they run: hours, leave, meetings, deferral, SLA clocks, the audit, HRIS dates. */
 export const FILES = [
   'test/integration/hours.test.ts',
   'test/integration/providers.test.ts',
@@ -40,6 +40,9 @@ export const FILES = [
   'test/integration/lifecycle.test.ts',
   'test/integration/routing.test.ts',
   'test/integration/audit.test.ts',
+  // "Today" in the HRIS: who's-out dates around the business clock's now, in each rep's zone.
+  'test/unit/provider-bamboohr.test.ts',
+  'test/unit/provider-hibob.test.ts',
 ];
 
 function localTimes(at: string): string {
@@ -61,7 +64,7 @@ function runPoint(at: string, out: string): { summary: JestSummary | null; secon
   const started = Date.now();
   rmSync(out, { force: true });
   const jest = path.join(ROOT, 'node_modules', '.bin', 'jest');
-  const result = spawnSync(jest, ['--ci', '--selectProjects', 'integration', '--json', `--outputFile=${out}`, ...FILES], {
+  const result = spawnSync(jest, ['--ci', '--selectProjects', 'unit', 'integration', '--json', `--outputFile=${out}`, ...FILES], {
     cwd: ROOT,
     env: { ...process.env, LEADRELAY_SIMULATED_NOW: at },
     stdio: ['ignore', 'inherit', 'inherit'],

@@ -1,4 +1,5 @@
 import { ProviderClient } from '../../src/connectors/client';
+import { businessClock } from '../../src/clock';
 import { localDate } from '../../src/domain/availability';
 import { compileProvider } from '../../src/connectors/definition';
 import { OPERATION_SCHEMAS } from '../../src/connectors/normalized';
@@ -9,7 +10,8 @@ import { failureOf } from '../support/failures';
 import { recordingFetch, useSandbox, type RecordedAnswer } from '../support/sandbox';
 
 /** HiBob connector against its emulator over real loopback HTTP. */
-const NOW = Date.now();
+/** Business time: the time sweep runs this file at other hours and dates ("today" in the HRIS). */
+const NOW = businessClock.now();
 const DAY = 24 * 60 * 60 * 1000;
 const seed = demoWorkspace(new Date(NOW));
 const [ava, ben, chloe, dieter] = DEMO_REPS;
