@@ -1,7 +1,7 @@
 import { allHandlersFinished, condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { ClaimRequest, ClaimResult, PoolPreview, PoolStatsRequest, TransferRequest } from '../src/domain/leadState';
-import { claim, emptyPoolState, poolStats, rollPeriods, transfer, type PoolState } from '../src/domain/pools';
-import { claimUpdate, poolPreviewQuery, poolStatsQuery, transferClaimUpdate } from './messages';
+import { claim, emptyPoolState, poolCounts, poolStats, rollPeriods, transfer, type PoolCounts, type PoolState } from '../src/domain/pools';
+import { claimUpdate, poolQueriesAsAnswered, transferClaimUpdate } from './messages';
 
 export interface LeadPoolInput {
   tenantId: string;
@@ -13,6 +13,10 @@ export interface LeadPoolInput {
 
 /** Business time for a request: the workflow's clock plus the caller's simulation offset, if any (see src/clock.ts). */
 const businessNow = (req: { clockOffsetMs?: number } | undefined): number => Date.now() + (req?.clockOffsetMs ?? 0);
+
+/** How to call the pool's queries, for whoever asks without a request. */
+const QUERY_USAGE =
+  'poolStats takes {"pool": <pool definition>, "period": "day"|"week"|"month", "timeZone"} (or use GET /v1/pools/:pool/stats), poolPreview takes {"pool", "eligible": [repIds], "timeZone"}; without an argument, both answer with the current counts.';
 
 /** Claims remembered for deduplication; far more than can be in flight at once. */
 const DEDUP_WINDOW = 10_000;
@@ -72,12 +76,23 @@ export async function leadPool(input: LeadPoolInput): Promise<void> {
     return true;
   });
 
-  // Read-only views: the same pure functions on a copy, so a query never changes the pool.
-  setHandler(poolStatsQuery, (req: PoolStatsRequest) => poolStats(rollPeriods(state, businessNow(req), req.timeZone), req.pool, req.period));
-  setHandler(poolPreviewQuery, (req: Omit<ClaimRequest, 'leadId'>): PoolPreview => {
-    const outcome = claim(state, { pool: req.pool, eligible: req.eligible, atMs: businessNow(req), timeZone: req.timeZone });
-    return outcome.ok ? { ok: true, ownerId: outcome.repId, skipped: outcome.skipped } : { ok: false, skipped: outcome.skipped };
-  });
+  // Read-only views: the same pure functions on a copy, so a query never changes the pool. Asked
+  // without a request (the Web UI and the CLI send none), both answer with the pool's counts.
+  const counts = (): PoolCounts => poolCounts(state, QUERY_USAGE);
+  setHandler(
+    poolQueriesAsAnswered.stats,
+    (req?: PoolStatsRequest) => (req?.pool ? poolStats(rollPeriods(state, businessNow(req), req.timeZone), req.pool, req.period) : counts()),
+    { description: `Assignments per member against target shares. ${QUERY_USAGE}` },
+  );
+  setHandler(
+    poolQueriesAsAnswered.preview,
+    (req?: Omit<ClaimRequest, 'leadId'>): PoolPreview | PoolCounts => {
+      if (!req?.pool) return counts();
+      const outcome = claim(state, { pool: req.pool, eligible: req.eligible, atMs: businessNow(req), timeZone: req.timeZone });
+      return outcome.ok ? { ok: true, ownerId: outcome.repId, skipped: outcome.skipped } : { ok: false, skipped: outcome.skipped };
+    },
+    { description: `Who the pool would pick now, without claiming. ${QUERY_USAGE}` },
+  );
 
   await condition(() => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > MAX_HISTORY_EVENTS || claimsThisRun >= MAX_CLAIMS_PER_RUN);
   await condition(allHandlersFinished);

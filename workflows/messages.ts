@@ -1,6 +1,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { AcceptRequest, ClaimRequest, ClaimResult, LeadState, PoolPreview, PoolStatsRequest, ReassignRequest, TransferRequest } from '../src/domain/leadState';
-import type { PoolStats } from '../src/domain/pools';
+import type { PoolCounts, PoolStats } from '../src/domain/pools';
 import type { PolicyVersion, PolicyVersionSummary, PublishPolicyRequest } from '../src/domain/policy/store';
 
 /** Manual reassignment of a lead: new owner, reason and actor, recorded in history. */
@@ -18,6 +18,15 @@ export const transferClaimUpdate = defineUpdate<boolean, [TransferRequest]>('tra
 export const poolStatsQuery = defineQuery<PoolStats, [PoolStatsRequest]>('poolStats');
 /** Who the pool would pick now, without claiming (policy simulation). */
 export const poolPreviewQuery = defineQuery<PoolPreview, [Omit<ClaimRequest, 'leadId'>]>('poolPreview');
+/**
+ * The same two queries as the pool entity answers them. The Web UI's Queries tab and `temporal
+ * workflow query` send no argument: then each answers with the pool's current counts instead of
+ * failing. Callers with a request use the definitions above.
+ */
+export const poolQueriesAsAnswered = {
+  stats: defineQuery<PoolStats | PoolCounts, [PoolStatsRequest?]>(poolStatsQuery.name),
+  preview: defineQuery<PoolPreview | PoolCounts, [Omit<ClaimRequest, 'leadId'>?]>(poolPreviewQuery.name),
+};
 
 /** Publish a validated policy; answers with the version it became. */
 export const publishPolicyUpdate = defineUpdate<PolicyVersion, [PublishPolicyRequest]>('publishPolicy');

@@ -102,6 +102,21 @@ export interface PoolStats {
   members: MemberStats[];
 }
 
+/**
+ * A pool's counts as the entity holds them: what its queries answer when asked without a request
+ * (the Web UI's Queries tab and `temporal workflow query` send none). The periods are those of the
+ * last claim or transfer; a period may have rolled over since.
+ */
+export interface PoolCounts {
+  /** How to ask for the member statistics or a preview instead. */
+  usage: string;
+  periods: PeriodKeys;
+  counts: Record<Period, Record<string, number>>;
+  totals: Record<string, number>;
+  total: number;
+  lastAssigned: string | null;
+}
+
 const PERIODS: readonly Period[] = ['day', 'week', 'month'];
 const PERIOD_WORD: Record<Period, string> = { day: 'today', week: 'this week', month: 'this month' };
 const DAY_MS = 86_400_000;
@@ -347,6 +362,12 @@ export function poolStats(state: PoolState, pool: PoolDefinition, period: Period
     };
   });
   return { period, key: state.periods[period], total, members };
+}
+
+/** The state's counts, copied (a query never changes the pool), with how to ask for more. */
+export function poolCounts(state: PoolState, usage: string): PoolCounts {
+  const copy = cloneState(state);
+  return { usage, periods: copy.periods, counts: copy.counts, totals: copy.totals, total: copy.total, lastAssigned: copy.lastAssigned };
 }
 
 /**

@@ -5,6 +5,7 @@ import { businessClock } from '../../src/clock';
 import type { LeadState } from '../../src/domain/leadState';
 import type { Policy } from '../../src/domain/policy/types';
 import { DEMO_REPS } from '../../src/sandbox/seed';
+import { poolWorkflowId } from '../../src/temporal/entities';
 import { demoScenario } from '../support/scenario';
 import { recordHistory } from '../support/fixtures';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
@@ -132,6 +133,19 @@ describe('routing by the demo policy', () => {
     expect(m[chloe.id].targetShare).toBeCloseTo(0.5);
     expect((await t.request('GET', '/v1/pools/nope/stats')).status).toBe(404);
     expect((await t.request('GET', '/v1/pools/emea/stats?period=year')).status).toBe(400);
+  });
+
+  it('answers the pool entity’s queries without an argument, as the Web UI and the CLI send them, with the pool’s current counts', async () => {
+    const pool = t.stack.temporal.client.workflow.getHandle(poolWorkflowId(t.tenant.id, 'emea'));
+    for (const name of ['poolStats', 'poolPreview']) {
+      const counts = await pool.query<Record<string, any>>(name);
+      expect(counts).toMatchObject({ usage: expect.stringContaining('poolStats takes'), periods: { day: expect.any(String) }, lastAssigned: mei.id });
+      expect(counts['total']).toBeGreaterThanOrEqual(1);
+      expect(counts['totals'][mei.id]).toBeGreaterThanOrEqual(1);
+      expect(counts['counts']['day'][mei.id]).toBeGreaterThanOrEqual(1);
+      // An empty (null) argument gets the counts too.
+      expect(await pool.query(name, null)).toMatchObject({ usage: counts['usage'], totals: counts['totals'] });
+    }
   });
 });
 
