@@ -1,4 +1,4 @@
-import { condition, upsertSearchAttributes } from '@temporalio/workflow';
+import { condition, patched, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
 import { addWorkingTime } from '../src/domain/availability';
 import type { NormalizedLead } from '../src/domain/lead';
 import type { AcceptRequest, EscalationRecord, LeadStatus, ReassignmentRecord, ReassignRequest, RouteLeadInput, SlaClock } from '../src/domain/leadState';
@@ -49,7 +49,7 @@ export async function followThrough(ctx: LifecycleContext): Promise<void> {
     const next = sla ? Date.parse(sla.reminded ? sla.escalateAt : sla.dueAt) : closeAt;
     const remaining = next - t.now();
     if (ctx.reassignments.length === 0 && ctx.accepts.length === 0 && remaining > 0) {
-      await condition(() => ctx.reassignments.length > 0 || ctx.accepts.length > 0, remaining);
+      await condition(() => ctx.reassignments.length > 0 || ctx.accepts.length > 0, remaining, summary(timerLabel(sla, closeAt)));
     }
 
     const accept = ctx.accepts.shift();
@@ -75,6 +75,27 @@ export async function followThrough(ctx: LifecycleContext): Promise<void> {
     }
     if (!t.state.sla && t.now() >= closeAt) return;
   }
+}
+
+/** What the loop's timer waits for, as the Web UI labels it: the SLA clock, the grace period or the reassignment window. */
+function timerLabel(sla: SlaClock | null, closeAt: number): string {
+  if (!sla) return `reassignment window: the run stays open until ${iso(closeAt)}`;
+  return sla.reminded ? `grace period: the lead moves on from ${sla.ownerId} at ${sla.escalateAt} unless accepted` : `SLA: ${sla.ownerId} must accept by ${sla.dueAt}`;
+}
+
+/**
+ * Keeps the run's memo (shown in the Web UI) true to the lead: the current owner, how they got
+ * it, and every move so far. Called wherever the owner changes. Patched: runs recorded before it
+ * replay without these memo changes.
+ */
+export function ownerToMemo(t: LeadTracker): void {
+  if (!patched('owner-in-memo')) return;
+  const { owner, escalations, reassignments } = t.state;
+  const moves = [
+    ...escalations.filter((e) => e.crmWritten).map((e) => ({ kind: 'escalation', n: e.n, from: e.from, to: e.to, at: e.at, actor: 'system:sla', reason: e.reason })),
+    ...reassignments.filter((r) => r.crmWritten).map((r) => ({ kind: 'reassignment', from: r.from, to: r.to, at: r.at, actor: r.actor, reason: r.reason })),
+  ].sort((a, b) => a.at.localeCompare(b.at));
+  upsertMemo({ owner: owner && { id: owner.id, name: owner.name, via: owner.via, ruleId: owner.ruleId, since: owner.assignedAt }, moves });
 }
 
 /**
@@ -276,6 +297,7 @@ async function moveOwner(ctx: LifecycleContext, move: Move): Promise<void> {
     { key: LeadOwner, value: move.to },
     ...(move.manual ? [{ key: RoutingRule, value: 'manual' }] : []),
   ]);
+  ownerToMemo(t);
   const newRep = config.team.find((m) => m.id === move.to);
   const oldRep = config.team.find((m) => m.id === previous);
   if (newRep) {

@@ -4,7 +4,7 @@ import type { AcceptRequest, LeadStatus, ReassignRequest, RouteLeadInput, RouteL
 import { decidePolicy, type PolicyDecision, type PolicyTrace, type Via } from '../src/domain/policy/engine';
 import type { EffectivePolicy } from '../src/domain/policy/store';
 import { LeadDomain, LeadOwner, LeadTenant, RoutingRule, RoutingStatus } from '../src/temporal/searchAttributes';
-import { followThrough, releaseCredit, type LifecycleContext } from './lifecycle';
+import { followThrough, ownerToMemo, releaseCredit, type LifecycleContext } from './lifecycle';
 import { acceptSignal, leadStateQuery, reassignSignal } from './messages';
 import { checkAvailability, claims, enrich, local, matchAccount, ownerNameOf, summary, writesFor } from './steps';
 
@@ -74,7 +74,12 @@ export async function routeLead(input: RouteLeadInput): Promise<RouteLeadResult>
     // A durable timer: the lead waits for the earliest opening even across restarts.
     t.state.deferredUntil = decision.plan.until;
     setStatus('deferred');
-    await t.step(`deferred_${deferrals}`, () => sleep(Math.max(0, Date.parse(decision.plan.kind === 'defer' ? decision.plan.until : '') - t.now())));
+    await t.step(`deferred_${deferrals}`, () =>
+      sleep(
+        Math.max(0, Date.parse(decision.plan.kind === 'defer' ? decision.plan.until : '') - t.now()),
+        summary(`deferral: nobody can take the lead now; deciding again at ${t.state.deferredUntil}`),
+      ),
+    );
     t.state.deferredUntil = null;
     setStatus('deciding');
     facts = await checkAvailability(t, tenantId, config, deferrals);
@@ -121,6 +126,7 @@ export async function routeLead(input: RouteLeadInput): Promise<RouteLeadResult>
   t.state.owner = { id: owner.id, name: ownerName(owner.id), ruleId, via: owner.via, assignedAt: new Date(t.now()).toISOString() };
   if (decision.plan.kind === 'pool' && owner.via !== 'fallback') t.state.poolCredit = { poolId: decision.plan.pool.id, repId: owner.id };
   upsertSearchAttributes([{ key: LeadOwner, value: owner.id }]);
+  ownerToMemo(t);
 
   setStatus('notifying');
   const rep = config.team.find((m) => m.id === owner.id);
@@ -276,6 +282,7 @@ async function assignNamedOwner(ctx: LifecycleContext, pending: ReassignRequest[
       { key: LeadOwner, value: req.ownerId },
       { key: RoutingRule, value: 'manual' },
     ]);
+    ownerToMemo(t);
     const rep = config.team.find((m) => m.id === req.ownerId);
     if (rep) {
       await t.notify('reassignment', rep.email, 'notify_manual_owner', () =>

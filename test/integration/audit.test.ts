@@ -4,7 +4,7 @@ import { temporal } from '@temporalio/proto';
 import type { AuditEntry } from '../../src/audit/timeline';
 import type { LeadState } from '../../src/domain/leadState';
 import { DEMO_REPS } from '../../src/sandbox/seed';
-import { HISTORY_FIXTURES } from '../support/fixtures';
+import { HISTORY_FIXTURES, historySummaries, recordHistory } from '../support/fixtures';
 import { demoScenario, shortSlaPolicy } from '../support/scenario';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
 import { parseCsv } from '../support/csv';
@@ -140,6 +140,33 @@ describe('GET /v1/leads/:leadId/audit', () => {
     expect(timeline.every((e) => e.run === timeline[0]!.run && !Number.isNaN(Date.parse(e.at)))).toBe(true);
     expect(typeof durations.endToEndMs).toBe('number');
     expect(durations.perStep.length).toBeGreaterThan(0);
+  });
+
+  it('keeps the run’s memo true, as the Web UI shows it: the current owner, how they got the lead, and each move, beside the first decision', async () => {
+    const state = await t.leadState(leadId);
+    const [escalation] = state.escalations;
+    const [reassignment] = state.reassignments;
+    const memo = (await t.stack.temporal.client.workflow.getHandle(workflowId).describe()).memo as Record<string, unknown>;
+    expect(memo['owner']).toEqual({ id: target, name: state.owner!.name, via: 'manual', ruleId: null, since: state.owner!.assignedAt });
+    expect(memo['moves']).toEqual([
+      { kind: 'escalation', n: 1, from: owner, to: escalatedTo, at: escalation!.at, actor: 'system:sla', reason: escalation!.reason },
+      { kind: 'reassignment', from: escalatedTo, to: target, at: reassignment!.at, actor: 'revops@demo', reason: REASON },
+    ]);
+    // The decision stays what it was: the rule and the owner it chose.
+    expect(memo['decision']).toMatchObject({ rule: 'all', ownerId: owner });
+  });
+
+  it('labels the SLA, grace period and reassignment window timers, and the policy’s local activity, in history', async () => {
+    const handle = t.stack.temporal.client.workflow.getHandle(workflowId);
+    const timers = await historySummaries(handle, 'timer');
+    expect(timers.slice(0, 2)).toEqual([
+      expect.stringMatching(new RegExp(`^SLA: ${owner} must accept by `)),
+      expect.stringMatching(new RegExp(`^grace period: the lead moves on from ${owner} at .+ unless accepted$`)),
+    ]);
+    expect(timers).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^SLA: ${target} must accept by `)), expect.stringMatching(/^reassignment window: the run stays open until /)]));
+    expect(timers).not.toContain('(none)');
+    expect(await historySummaries(handle, 'local activity')).toEqual([`routing config and policy of ${t.tenant.id}`]);
+    await recordHistory('escalated-reassigned-owner-in-memo', handle);
   });
 
   it('answers the same timeline as text/csv: a header and one quoted record per entry', async () => {

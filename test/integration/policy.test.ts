@@ -7,7 +7,7 @@ import type { Policy } from '../../src/domain/policy/types';
 import { DEMO_REPS } from '../../src/sandbox/seed';
 import { poolWorkflowId } from '../../src/temporal/entities';
 import { demoScenario } from '../support/scenario';
-import { recordHistory } from '../support/fixtures';
+import { historySummaries, recordHistory } from '../support/fixtures';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
 
 const [ava, ben, chloe, dieter, mei] = DEMO_REPS;
@@ -175,7 +175,11 @@ describe('deferral', () => {
     expect([ava.id, ben.id, dieter.id, mei.id]).toContain(state.owner?.id);
     expect(Date.parse(state.owner!.assignedAt)).toBeGreaterThanOrEqual(Date.parse(meetingEnds));
     expect(state.timings.map((s) => s.step)).toEqual(expect.arrayContaining(['deferred_1', 'check_hris_1', 'check_calendar_1']));
-    await recordHistory('deferred-then-routed', t.stack.temporal.client.workflow.getHandle(`lead:${scenario.tenant.id}:${leadId}`));
+    // The Web UI labels the wait.
+    const handle = t.stack.temporal.client.workflow.getHandle(`lead:${scenario.tenant.id}:${leadId}`);
+    expect((await historySummaries(handle, 'timer'))[0]).toBe(`deferral: nobody can take the lead now; deciding again at ${meetingEnds}`);
+    await recordHistory('deferred-timer-labelled', handle);
+    await recordHistory('deferred-then-routed', handle);
     await recordHistory('policy-versions', t.stack.temporal.client.workflow.getHandle(`policy:${t.tenant.id}`));
   });
 });
