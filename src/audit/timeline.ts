@@ -9,9 +9,10 @@ import type { CallMeta, RateLimitState } from '../domain/upstream';
 
 /**
  * A lead's workflow history as a readable timeline: "why did this lead go there?". Pure: the
- * histories of the lead's runs (oldest first) and its current state in, entries in history order
- * out. Everything shown is in history (activity inputs and results, failures, signals, timers,
- * search attributes) except the decision trace and per-step timings, which come from the state.
+ * histories of the lead's runs (oldest first) and its current state in, entries in the order they
+ * happened out (history order where times tie). Everything shown is in history (activity inputs
+ * and results, failures, signals, timers, search attributes) except the decision trace and
+ * per-step timings, which come from the state.
  */
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
@@ -44,7 +45,11 @@ export type AuditKind =
   | 'completed';
 
 export interface AuditEntry {
-  /** ISO instant of the history event (the decision: when it was evaluated). */
+  /**
+   * ISO instant of the history event. The decision's is when the workflow task that made it was
+   * recorded, with its status change and claim or CRM assignment (`data.evaluatedAt` is when it
+   * was evaluated, at the start of that task).
+   */
   at: string;
   /** The run the entry belongs to. */
   run: string;
@@ -187,7 +192,7 @@ function calendarSummary(calendars: Extract<CalendarFacts, { status: 'ok' }>['ca
   };
 }
 
-function decisionEntry(d: PolicyTrace, run: string): AuditEntry {
+function decisionEntry(d: PolicyTrace, run: string, recordedAt: string | null): AuditEntry {
   const skipped = d.candidates.filter((c) => !c.eligible);
   // The reason names the rule (or says none matched); its display name is added when it has one.
   const parts = [`policy ${d.policyVersion}: ${d.reason}`];
@@ -197,12 +202,13 @@ function decisionEntry(d: PolicyTrace, run: string): AuditEntry {
   if (skipped.length) parts.push(`skipped ${skipped.map((c) => `${c.repId} (${c.reasons.map((r) => r.code).join(', ') || 'unknown'})`).join(', ')}`);
   if (d.flagged) parts.push(`flagged: ${d.flagged}`);
   return {
-    at: d.evaluatedAt,
+    at: recordedAt ?? d.evaluatedAt,
     run,
     kind: 'decision',
     actor: null,
     summary: parts.join('; '),
     data: {
+      evaluatedAt: d.evaluatedAt,
       policyVersion: d.policyVersion,
       rule: d.rule,
       rules: d.rules,
@@ -236,9 +242,17 @@ class Renderer {
   private pendingAccept: AcceptRequest | null = null;
   receivedMs: number | null = null;
   ownerNotifiedMs: number | null = null;
-  /** Index of the first entry of the original routing's claim or CRM assignment: the decision goes before it. */
+  /**
+   * Where the decision goes: in the workflow task that made it and scheduled the original routing's
+   * claim or CRM assignment, after that task's change to `deciding` and before the status change
+   * the decision caused.
+   */
   decisionAt: number | null = null;
+  /** When the decision reached history: with that task's change to `deciding`, or its first command. */
+  decisionRecordedMs: number | null = null;
   private lastFactIndex: number | null = null;
+  /** The first entry of the current workflow task's commands, and when the task was recorded. */
+  private task: { start: number; atMs: number | null } | null = null;
 
   constructor(private readonly state: LeadState | null) {}
 
@@ -246,6 +260,7 @@ class Renderer {
     this.run = runId;
     this.scheduled = new Map();
     this.timers = new Map();
+    this.task = null;
     for (const event of events) this.event(event);
   }
 
@@ -258,7 +273,13 @@ class Renderer {
   }
 
   private markDecisionPoint(): void {
-    if (this.decisionAt === null) this.decisionAt = this.entries.length;
+    if (this.decisionAt !== null) return;
+    const start = this.task?.start ?? this.entries.length;
+    let index = start;
+    while (this.entries[index]?.kind === 'status' && this.entries[index]?.data?.['to'] === 'deciding') index++;
+    this.decisionAt = index;
+    // Recorded with the task's commands: at its change to `deciding` when it has one.
+    this.decisionRecordedMs = index > start ? Date.parse(this.entries[index - 1]!.at) : (this.task?.atMs ?? null);
   }
 
   /** Where the decision entry belongs when no claim or assignment happened (yet): after the facts. */
@@ -279,6 +300,11 @@ class Renderer {
     const at = tsMs(e.eventTime);
     const id = e.eventId;
     if (e.workflowExecutionStartedEventAttributes) return this.started(e, at);
+    // The events after a completed workflow task are its commands, recorded at about that time.
+    if (e.workflowTaskCompletedEventAttributes) {
+      this.task = { start: this.entries.length, atMs: at };
+      return;
+    }
     if (e.markerRecordedEventAttributes) return this.marker(e, at);
     if (e.activityTaskScheduledEventAttributes) {
       const a = e.activityTaskScheduledEventAttributes;
@@ -702,10 +728,27 @@ export function renderTimeline(histories: Array<{ runId: string; events: tempora
   if (state?.decision) {
     const index = r.decisionAt ?? r.fallbackDecisionIndex();
     const run = decisionRun ?? entries[Math.max(0, index - 1)]?.run ?? histories[0]?.runId ?? '';
-    entries.splice(index, 0, decisionEntry(state.decision, run));
+    const recordedAt = r.decisionAt !== null && r.decisionRecordedMs !== null ? iso(r.decisionRecordedMs) : null;
+    entries.splice(index, 0, decisionEntry(state.decision, run, recordedAt));
   }
   const endToEndMs = r.receivedMs !== null && r.ownerNotifiedMs !== null ? r.ownerNotifiedMs - r.receivedMs : null;
-  return { entries, durations: { endToEndMs, perStep: state?.timings ?? [] } };
+  return { entries: inTimeOrder(entries), durations: { endToEndMs, perStep: state?.timings ?? [] } };
+}
+
+/**
+ * The entries in the order they happened. History order is nearly that already, but the server
+ * writes a retried activity's start (the time of its last attempt) only when the attempt ends,
+ * after whatever happened meanwhile. A stable sort: entries of one moment keep their history
+ * order, and an entry without a time stays after the one before it.
+ */
+function inTimeOrder(entries: AuditEntry[]): AuditEntry[] {
+  let last = -Infinity;
+  const timed = entries.map((entry) => {
+    const ms = Date.parse(entry.at);
+    if (!Number.isNaN(ms)) last = ms;
+    return { entry, ms: last };
+  });
+  return timed.sort((a, b) => a.ms - b.ms).map((x) => x.entry);
 }
 
 const CSV_COLUMNS = ['at', 'run', 'kind', 'actor', 'summary'] as const;

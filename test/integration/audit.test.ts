@@ -35,7 +35,7 @@ const until = (leadId: string, check: (s: LeadState) => boolean, what: string) =
  * too) plus the lead's state. (`historyToJSON` from @temporalio/common fails with the installed
  * packages: its protobufjs copy is not @temporalio/proto's, "type must be a Type".)
  */
-async function recordFixture(workflowId: string, leadId: string): Promise<void> {
+async function recordFixture(name: string, workflowId: string, leadId: string): Promise<void> {
   if (process.env['RECORD_FIXTURES'] !== '1') return;
   const handle = t.stack.temporal.client.workflow.getHandle(workflowId);
   const { runId } = await handle.describe();
@@ -43,7 +43,7 @@ async function recordFixture(workflowId: string, leadId: string): Promise<void> 
   const state = await handle.query<LeadState>('leadState');
   const encoded = Buffer.from(temporal.api.history.v1.History.encode(history).finish()).toString('base64');
   const fixture = { workflowId, recordedAt: new Date().toISOString(), events: history.events?.length ?? 0, history: encoded, leadId, runId, state };
-  writeFileSync(path.join(HISTORY_FIXTURES, 'lead-429-escalated-reassigned.json'), `${JSON.stringify(fixture, null, 1)}\n`);
+  writeFileSync(path.join(HISTORY_FIXTURES, `${name}.json`), `${JSON.stringify(fixture, null, 1)}\n`);
 }
 
 describe('GET /v1/leads/:leadId/audit', () => {
@@ -84,7 +84,7 @@ describe('GET /v1/leads/:leadId/audit', () => {
     expect(audit).toMatchObject({ leadId, workflowId });
     timeline = audit.timeline;
     durations = audit.durations;
-    await recordFixture(workflowId, leadId);
+    await recordFixture('lead-429-escalated-reassigned', workflowId, leadId);
   });
 
   it('tells the lead’s story in order: receipt, the 429 and its retry, the decision, the CRM assignment, the owner’s notification, the escalation and its CRM write, then the manual reassignment by its actor', () => {
@@ -190,5 +190,27 @@ describe('GET /v1/leads/:leadId/audit', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.error.details).toEqual([expect.objectContaining({ field: 'query.format' })]);
     expect((await t.request('GET', `/v1/leads/${leadId}/audit?verbose=1`)).status).toBe(400);
+  });
+});
+
+describe('the audit of a lead routed straight to its account owner', () => {
+  it('lists the decision before the status change it caused, and every entry in the order it happened', async () => {
+    // The second tenant routes with the default policy: a known account's lead goes to its owner, with no pool claim in between.
+    const key = { authorization: `Bearer ${t.scenarios[1]!.apiKey}` };
+    const posted = await t.request('POST', '/v1/leads', { email: 'ann@acme.com', firstName: 'Ann', company: 'Acme' }, { ...key, 'idempotency-key': 'audit-owner' });
+    expect(posted.status).toBe(202);
+    const { leadId, workflowId } = posted.body;
+    const routed = await t.routed(leadId, t.scenarios[1]!.apiKey);
+    expect(routed.owner).toMatchObject({ via: 'account_owner', ruleId: 'existing-account' });
+
+    const audit = (await t.request('GET', `/v1/leads/${leadId}/audit`, undefined, key)).body as { timeline: AuditEntry[] };
+    const kinds = audit.timeline.map((e) => (e.kind === 'status' ? `status:${(e.data as { to: string }).to}` : e.kind));
+    const decision = kinds.indexOf('decision');
+    expect(decision).toBeGreaterThan(kinds.indexOf('status:deciding'));
+    expect(decision).toBeLessThan(kinds.indexOf('status:assigning'));
+    expect(kinds[decision + 1]).toBe('status:assigning');
+    const times = audit.timeline.map((e) => Date.parse(e.at));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    await recordFixture('account-owner-audit', workflowId, leadId);
   });
 });

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { csvField, renderTimeline, timelineCsv, type AuditEntry, type AuditTimeline } from '../../src/audit/timeline';
 import type { LeadState } from '../../src/domain/leadState';
@@ -82,7 +83,9 @@ describe('renderTimeline over a recorded lead (429, SLA lapse and escalation, ma
     expect(decision).toBeGreaterThan(kinds.lastIndexOf('account_match'));
     expect(decision).toBeGreaterThan(kinds.indexOf('availability'));
     expect(kinds[decision + 1]).toBe('pool_claim');
-    expect(entries[decision]).toMatchObject({ at: state.decision!.evaluatedAt, data: { policyVersion: state.policyVersion, rule: { id: 'all' }, ownerId: escalation!.from } });
+    // Recorded with the status change to deciding that its workflow task made; evaluated at the start of that task.
+    expect(entries[decision - 1]).toMatchObject({ kind: 'status', data: { to: 'deciding' } });
+    expect(entries[decision]).toMatchObject({ at: entries[decision - 1]!.at, data: { evaluatedAt: state.decision!.evaluatedAt, policyVersion: state.policyVersion, rule: { id: 'all' }, ownerId: escalation!.from } });
     expect(data(entries[decision])['candidates']).toEqual(state.decision!.candidates.map((c) => ({ repId: c.repId, name: c.name, eligible: c.eligible, reasons: c.reasons, assumptions: c.assumptions })));
   });
 
@@ -102,6 +105,11 @@ describe('renderTimeline over a recorded lead (429, SLA lapse and escalation, ma
   it('tells the timers apart: the SLA clock, the grace period, the clocks a signal cut short, the reassignment window', () => {
     const timers = entries.filter((e) => e.kind === 'timer').map((e) => `${data(e)['purpose']}:${data(e)['event']}`);
     expect(timers).toEqual(['sla:started', 'sla:fired', 'escalation:started', 'escalation:fired', 'sla:started', 'sla:canceled', 'sla:started', 'sla:canceled', 'window:started']);
+  });
+
+  it('lists every entry in the order it happened', () => {
+    const times = entries.map((e) => Date.parse(e.at));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
   });
 
   it('reports the routing statuses as they changed, without repeats', () => {
@@ -135,6 +143,54 @@ describe('renderTimeline over a recorded lead (429, SLA lapse and escalation, ma
     const records = parseCsv(timelineCsv(timeline));
     expect(records[0]).toEqual(['at', 'run', 'kind', 'actor', 'summary']);
     expect(records.slice(1)).toEqual(entries.map((e) => [e.at, e.run, e.kind, e.actor ?? '', e.summary]));
+  });
+});
+
+describe('renderTimeline over a lead routed straight to its account owner (no pool claim)', () => {
+  /** Recorded by test/integration/audit.test.ts with RECORD_FIXTURES=1, like the one above. */
+  const owned = JSON.parse(readFileSync(path.join(HISTORY_FIXTURES, 'account-owner-audit.json'), 'utf8')) as typeof fixture;
+  const ownedRuns = [{ runId: owned.runId, events: temporal.api.history.v1.History.decode(Buffer.from(owned.history, 'base64')).events }];
+  const ownedEntries = renderTimeline(ownedRuns, owned.state).entries;
+  const labels = ownedEntries.map((e) => (e.kind === 'status' ? `status:${data(e)['to']}` : e.kind));
+
+  it('lists the decision after the change to deciding and before the status change it caused, then the CRM assignment', () => {
+    expect(owned.state.owner).toMatchObject({ via: 'account_owner' });
+    const decision = labels.indexOf('decision');
+    expect(labels.slice(decision - 1, decision + 2)).toEqual(['status:deciding', 'decision', 'status:assigning']);
+    expect(labels.indexOf('crm_write')).toBeGreaterThan(decision);
+    expect(ownedEntries[decision]!.data).toMatchObject({ evaluatedAt: owned.state.decision!.evaluatedAt, via: 'account_owner', rule: { id: 'existing-account' } });
+  });
+
+  it('lists every entry in the order it happened', () => {
+    const times = ownedEntries.map((e) => Date.parse(e.at));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+  });
+});
+
+describe('renderTimeline when history order is not time order', () => {
+  // The server writes a retried activity's start (the time of its last attempt) only when the
+  // attempt ends: here after another activity that completed meanwhile.
+  const at = (ms: number) => ({ seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 });
+  const payloads = (value: unknown) => ({ payloads: [defaultPayloadConverter.toPayload(value)] });
+  const T = Date.parse('2026-11-21T10:00:00.000Z');
+  const events = [
+    { eventId: 1, eventTime: at(T), workflowExecutionStartedEventAttributes: { input: payloads({ leadId: 'ld_1', tenantId: 't', lead: { email: 'a@b.example' } }) } },
+    { eventId: 5, eventTime: at(T + 10), activityTaskScheduledEventAttributes: { activityType: { name: 'matchAccount' }, input: payloads({ domains: ['b.example'] }) } },
+    { eventId: 6, eventTime: at(T + 10), activityTaskScheduledEventAttributes: { activityType: { name: 'enrichCompany' }, input: payloads({ domain: 'b.example' }) } },
+    { eventId: 7, eventTime: at(T + 20), activityTaskStartedEventAttributes: { scheduledEventId: 6, attempt: 1 } },
+    { eventId: 8, eventTime: at(T + 900), activityTaskCompletedEventAttributes: { scheduledEventId: 6, result: payloads({ status: 'not_found', reason: 'none' }) } },
+    { eventId: 9, eventTime: at(T + 500), activityTaskStartedEventAttributes: { scheduledEventId: 5, attempt: 2, lastFailure: { message: 'HTTP 503' } } },
+    { eventId: 10, eventTime: at(T + 1000), activityTaskCompletedEventAttributes: { scheduledEventId: 5, result: payloads({ status: 'none', domains: ['b.example'] }) } },
+  ].map((e) => temporal.api.history.v1.HistoryEvent.fromObject(e));
+
+  it('lists the retry when it started, before what completed while it ran', () => {
+    const entries = renderTimeline([{ runId: 'run-1', events }], null).entries;
+    expect(entries.map((e) => [e.kind, e.at])).toEqual([
+      ['received', new Date(T).toISOString()],
+      ['retry', new Date(T + 500).toISOString()],
+      ['enrichment', new Date(T + 900).toISOString()],
+      ['account_match', new Date(T + 1000).toISOString()],
+    ]);
   });
 });
 
