@@ -1,7 +1,7 @@
 import express from 'express';
 import { authenticate, requireJson, YAML_TYPES } from './auth';
 import type { ApiContext } from './context';
-import { errorHandler, notFound } from './errors';
+import { errorHandler, noPrototypeKeys, notFound } from './errors';
 import { connectionRoutes, metricsRoute } from './routes/connections';
 import { getHealthz } from './routes/get-healthz';
 import { getLead } from './routes/get-lead';
@@ -36,6 +36,8 @@ export function createApp(ctx: ApiContext): express.Express {
   v1.use(express.json({ limit: ctx.bodyLimit, strict: true }));
   // Policies may also be written in YAML.
   v1.use(express.text({ limit: ctx.bodyLimit, type: YAML_TYPES }));
+  // `{"__proto__": …}` anywhere in a JSON body is refused, not silently dropped (YAML: see policy).
+  v1.use(noPrototypeKeys);
   postLeads(v1, ctx);
   getLeads(v1, ctx);
   getLead(v1, ctx);

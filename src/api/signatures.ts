@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { prototypeKeyPath } from '../domain/input';
 
 /*
  * Request and link signing, kept free of express so the routes, the Slack emulator and the tests
@@ -115,6 +116,9 @@ export function parseSlackInteraction(rawBody: string): SlackInteraction {
   } catch {
     return { ok: false, reason: 'bad_json' };
   }
+
+  // A prototype key anywhere is refused, not stripped with the other unknown keys.
+  if (prototypeKeyPath(json) !== null) return { ok: false, reason: 'invalid_payload' };
 
   // Distinguish "valid, but a kind we do not handle" (view_submission, shortcut…) from "broken".
   const typed = interactionTypeSchema.safeParse(json);

@@ -1,23 +1,32 @@
 import { z } from 'zod';
+import { EmailSchema, key, line, text } from './input';
+
+/** Custom fields: a flat map of at most this many entries. */
+const MAX_ATTRIBUTES = 100;
 
 /**
  * The lead as a client submits it. `.strict()` so a misspelt field is an error naming it, not a
- * silently dropped value. Custom fields go in `attributes`.
+ * silently dropped value. Custom fields go in `attributes`. Every string has a length cap and no
+ * control characters (see ./input): what passes here is safe for search attributes and upstreams.
+ * Prototype keys (`attributes.__proto__`) are refused before parsing: a record would drop them.
  */
 export const LeadInputSchema = z
   .object({
-    externalId: z.string().trim().min(1).max(200).optional(),
+    externalId: line(200).min(1).optional(),
     source: z.enum(['form', 'webhook', 'product', 'import', 'api', 'chat', 'event']).default('api'),
-    email: z.string().trim().toLowerCase().pipe(z.email({ message: 'must be a valid email address' })),
-    firstName: z.string().trim().max(100).optional(),
-    lastName: z.string().trim().max(100).optional(),
-    company: z.string().trim().max(200).optional(),
-    website: z.string().trim().max(300).optional(),
-    phone: z.string().trim().max(50).optional(),
-    title: z.string().trim().max(200).optional(),
-    country: z.string().trim().max(100).optional(),
-    message: z.string().max(5000).optional(),
-    attributes: z.record(z.string().max(100), z.union([z.string().max(2000), z.number(), z.boolean(), z.null()])).optional(),
+    email: EmailSchema,
+    firstName: line(100).optional(),
+    lastName: line(100).optional(),
+    company: line(200).optional(),
+    website: line(300).optional(),
+    phone: line(50).optional(),
+    title: line(200).optional(),
+    country: line(100).optional(),
+    message: text(5000).optional(),
+    attributes: z
+      .record(key(100), z.union([text(2000), z.number(), z.boolean(), z.null()]))
+      .refine((a) => Object.keys(a).length <= MAX_ATTRIBUTES, `must have at most ${MAX_ATTRIBUTES} entries`)
+      .optional(),
   })
   .strict();
 

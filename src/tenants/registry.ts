@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { PROTOTYPE_KEY_MESSAGE, prototypeKeyPath } from '../domain/input';
 import type { RoutingConfig } from '../domain/routing';
 import { TenantSchema, TenantsFileSchema, type Tenant, type TenantInput } from './schema';
 
@@ -26,8 +27,13 @@ export class ConfigError extends Error {
   }
 }
 
-/** Parse with zod; on failure, an error naming the source and the path of the first bad field. */
+/**
+ * Parse with zod; on failure, an error naming the source and the path of the first bad field. A
+ * prototype key anywhere (`"__proto__"` in a mapping) is refused first: zod would drop it silently.
+ */
 export function parseOrThrow<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } } }, value: unknown, source: string): T {
+  const prototypeKey = prototypeKeyPath(value);
+  if (prototypeKey !== null) throw new ConfigError(source, prototypeKey, PROTOTYPE_KEY_MESSAGE);
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0];

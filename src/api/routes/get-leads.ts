@@ -1,16 +1,18 @@
 import type { Router } from 'express';
 import { z } from 'zod';
+import { line } from '../../domain/input';
 import { LeadDomain, LeadOwner, RoutingRule, RoutingStatus } from '../../temporal/searchAttributes';
 import { tenantOf } from '../auth';
 import type { ApiContext } from '../context';
 import { parseRequest } from '../errors';
 
+/** Every filter is capped and free of control characters: a NUL would make the visibility store fail. */
 const ListQuery = z
   .object({
-    owner: z.string().trim().min(1).max(100).optional(),
-    status: z.string().trim().regex(/^[a-z_]+$/, 'must be a routing status').optional(),
-    domain: z.string().trim().toLowerCase().min(1).max(253).optional(),
-    rule: z.string().trim().min(1).max(100).optional(),
+    owner: line(100).min(1).optional(),
+    status: z.string().trim().max(32).regex(/^[a-z_]+$/, 'must be a routing status').optional(),
+    domain: line(253).min(1).toLowerCase().optional(),
+    rule: line(100).min(1).optional(),
     from: z.iso.datetime({ offset: true }).optional(),
     to: z.iso.datetime({ offset: true }).optional(),
     limit: z.coerce.number().int().min(1).max(500).default(50),

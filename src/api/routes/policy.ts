@@ -3,6 +3,7 @@ import type { Request, Router } from 'express';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { businessClock, clockFields } from '../../clock';
+import { line, text } from '../../domain/input';
 import { LeadInputSchema } from '../../domain/leadSchema';
 import { parsePolicy, policyJsonSchema } from '../../domain/policy/schema';
 import type { PolicyVersionSummary } from '../../domain/policy/store';
@@ -13,17 +14,21 @@ import type { Tenant } from '../../tenants/schema';
 import { policyVersionsQuery, poolStatsQuery } from '../../../workflows/messages';
 import { tenantOf } from '../auth';
 import type { ApiContext } from '../context';
-import { ApiError, parseRequest, type FieldIssue } from '../errors';
+import { ApiError, parseHeader, parseRequest, refusePrototypeKeys, type FieldIssue } from '../errors';
 import { newKey } from '../ids';
 
-/** A policy body as JSON, or as YAML (`Content-Type: application/yaml`). */
+/** A policy body as JSON, or as YAML (`Content-Type: application/yaml`); prototype keys refused in either. */
 function policyBody(req: Request): unknown {
   if (typeof req.body !== 'string') return req.body;
+  let parsed: unknown;
   try {
-    return parseYaml(req.body);
+    parsed = parseYaml(req.body);
   } catch (err) {
-    throw new ApiError(400, 'invalid_request', `Policy is not valid YAML: ${(err as Error).message}`);
+    const message = `is not valid YAML: ${(err as Error).message}`;
+    throw new ApiError(400, 'invalid_request', `Policy ${message}`, [{ field: '(body)', message }]);
   }
+  refusePrototypeKeys(parsed);
+  return parsed;
 }
 
 /** Schema validation, then what only the tenant can say: every rep a policy names must be on the team. */
@@ -46,6 +51,7 @@ export function validatePolicy(tenant: Tenant, body: unknown): Policy {
 
 const SimulateBody = z.object({ lead: LeadInputSchema, policy: z.unknown().optional() }).strict();
 const StatsQuery = z.object({ period: z.enum(['day', 'week', 'month']).optional() }).strict();
+const PublishQuery = z.object({ note: text(500, { trim: true }).optional() }).strict();
 
 /**
  * The tenant's routing policy: read it, publish a new version (validated, takes effect for the
@@ -63,9 +69,10 @@ export function policyRoutes(router: Router, ctx: ApiContext): void {
 
   router.put('/v1/policy', async (req, res) => {
     const tenant = tenantOf(req);
+    const query = parseRequest(PublishQuery, req.query, 'query');
+    const actor = parseHeader(line(200).min(1), req, 'X-Actor') ?? `api-key:${tenant.id}`;
     const policy = validatePolicy(tenant, policyBody(req));
-    const note = typeof req.query['note'] === 'string' ? req.query['note'].slice(0, 500) : null;
-    const actor = req.get('x-actor')?.slice(0, 200) ?? `api-key:${tenant.id}`;
+    const note = query.note ?? null;
     const published = await publishPolicy(ctx.client, ctx.taskQueue, tenant.id, policy, actor, note);
     res.status(200).json({ version: `v${published.version}`, publishedAt: published.publishedAt, actor: published.actor, note: published.note });
   });

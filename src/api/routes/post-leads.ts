@@ -1,6 +1,5 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { Router } from 'express';
-import { z } from 'zod';
 import { businessClock } from '../../clock';
 import { normalizeLead } from '../../domain/lead';
 import type { RouteLeadInput } from '../../domain/leadState';
@@ -9,10 +8,8 @@ import { LeadDomain, LeadTenant, RoutingStatus } from '../../temporal/searchAttr
 import { tenantOf } from '../auth';
 import type { ApiContext } from '../context';
 import { runUrl } from '../context';
-import { ApiError, parseRequest } from '../errors';
-import { leadIdFor, leadWorkflowId, newKey, payloadHash } from '../ids';
-
-const IdempotencyKey = z.string().trim().min(1).max(255).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
+import { ApiError, parseHeader, parseRequest } from '../errors';
+import { IdempotencyKeySchema, leadIdFor, leadWorkflowId, newKey, payloadHash } from '../ids';
 
 /**
  * POST /v1/leads — accept a lead and start its routing workflow. The same Idempotency-Key (or
@@ -23,12 +20,8 @@ export function postLeads(router: Router, ctx: ApiContext): void {
   router.post('/v1/leads', async (req, res) => {
     const tenant = tenantOf(req);
     const lead = parseRequest(LeadInputSchema, req.body, 'body');
-    const headerKey = req.get('idempotency-key');
-    if (headerKey !== undefined) {
-      const parsed = IdempotencyKey.safeParse(headerKey);
-      if (!parsed.success) throw new ApiError(400, 'invalid_request', 'Idempotency-Key header is invalid', [{ field: 'Idempotency-Key', message: parsed.error.issues[0]?.message ?? 'invalid' }]);
-    }
-    const idempotencyKey = headerKey?.trim() ?? (lead.externalId ? `external:${lead.externalId}` : newKey());
+    const headerKey = parseHeader(IdempotencyKeySchema, req, 'Idempotency-Key');
+    const idempotencyKey = headerKey ?? (lead.externalId ? `external:${lead.externalId}` : newKey());
     const leadId = leadIdFor(tenant.id, idempotencyKey);
     const workflowId = leadWorkflowId(tenant.id, leadId);
     const hash = payloadHash(lead);

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { isTimeZone } from '../availability';
+import { hasControlCharacter, NO_CONTROL_CHARACTERS } from '../input';
 import type { Condition, Policy } from './types';
 
 /** Metadata for the published JSON Schema. A local registry: nothing lands in zod's global one. */
@@ -16,8 +17,13 @@ function doc<T extends z.ZodType>(schema: T, description: string): T {
   return schema;
 }
 
-/** A fresh instance per use: registry descriptions attach to schema instances. */
-const Id = () => z.string().min(1, 'must not be empty');
+/**
+ * A string of the policy: at most `max` characters and no control characters (IDs become search
+ * attributes, workflow IDs and CRM values). A fresh instance per use: registry descriptions
+ * attach to schema instances.
+ */
+const Str = (max: number) => z.string().max(max).refine((v) => !hasControlCharacter(v), NO_CONTROL_CHARACTERS);
+const Id = () => Str(100).min(1, 'must not be empty');
 
 const Scalar = () =>
   z.union([z.string(), z.number(), z.boolean(), z.null()], {
@@ -27,7 +33,8 @@ const Scalar = () =>
 const FieldPath = doc(
   z
     .string()
-    .regex(/^(lead|enrichment|account)(\.[^.\s]+)*$/, 'must be a dotted path from lead, enrichment or account (e.g. lead.country)'),
+    .max(200)
+    .regex(/^(lead|enrichment|account)(\.[^.\s\x00-\x1f\x7f]+)*$/, 'must be a dotted path from lead, enrichment or account (e.g. lead.country)'),
   'Dotted path into the routing context: lead.<field>, lead.attributes.<name>, enrichment.<field> or account.<field> (tenant-mapped custom fields included).',
 );
 
@@ -45,12 +52,12 @@ function conditionUnion() {
     z.object({ segment: doc(Id(), 'Name of a segment defined in the policy.') }).strict(),
     z.object({ field: FieldPath, equals: doc(Scalar(), 'Strings compare case-insensitively, other values strictly.') }).strict(),
     z.object({ field: FieldPath, in: doc(z.array(Scalar()).min(1, 'must list at least one value'), 'Equals one of these values.') }).strict(),
-    z.object({ field: FieldPath, contains: doc(z.string().min(1, 'must not be empty'), 'Case-insensitive substring of a string, or member of a list.') }).strict(),
+    z.object({ field: FieldPath, contains: doc(Str(1000).min(1, 'must not be empty'), 'Case-insensitive substring of a string, or member of a list.') }).strict(),
     z
       .object({
         field: FieldPath,
-        regex: doc(z.string().min(1, 'must not be empty'), 'JavaScript regular expression tested against text (numbers as their text).'),
-        flags: doc(z.string().exactOptional(), 'Regular expression flags, e.g. "i".'),
+        regex: doc(Str(1000).min(1, 'must not be empty'), 'JavaScript regular expression tested against text (numbers as their text).'),
+        flags: doc(Str(10).exactOptional(), 'Regular expression flags, e.g. "i".'),
       })
       .strict(),
     z
@@ -104,7 +111,7 @@ const PeriodSchema = z.enum(['day', 'week', 'month']);
 const RuleSchema = z
   .object({
     id: doc(Id(), 'Unique rule ID, recorded in decision traces.'),
-    name: doc(z.string().exactOptional(), 'Human description, shown in traces.'),
+    name: doc(Str(200).exactOptional(), 'Human description, shown in traces.'),
     when: ConditionSchema,
     action: ActionSchema,
     urgency: doc(UrgencySchema.exactOptional(), 'How urgent leads this rule routes are (default normal).'),
@@ -154,14 +161,14 @@ const PoolSchema = z
 
 const PolicyObjectSchema = z
   .object({
-    $schema: doc(z.string().exactOptional(), 'The JSON Schema this document follows, for editors (ignored by the engine).'),
+    $schema: doc(Str(500).exactOptional(), 'The JSON Schema this document follows, for editors (ignored by the engine).'),
     timezone: doc(
       z.string().refine(isTimeZone, 'must be an IANA time zone (e.g. America/New_York)'),
       'IANA time zone for calendar periods (cap resets, stats).',
     ),
     segments: doc(
       z
-        .record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'segment names are letters, digits, - and _'), ConditionSchema)
+        .record(z.string().max(100).regex(/^[A-Za-z0-9_-]+$/, 'segment names are letters, digits, - and _'), ConditionSchema)
         .exactOptional(),
       'Named, reusable conditions (territories), referred to as { "segment": name }.',
     ),
@@ -173,7 +180,7 @@ const PolicyObjectSchema = z
           ownerId: doc(Id(), 'CRM user ID of the fallback owner or queue.'),
           label: doc(Id(), 'Human name of the fallback, shown in traces and notifications.'),
           notifyChannel: doc(
-            z.string().min(1, 'must not be empty').nullable().exactOptional(),
+            Id().nullable().exactOptional(),
             'Messaging channel ID told about every fallback lead.',
           ),
         })
