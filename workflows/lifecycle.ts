@@ -218,6 +218,12 @@ async function reassign(ctx: LifecycleContext, req: ReassignRequest): Promise<vo
   // A retried request is a no-op once it succeeded; after a failed CRM write it may try again.
   if (t.state.reassignments.some((r) => r.requestId === req.requestId && r.crmWritten)) return;
   const previous = t.state.owner?.id ?? null;
+  // Already theirs (the API answers 409 before signalling; this covers a request that raced an
+  // escalation or another reassignment): no CRM write, no notification, the rule stays.
+  if (previous === req.ownerId && patched('reassign-to-owner-ignored')) {
+    t.note('reassign_ignored', `reassignment by ${req.actor} to ${req.ownerId}, who already owns the lead`);
+    return;
+  }
   const record: ReassignmentRecord = { requestId: req.requestId, from: previous, to: req.ownerId, reason: req.reason, actor: req.actor, at: iso(t.now()), crmWritten: false, error: null };
   t.state.reassignments.push(record);
   const n = t.state.reassignments.length;

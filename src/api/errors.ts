@@ -9,6 +9,8 @@ export type ErrorCode =
   | 'unauthorized'
   | 'not_found'
   | 'conflict'
+  | 'not_the_owner'
+  | 'already_the_owner'
   | 'lead_closed'
   | 'idempotency_key_reused'
   | 'payload_too_large'

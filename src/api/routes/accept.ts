@@ -1,25 +1,40 @@
 import express, { type Router } from 'express';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
+import { line } from '../../domain/input';
 import type { AcceptRequest } from '../../domain/leadState';
 import { resolveSecret } from '../../tenants/secrets';
 import type { Tenant } from '../../tenants/schema';
 import { leadWorkflowId, LEAD_ID_PATTERN } from '../ids';
-import { acceptSignal } from '../../../workflows/messages';
+import { acceptSignal, leadStateQuery } from '../../../workflows/messages';
 import { tenantOf } from '../auth';
 import type { ApiContext } from '../context';
 import { ApiError, parseRequest } from '../errors';
 import { leadHandle, notFoundAsApiError } from './get-lead';
 import { parseSlackInteraction, verifyAcceptToken, verifySlackSignature } from '../signatures';
 
-const AcceptBody = z.object({ actor: z.string().trim().min(1).max(200).optional() }).strict();
+const AcceptBody = z.object({ actor: line(200).min(1).optional() }).strict();
 
-/** Signals acceptance to a lead whose run is still open; a closed run has nothing left to accept. */
+/**
+ * Signals acceptance to a lead whose run is still open; a closed run has nothing left to accept.
+ * A link or button names the owner it was sent to: when the lead has moved on (escalated,
+ * reassigned), it accepts nothing, and the answer says so instead of a success.
+ */
 async function signalAccept(ctx: ApiContext, tenant: Tenant, leadId: string, req: AcceptRequest): Promise<void> {
   const handle = leadHandle(ctx.client, tenant, leadId);
   const described = await handle.describe().catch(notFoundAsApiError(leadId));
-  if (described.status.name !== 'RUNNING') throw new ApiError(409, 'lead_closed', `Lead ${leadId} is ${described.status.name.toLowerCase()}`);
-  await handle.signal(acceptSignal, req);
+  const closed = (status: string) => new ApiError(409, 'lead_closed', `Lead ${leadId} is ${status}`);
+  if (described.status.name !== 'RUNNING') throw closed(described.status.name.toLowerCase());
+  if (req.ownerId !== null) {
+    const state = await handle.query(leadStateQuery).catch(notFoundAsApiError(leadId));
+    if (state.owner?.id !== req.ownerId) {
+      throw new ApiError(409, 'not_the_owner', `Lead ${leadId} is not with ${req.ownerId} (any more): this accept is from an earlier notification and accepted nothing`);
+    }
+  }
+  await handle.signal(acceptSignal, req).catch((err: unknown) => {
+    if (err instanceof WorkflowNotFoundError) throw closed('closed');
+    throw err;
+  });
 }
 
 /**
@@ -83,7 +98,9 @@ export function signedAcceptRoutes(app: express.Express, ctx: ApiContext): void 
       : ({ ok: false, reason: 'bad_signature' } as const);
     if (!tenant || !check.ok) throw new ApiError(401, 'unauthorized', `Slack request rejected${check.ok ? '' : ` (${check.reason})`}`);
     const interaction = parseSlackInteraction(raw.toString('utf8'));
-    if (!interaction.ok) throw new ApiError(400, 'invalid_request', `Unsupported Slack interaction (${interaction.reason})`);
+    if (!interaction.ok) {
+      throw new ApiError(400, 'invalid_request', `Unsupported Slack interaction (${interaction.reason})`, [{ field: 'payload', message: interaction.reason }]);
+    }
     const action = interaction.actions.find((a) => a.actionId === 'accept_lead');
     const [valueTenant, leadId, ownerId] = (action?.value ?? '').split('|');
     if (!action || valueTenant !== tenant.id || !leadId || !LEAD_ID_PATTERN.test(leadId)) {
@@ -91,12 +108,9 @@ export function signedAcceptRoutes(app: express.Express, ctx: ApiContext): void 
       res.status(200).json({ ok: true });
       return;
     }
-    try {
-      await signalAccept(ctx, tenant, leadId, { actor: `slack:${interaction.user.username ?? interaction.user.id}`, via: 'slack', ownerId: ownerId || null });
-    } catch (err) {
-      if (!(err instanceof ApiError) && !(err instanceof WorkflowNotFoundError)) throw err;
-    }
-    // Slack wants an acknowledgement within 3 s; the lead's status shows the outcome.
+    // Slack wants an answer within 3 s: a button that accepts nothing (the lead moved on or
+    // closed) is answered as such, so Slack shows the click failed instead of a silent success.
+    await signalAccept(ctx, tenant, leadId, { actor: `slack:${interaction.user.username ?? interaction.user.id}`, via: 'slack', ownerId: ownerId || null });
     res.status(200).json({ ok: true, workflowId: leadWorkflowId(tenant.id, leadId) });
   });
 }

@@ -1,21 +1,33 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { Router } from 'express';
 import { z } from 'zod';
-import type { ReassignRequest } from '../../domain/leadState';
+import { line, text } from '../../domain/input';
+import type { LeadState, ReassignRequest } from '../../domain/leadState';
 import { leadStateQuery, reassignSignal } from '../../../workflows/messages';
 import { tenantOf } from '../auth';
 import type { ApiContext } from '../context';
-import { ApiError, parseRequest } from '../errors';
-import { newKey } from '../ids';
+import { ApiError, parseHeader, parseRequest } from '../errors';
+import { IdempotencyKeySchema, newKey } from '../ids';
 import { leadHandle, notFoundAsApiError } from './get-lead';
 
 const ReassignBody = z
   .object({
-    ownerId: z.string().trim().min(1).max(100),
-    reason: z.string().trim().min(1).max(1000),
-    actor: z.string().trim().min(1).max(200).optional(),
+    ownerId: line(100).min(1),
+    reason: text(1000, { trim: true }).min(1),
+    actor: line(200).min(1).optional(),
   })
   .strict();
+
+/**
+ * A reassignment to the lead's current owner would change nothing, yet write the CRM and notify:
+ * 409. A retry of the request that made them the owner (same Idempotency-Key) still answers as
+ * the first time did.
+ */
+function refuseCurrentOwner(leadId: string, state: LeadState, request: ReassignRequest): void {
+  const { ownerId, requestId } = request;
+  if (state.owner?.id !== ownerId || state.reassignments.some((r) => r.requestId === requestId)) return;
+  throw new ApiError(409, 'already_the_owner', `Lead ${leadId} is already with ${ownerId}; nothing to reassign`, [{ field: 'ownerId', message: 'is already the owner' }]);
+}
 
 /**
  * POST /v1/leads/:leadId/reassign — manual reassignment at any time. While the lead's run is open
@@ -32,15 +44,12 @@ export function postLeadReassign(router: Router, ctx: ApiContext): void {
     if (!known) {
       throw new ApiError(400, 'invalid_request', `ownerId ${body.ownerId} is not on the routing team`, [{ field: 'ownerId', message: 'is not on the routing team' }]);
     }
+    const requestId = parseHeader(IdempotencyKeySchema, req, 'Idempotency-Key') ?? newKey();
     const handle = leadHandle(ctx.client, tenant, leadId);
     const described = await handle.describe().catch(notFoundAsApiError(leadId));
-    const request: ReassignRequest = {
-      ownerId: body.ownerId,
-      reason: body.reason,
-      actor: body.actor ?? `api-key:${tenant.id}`,
-      requestId: req.get('idempotency-key')?.trim() || newKey(),
-    };
+    const request: ReassignRequest = { ownerId: body.ownerId, reason: body.reason, actor: body.actor ?? `api-key:${tenant.id}`, requestId };
     if (described.status.name === 'RUNNING') {
+      refuseCurrentOwner(leadId, await handle.query(leadStateQuery).catch(notFoundAsApiError(leadId)), request);
       const signalled = await handle.signal(reassignSignal, request).then(
         () => true,
         (err: unknown) => {
@@ -57,6 +66,7 @@ export function postLeadReassign(router: Router, ctx: ApiContext): void {
     // The run has closed: a follow-up run on the same lead ID takes the final state and the request.
     const previous = await handle.query(leadStateQuery);
     if (!previous.lead) throw new ApiError(409, 'lead_closed', `Lead ${leadId} closed before it was normalized; nothing to reassign`);
+    refuseCurrentOwner(leadId, previous, request);
     try {
       await ctx.client.workflow.start('routeLead', {
       workflowId: handle.workflowId,
