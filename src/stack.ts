@@ -8,6 +8,7 @@ import { Connectors } from './connectors/registry';
 import type { DefinitionOverride } from './connectors/definition';
 import { logger } from './log';
 import { connectTemporal, ensureSearchAttributes, type TemporalConnections } from './temporal/connection';
+import { TemporalReachability } from './temporal/reachability';
 import type { TenantRegistry } from './tenants/registry';
 import { bundleWorkflows, createWorkers } from './worker';
 
@@ -41,6 +42,35 @@ export interface RunningStack {
 
 const log = logger('stack');
 
+/**
+ * The /healthz checks. `temporal`: the API's connection reaches Temporal. `worker`: every worker of
+ * this process is RUNNING and its own connection, the one its polls use, reaches Temporal too
+ * (a worker whose polls fail still says RUNNING). Each probe is bounded (see TemporalReachability).
+ */
+export function stackHealth(parts: {
+  temporal: TemporalReachability;
+  workers: ReadonlyArray<Pick<Worker, 'getState'>>;
+  /** Probes the workers' connection; null without workers. */
+  workerConnection: TemporalReachability | null;
+  taskQueue: string;
+}): () => Promise<HealthReport> {
+  return async () => {
+    const [temporal, polls] = await Promise.all([parts.temporal.check(), parts.workerConnection?.check() ?? null]);
+    const states = parts.workers.map((w) => w.getState());
+    const running = states.length > 0 && states.every((s) => s === 'RUNNING');
+    const checks: HealthReport['checks'] = {
+      temporal: { ok: temporal.reachable, detail: temporal.detail },
+      worker: parts.workers.length
+        ? {
+            ok: running && polls?.reachable !== false,
+            detail: `${states.join(', ')} on task queue ${parts.taskQueue}${polls && !polls.reachable ? `; its polls fail: ${polls.detail}` : ''}`,
+          }
+        : { ok: true, detail: 'no worker in this process' },
+    };
+    return { ok: Object.values(checks).every((c) => c.ok), checks };
+  };
+}
+
 async function waitStopped(worker: Worker): Promise<void> {
   while (!['STOPPED', 'FAILED'].includes(worker.getState())) await new Promise((r) => setTimeout(r, 50));
 }
@@ -72,21 +102,13 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     running = Promise.all(workers.map((w) => w.run().catch((err) => log.error('worker stopped with an error', { error: String(err) }))));
   }
 
-  const health = async (): Promise<HealthReport> => {
-    const checks: HealthReport['checks'] = {};
-    try {
-      await temporal.connection.workflowService.getSystemInfo({});
-      checks['temporal'] = { ok: true, detail: options.temporalAddress };
-    } catch (err) {
-      checks['temporal'] = { ok: false, detail: (err as Error).message };
-    }
-    const states = workers.map((w) => w.getState());
-    checks['worker'] = {
-      ok: states.every((s) => s === 'RUNNING'),
-      detail: workers.length ? `${states.join(', ')} on task queue ${options.taskQueue}` : 'no worker in this process',
-    };
-    return { ok: Object.values(checks).every((c) => c.ok), checks };
-  };
+  const reachability = TemporalReachability.of(temporal.connection, `Temporal at ${options.temporalAddress}`);
+  const health = stackHealth({
+    temporal: reachability,
+    workers,
+    workerConnection: workers.length ? TemporalReachability.of(temporal.native, `Temporal at ${options.temporalAddress}`) : null,
+    taskQueue: options.taskQueue,
+  });
 
   const app = createApp({
     client: temporal.client,
@@ -96,6 +118,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     webUiUrl: options.webUiUrl,
     bodyLimit: options.bodyLimit ?? '64kb',
     temporalTimeoutMs: 10_000,
+    temporalReachability: reachability,
     health,
     clock,
     ...(options.runWorker !== false ? { connectors } : {}),

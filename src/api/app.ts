@@ -11,6 +11,8 @@ import { postLeadReassign } from './routes/post-lead-reassign';
 import { policyRoutes } from './routes/policy';
 import { postLeadAccept, signedAcceptRoutes } from './routes/accept';
 import { postLeads } from './routes/post-leads';
+import { temporalGuard } from './temporalGuard';
+import { TemporalReachability } from '../temporal/reachability';
 
 /** The HTTP API: JSON in and out, one error envelope, tenants identified by API key. */
 export function createApp(ctx: ApiContext): express.Express {
@@ -23,14 +25,12 @@ export function createApp(ctx: ApiContext): express.Express {
   metricsRoute(open, ctx);
   app.use(open);
 
+  const guard = temporalGuard(ctx, ctx.temporalReachability ?? TemporalReachability.of(ctx.client.connection, 'Temporal'));
   // Routes authenticated by a signature instead of an API key (Slack callbacks, accept links).
+  app.post(['/v1/accept', '/v1/integrations/slack/:tenantId/interactions'], guard);
   signedAcceptRoutes(app, ctx);
 
   const v1 = express.Router();
-  // Every Temporal call made while handling the request inherits this deadline.
-  v1.use((_req, _res, next) => {
-    void ctx.client.connection.withDeadline(Date.now() + ctx.temporalTimeoutMs, async () => next());
-  });
   v1.use(authenticate(ctx.tenants));
   v1.use(requireJson);
   v1.use(express.json({ limit: ctx.bodyLimit, strict: true }));
@@ -38,6 +38,11 @@ export function createApp(ctx: ApiContext): express.Express {
   v1.use(express.text({ limit: ctx.bodyLimit, type: YAML_TYPES }));
   // `{"__proto__": …}` anywhere in a JSON body is refused, not silently dropped (YAML: see policy).
   v1.use(noPrototypeKeys);
+  // Connection state lives in this process: it answers while Temporal does not.
+  connectionRoutes(v1, ctx);
+  // Every Temporal call made while handling the request inherits its deadline, and an unreachable
+  // Temporal is answered with a 503 within about two seconds.
+  v1.use(guard);
   postLeads(v1, ctx);
   getLeads(v1, ctx);
   getLead(v1, ctx);
@@ -45,7 +50,6 @@ export function createApp(ctx: ApiContext): express.Express {
   getLeadAudit(v1, ctx);
   postLeadAccept(v1, ctx);
   policyRoutes(v1, ctx);
-  connectionRoutes(v1, ctx);
   app.use(v1);
 
   app.use(notFound);

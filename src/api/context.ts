@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { BusinessClock } from '../clock';
 import type { Connectors } from '../connectors/registry';
+import type { TemporalReachability } from '../temporal/reachability';
 import type { TenantRegistry } from '../tenants/registry';
 
 export interface HealthReport {
@@ -19,6 +20,13 @@ export interface ApiContext {
   bodyLimit: string;
   /** Deadline of every Temporal call a request makes: the client gets an answer, not a hang. */
   temporalTimeoutMs: number;
+  /**
+   * Whether Temporal answers (shared with the health check): requests are answered 503 within
+   * about two seconds while it does not (see temporalGuard). Default: a probe on `client`'s connection.
+   */
+  temporalReachability?: TemporalReachability;
+  /** How long GET /healthz waits for `health` before it answers 503 (default 2000 ms). */
+  healthTimeoutMs?: number;
   health: () => Promise<HealthReport>;
   /** The worker's connectors (connection state, metrics); absent in an API-only process. */
   connectors?: Connectors;

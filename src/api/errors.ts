@@ -1,5 +1,5 @@
 import { isGrpcServiceError, ServiceError } from '@temporalio/client';
-import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
+import type { ErrorRequestHandler, Response, Request, RequestHandler } from 'express';
 import type { z } from 'zod';
 import { PROTOTYPE_KEY_MESSAGE, prototypeKeyPath } from '../domain/input';
 
@@ -129,9 +129,22 @@ function unreadableRequest(err: { type?: unknown; status?: unknown; expose?: unk
   return null;
 }
 
+/** Seconds a client is asked to wait (`Retry-After`) before retrying a 503. */
+export const RETRY_AFTER_SECONDS = 2;
+
+/** Writes the one error envelope; a 503 also says when to retry. */
+export function sendError(res: Response, apiError: ApiError): void {
+  if (apiError.status === 503) res.set('Retry-After', String(RETRY_AFTER_SECONDS));
+  res.status(apiError.status).json({
+    error: { code: apiError.code, message: apiError.message, ...(apiError.details ? { details: apiError.details } : {}) },
+  });
+}
+
 /** The one place errors become HTTP answers. */
 export function errorHandler(onUnexpected: (err: unknown) => void): ErrorRequestHandler {
   return (err, req, res, _next) => {
+    // Answered already (a 503 while Temporal is unreachable, see temporalGuard): nothing left to say.
+    if (res.headersSent) return;
     let apiError: ApiError;
     const unreadable = err instanceof ApiError || typeof err !== 'object' || err === null ? null : unreadableRequest(err, req);
     if (err instanceof ApiError) apiError = err;
@@ -145,8 +158,6 @@ export function errorHandler(onUnexpected: (err: unknown) => void): ErrorRequest
       onUnexpected(err);
       apiError = new ApiError(500, 'internal', 'Internal error');
     }
-    res.status(apiError.status).json({
-      error: { code: apiError.code, message: apiError.message, ...(apiError.details ? { details: apiError.details } : {}) },
-    });
+    sendError(res, apiError);
   };
 }

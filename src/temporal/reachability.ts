@@ -1,0 +1,92 @@
+import { isGrpcServiceError, type ConnectionLike } from '@temporalio/client';
+
+export interface Reachability {
+  reachable: boolean;
+  /** The address when it answered; what went wrong when it did not. */
+  detail: string;
+  /** Date.now() when the probe ended. */
+  checkedAt: number;
+}
+
+export interface ReachabilityOptions {
+  /** How long a probe may take before Temporal counts as unreachable. */
+  probeTimeoutMs: number;
+  /** For how long a failed probe is believed without probing again. */
+  freshMs: number;
+}
+
+export const DEFAULT_REACHABILITY: ReachabilityOptions = { probeTimeoutMs: 1_000, freshMs: 1_000 };
+
+/** Settles like `promise`, or rejects with `message` after `ms`. */
+export function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Does Temporal answer on this connection, right now? A probe is one GetSystemInfo call with a
+ * short deadline, made on the same connection (so it sees what that connection's calls see), one
+ * at a time however many callers ask. Without it, a call to an unreachable server waits out its
+ * whole deadline while the client library retries.
+ */
+export class TemporalReachability {
+  private last: Reachability | null = null;
+  private probing: Promise<Reachability> | null = null;
+
+  constructor(
+    private readonly probe: () => Promise<unknown>,
+    private readonly label: string,
+    readonly options: ReachabilityOptions = DEFAULT_REACHABILITY,
+  ) {}
+
+  /** Probes `connection` (the API's client connection, or a worker's native connection). */
+  static of(connection: ConnectionLike, label: string, options: ReachabilityOptions = DEFAULT_REACHABILITY): TemporalReachability {
+    return new TemporalReachability(() => connection.withDeadline(Date.now() + options.probeTimeoutMs, () => connection.workflowService.getSystemInfo({})), label, options);
+  }
+
+  /** The latest probe's answer, if any. */
+  get latest(): Reachability | null {
+    return this.last;
+  }
+
+  /** The latest probe failed, recently enough to be believed without asking again. */
+  knownUnreachable(now = Date.now()): boolean {
+    return this.last !== null && !this.last.reachable && now - this.last.checkedAt < this.options.freshMs;
+  }
+
+  /** Probes now, or joins the probe under way. Never rejects; takes at most about `probeTimeoutMs`. */
+  check(): Promise<Reachability> {
+    this.probing ??= withTimeout(this.probe(), this.options.probeTimeoutMs + 100, `no answer within ${this.options.probeTimeoutMs} ms`)
+      .then(
+        (): Reachability => ({ reachable: true, detail: this.label, checkedAt: Date.now() }),
+        (err: unknown): Reachability =>
+          answered(err)
+            ? { reachable: true, detail: this.label, checkedAt: Date.now() }
+            : { reachable: false, detail: `${this.label} did not answer: ${describe(err)}`, checkedAt: Date.now() },
+      )
+      .then((result) => {
+        this.last = result;
+        this.probing = null;
+        return result;
+      });
+    return this.probing;
+  }
+}
+
+/** gRPC codes of a call that got no answer from the server: CANCELLED, DEADLINE_EXCEEDED, UNAVAILABLE. */
+const NO_ANSWER = new Set([1, 4, 14]);
+
+/** A refusal (say PERMISSION_DENIED) is still an answer: the server is there. */
+function answered(err: unknown): boolean {
+  return isGrpcServiceError(err) && !NO_ANSWER.has(err.code);
+}
+
+function describe(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  // The client wraps gRPC errors; the cause says what happened on the wire.
+  const cause = (err as { cause?: unknown }).cause;
+  return cause instanceof Error && cause.message !== err.message ? `${err.message} (${cause.message})` : err.message;
+}
