@@ -103,12 +103,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   }
 
   const reachability = TemporalReachability.of(temporal.connection, `Temporal at ${options.temporalAddress}`);
-  const health = stackHealth({
-    temporal: reachability,
-    workers,
-    workerConnection: workers.length ? TemporalReachability.of(temporal.native, `Temporal at ${options.temporalAddress}`) : null,
-    taskQueue: options.taskQueue,
-  });
+  const workerReachability = workers.length ? TemporalReachability.of(temporal.native, `Temporal at ${options.temporalAddress}`) : null;
+  const health = stackHealth({ temporal: reachability, workers, workerConnection: workerReachability, taskQueue: options.taskQueue });
 
   const app = createApp({
     client: temporal.client,
@@ -147,6 +143,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         await waitStopped(w);
       }
       await running;
+      await Promise.all([reachability.idle(), workerReachability?.idle()]);
       await temporal.close();
     },
   };

@@ -35,6 +35,8 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, message: string)
 export class TemporalReachability {
   private last: Reachability | null = null;
   private probing: Promise<Reachability> | null = null;
+  /** Probe calls not yet settled (one can outlive its answer while the client library retries). */
+  private readonly calls = new Set<Promise<unknown>>();
 
   constructor(
     private readonly probe: () => Promise<unknown>,
@@ -59,7 +61,7 @@ export class TemporalReachability {
 
   /** Probes now, or joins the probe under way. Never rejects; takes at most about `probeTimeoutMs`. */
   check(): Promise<Reachability> {
-    this.probing ??= withTimeout(this.probe(), this.options.probeTimeoutMs + 100, `no answer within ${this.options.probeTimeoutMs} ms`)
+    this.probing ??= withTimeout(this.track(this.probe()), this.options.probeTimeoutMs + 100, `no answer within ${this.options.probeTimeoutMs} ms`)
       .then(
         (): Reachability => ({ reachable: true, detail: this.label, checkedAt: Date.now() }),
         (err: unknown): Reachability =>
@@ -73,6 +75,21 @@ export class TemporalReachability {
         return result;
       });
     return this.probing;
+  }
+
+  /** Resolves once no probe call is left: close the connection only then (a retry on a closed channel throws). */
+  async idle(): Promise<void> {
+    await Promise.allSettled([...this.calls]);
+  }
+
+  private track(call: Promise<unknown>): Promise<unknown> {
+    const settled = call.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.calls.add(settled);
+    void settled.then(() => this.calls.delete(settled));
+    return call;
   }
 }
 
