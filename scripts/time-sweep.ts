@@ -14,7 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { localTime } from '../src/domain/availability';
-import { DEMO_REPS } from '../src/sandbox/seed';
+import { DEMO_REPS } from '../sandbox/seed';
 
 const ROOT = path.resolve(__dirname, '..');
 

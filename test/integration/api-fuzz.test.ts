@@ -6,7 +6,7 @@ import { stringify as toYaml } from 'yaml';
 import { createApp } from '../../src/api/app';
 import { signAcceptToken, slackSignature } from '../../src/api/signatures';
 import type { LeadState } from '../../src/domain/leadState';
-import { DEMO_ACCEPT_LINK_SECRET, DEMO_SLACK_SIGNING_SECRET } from '../../src/sandbox/demoTenant';
+import { DEMO_ACCEPT_LINK_SECRET, DEMO_SLACK_SIGNING_SECRET } from '../../sandbox/demoTenant';
 import { TenantRegistry } from '../../src/tenants/registry';
 import { envelopeOf, rawRequest, type RawRequest, type RawResponse } from '../support/raw';
 import { demoScenario } from '../support/scenario';

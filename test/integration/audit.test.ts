@@ -3,7 +3,7 @@ import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import type { AuditEntry } from '../../src/audit/timeline';
 import type { LeadState } from '../../src/domain/leadState';
-import { DEMO_REPS } from '../../src/sandbox/seed';
+import { DEMO_REPS } from '../../sandbox/seed';
 import { HISTORY_FIXTURES, historySummaries, recordHistory } from '../support/fixtures';
 import { demoScenario, shortSlaPolicy } from '../support/scenario';
 import { eventually, startTestStack, type TestStack } from '../support/stack';

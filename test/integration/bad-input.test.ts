@@ -4,7 +4,7 @@ import { stringify as toYaml } from 'yaml';
 import { leadIdFor, leadWorkflowId } from '../../src/api/ids';
 import { signAcceptToken, slackSignature } from '../../src/api/signatures';
 import type { LeadState } from '../../src/domain/leadState';
-import { DEMO_ACCEPT_LINK_SECRET, DEMO_SLACK_SIGNING_SECRET } from '../../src/sandbox/demoTenant';
+import { DEMO_ACCEPT_LINK_SECRET, DEMO_SLACK_SIGNING_SECRET } from '../../sandbox/demoTenant';
 import { RoutingRule } from '../../src/temporal/searchAttributes';
 import { reassignSignal } from '../../workflows/messages';
 import { envelopeOf, rawRequest, type RawRequest } from '../support/raw';

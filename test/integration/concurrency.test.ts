@@ -1,8 +1,8 @@
 import { businessClock } from '../../src/clock';
 import type { LeadState } from '../../src/domain/leadState';
 import type { Policy, PoolMember, Strategy } from '../../src/domain/policy/types';
-import { DEMO_QUEUE_USER } from '../../src/sandbox/demoTenant';
-import { DEMO_REPS } from '../../src/sandbox/seed';
+import { DEMO_QUEUE_USER } from '../../sandbox/demoTenant';
+import { DEMO_REPS } from '../../sandbox/seed';
 import { demoScenario } from '../support/scenario';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
 

@@ -1,6 +1,6 @@
 import { businessClock } from '../../src/clock';
 import { localTime } from '../../src/domain/availability';
-import { DEMO_REPS } from '../../src/sandbox/seed';
+import { DEMO_REPS } from '../../sandbox/seed';
 import { demoScenario } from '../support/scenario';
 import { startTestStack, type TestStack } from '../support/stack';
 

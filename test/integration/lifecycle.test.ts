@@ -1,7 +1,7 @@
 import { slackSignature } from '../../src/api/signatures';
 import type { LeadState } from '../../src/domain/leadState';
-import { DEMO_QUEUE_USER, DEMO_SLACK_SIGNING_SECRET } from '../../src/sandbox/demoTenant';
-import { DEMO_REPS } from '../../src/sandbox/seed';
+import { DEMO_QUEUE_USER, DEMO_SLACK_SIGNING_SECRET } from '../../sandbox/demoTenant';
+import { DEMO_REPS } from '../../sandbox/seed';
 import { demoScenario, patientEmail, shortSlaPolicy } from '../support/scenario';
 import { recordHistory } from '../support/fixtures';
 import { eventually, startTestStack, type TestStack } from '../support/stack';

@@ -4,7 +4,7 @@ import { stringify as toYaml } from 'yaml';
 import { businessClock } from '../../src/clock';
 import type { LeadState } from '../../src/domain/leadState';
 import type { Policy } from '../../src/domain/policy/types';
-import { DEMO_REPS } from '../../src/sandbox/seed';
+import { DEMO_REPS } from '../../sandbox/seed';
 import { poolWorkflowId } from '../../src/temporal/entities';
 import { demoScenario } from '../support/scenario';
 import { historySummaries, recordHistory } from '../support/fixtures';

@@ -43,7 +43,7 @@ it('starts from a production install (no devDependencies) and accepts a YAML pol
     expect(existsSync(path.join(dir, 'node_modules', 'jest'))).toBe(false);
 
     // Copies, not links: Node resolves packages from a file's real location.
-    for (const sources of ['src', 'workflows', 'activities']) cpSync(path.join(ROOT, sources), path.join(dir, sources), { recursive: true });
+    for (const sources of ['src', 'sandbox', 'workflows', 'activities']) cpSync(path.join(ROOT, sources), path.join(dir, sources), { recursive: true });
     mkdirSync(path.join(dir, 'test', 'support'), { recursive: true });
     copyFileSync(path.join(ROOT, 'test', 'support', 'productionSmoke.ts'), path.join(dir, 'test', 'support', 'productionSmoke.ts'));
     writeFileSync(path.join(dir, 'policy.yaml'), POLICY_YAML);

@@ -1,9 +1,9 @@
 import { businessClock } from '../../src/clock';
 import type { LeadState } from '../../src/domain/leadState';
 import type { Policy } from '../../src/domain/policy/types';
-import { DEMO_STACKS, DEMO_TRIAGE_CHANNEL, type DemoStack } from '../../src/sandbox/demoTenant';
-import { DEMO_REPS } from '../../src/sandbox/seed';
-import type { SandboxEvent } from '../../src/sandbox/types';
+import { DEMO_STACKS, DEMO_TRIAGE_CHANNEL, type DemoStack } from '../../sandbox/demoTenant';
+import { DEMO_REPS } from '../../sandbox/seed';
+import type { SandboxEvent } from '../../sandbox/types';
 import { recordHistory } from '../support/fixtures';
 import { SALESFORCE_TERRITORY_OVERRIDE } from '../support/overrides';
 import { demoScenario, hoursExcluding, type Scenario } from '../support/scenario';

@@ -10,8 +10,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { setLogLevel } from '../../src/log';
-import { demoStackTenant, demoStackWorkspace } from '../../src/sandbox/demoTenant';
-import { startSandbox } from '../../src/sandbox/server';
+import { demoStackTenant, demoStackWorkspace } from '../../sandbox/demoTenant';
+import { startSandbox } from '../../sandbox/server';
 import { startStack } from '../../src/stack';
 import { sha256Hex, TenantRegistry } from '../../src/tenants/registry';
 

@@ -1,4 +1,4 @@
-import { startSandbox, type RunningSandbox, type SandboxOptions } from '../../src/sandbox/server';
+import { startSandbox, type RunningSandbox, type SandboxOptions } from '../../sandbox/server';
 
 /**
  * A sandbox over real loopback HTTP for the file's tests: started before them, closed after.

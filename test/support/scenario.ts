@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { businessClock } from '../../src/clock';
 import { localTime } from '../../src/domain/availability';
-import { DEMO_QUEUE_USER, DEMO_TRIAGE_CHANNEL, demoIdMap, demoSandboxWorkspace, demoStackTenant, demoStackWorkspace, type DemoStack } from '../../src/sandbox/demoTenant';
-import { DEMO_REPS } from '../../src/sandbox/seed';
-import type { SandboxWorkspace } from '../../src/sandbox/types';
+import { DEMO_QUEUE_USER, DEMO_TRIAGE_CHANNEL, demoIdMap, demoSandboxWorkspace, demoStackTenant, demoStackWorkspace, type DemoStack } from '../../sandbox/demoTenant';
+import { DEMO_REPS } from '../../sandbox/seed';
+import type { SandboxWorkspace } from '../../sandbox/types';
 import { sha256Hex } from '../../src/tenants/registry';
 import type { TenantInput } from '../../src/tenants/schema';
 import type { Policy } from '../../src/domain/policy/types';

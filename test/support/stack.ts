@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { startSandbox, type RunningSandbox } from '../../src/sandbox/server';
-import type { SandboxEvent, SandboxSystem } from '../../src/sandbox/types';
+import { startSandbox, type RunningSandbox } from '../../sandbox/server';
+import type { SandboxEvent, SandboxSystem } from '../../sandbox/types';
 import { startStack, type RunningStack } from '../../src/stack';
 import { TenantRegistry } from '../../src/tenants/registry';
 import type { Tenant } from '../../src/tenants/schema';

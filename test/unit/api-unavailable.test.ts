@@ -5,7 +5,7 @@ import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
 import { createApp } from '../../src/api/app';
 import type { ApiContext } from '../../src/api/context';
 import { Connectors } from '../../src/connectors/registry';
-import { demoTenant, DEMO_API_KEY } from '../../src/sandbox/demoTenant';
+import { demoTenant, DEMO_API_KEY } from '../../sandbox/demoTenant';
 import { stackHealth } from '../../src/stack';
 import { TemporalReachability } from '../../src/temporal/reachability';
 import { TenantRegistry } from '../../src/tenants/registry';

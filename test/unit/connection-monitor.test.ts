@@ -2,7 +2,7 @@ import { classifyResponse } from '../../src/connectors/classify';
 import { ConnectionMonitor } from '../../src/connectors/monitor';
 import { metricsText } from '../../src/api/routes/connections';
 import { Connectors } from '../../src/connectors/registry';
-import { demoTenant } from '../../src/sandbox/demoTenant';
+import { demoTenant } from '../../sandbox/demoTenant';
 import { TenantRegistry } from '../../src/tenants/registry';
 
 const NOW = Date.parse('2026-11-21T12:00:00Z');

@@ -5,9 +5,9 @@ import { compileProvider, deepMerge, DefinitionError, type DefinitionOverride } 
 import { clearbitProvider } from '../../src/connectors/providers/clearbit';
 import { unifiedProvider } from '../../src/connectors/providers/unified';
 import { Connectors } from '../../src/connectors/registry';
-import { demoTenant, demoSandboxWorkspace } from '../../src/sandbox/demoTenant';
-import { DEMO_TOKEN, DEMO_WORKSPACE_ID } from '../../src/sandbox/seed';
-import { startSandbox, type RunningSandbox } from '../../src/sandbox/server';
+import { demoTenant, demoSandboxWorkspace } from '../../sandbox/demoTenant';
+import { DEMO_TOKEN, DEMO_WORKSPACE_ID } from '../../sandbox/seed';
+import { startSandbox, type RunningSandbox } from '../../sandbox/server';
 import { TenantRegistry } from '../../src/tenants/registry';
 import type { TenantInput } from '../../src/tenants/schema';
 

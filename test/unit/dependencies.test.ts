@@ -4,13 +4,13 @@ import path from 'node:path';
 import ts from 'typescript';
 
 /**
- * `npm start` (and any production install, `npm install --omit=dev`) runs the code in src/
- * (the sandbox included), activities/ and workflows/ with `dependencies` only. Every package that
+ * `npm start` (and any production install, `npm install --omit=dev`) runs the code in src/,
+ * sandbox/ (npm start's emulators), activities/ and workflows/ with `dependencies` only. Every package that
  * code loads at run time must be listed there, not in devDependencies and not merely arrive as a
  * dependency of another package. test/, bench/ and scripts/ are development tools.
  */
 const ROOT = path.join(__dirname, '..', '..');
-const RUNTIME_DIRS = ['src', 'activities', 'workflows'];
+const RUNTIME_DIRS = ['src', 'sandbox', 'activities', 'workflows'];
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {

@@ -7,7 +7,7 @@ import express from 'express';
 import { parse as parseYaml } from 'yaml';
 import { errorHandler } from '../../src/api/errors';
 import { EmailSchema, prototypeKeyPath } from '../../src/domain/input';
-import { demoTenant } from '../../src/sandbox/demoTenant';
+import { demoTenant } from '../../sandbox/demoTenant';
 import { ConfigError, TenantRegistry } from '../../src/tenants/registry';
 
 describe('email addresses', () => {

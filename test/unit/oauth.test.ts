@@ -5,8 +5,8 @@ import { salesforceProvider } from '../../src/connectors/providers/salesforce';
 import { OAuthTokens, type OAuthGrant } from '../../src/connectors/oauth';
 import { Connectors } from '../../src/connectors/registry';
 import type { UpstreamFailureDetails } from '../../src/connectors/failure';
-import { DEMO_STACK_TENANTS, demoStackTenant, demoStackWorkspace } from '../../src/sandbox/demoTenant';
-import { startSandbox, type RunningSandbox } from '../../src/sandbox/server';
+import { DEMO_STACK_TENANTS, demoStackTenant, demoStackWorkspace } from '../../sandbox/demoTenant';
+import { startSandbox, type RunningSandbox } from '../../sandbox/server';
 import { TenantRegistry } from '../../src/tenants/registry';
 import { failureOf } from '../support/failures';
 

@@ -2,8 +2,8 @@ import { ProviderClient, type ClientOptions } from '../../src/connectors/client'
 import { compileProvider } from '../../src/connectors/definition';
 import { OPERATION_SCHEMAS } from '../../src/connectors/normalized';
 import { googleProvider } from '../../src/connectors/providers/google';
-import { DEMO_REPS, DEMO_REP_BUSY, DEMO_TOKEN, DEMO_WORKSPACE_ID, demoWorkspace } from '../../src/sandbox/seed';
-import type { SandboxWorkspace } from '../../src/sandbox/types';
+import { DEMO_REPS, DEMO_REP_BUSY, DEMO_TOKEN, DEMO_WORKSPACE_ID, demoWorkspace } from '../../sandbox/seed';
+import type { SandboxWorkspace } from '../../sandbox/types';
 import { failureOf, detailsOf } from '../support/failures';
 import { useSandbox } from '../support/sandbox';
 

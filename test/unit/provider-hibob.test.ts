@@ -4,8 +4,8 @@ import { localDate } from '../../src/domain/availability';
 import { compileProvider } from '../../src/connectors/definition';
 import { OPERATION_SCHEMAS } from '../../src/connectors/normalized';
 import { hibobProvider } from '../../src/connectors/providers/hibob';
-import { DEMO_REP_ON_PTO, DEMO_REPS, DEMO_TOKEN, DEMO_WORKSPACE_ID, demoWorkspace } from '../../src/sandbox/seed';
-import type { SandboxWorkspace } from '../../src/sandbox/types';
+import { DEMO_REP_ON_PTO, DEMO_REPS, DEMO_TOKEN, DEMO_WORKSPACE_ID, demoWorkspace } from '../../sandbox/seed';
+import type { SandboxWorkspace } from '../../sandbox/types';
 import { failureOf } from '../support/failures';
 import { recordingFetch, useSandbox, type RecordedAnswer } from '../support/sandbox';
 

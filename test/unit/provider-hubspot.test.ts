@@ -2,9 +2,9 @@ import { ProviderClient, type ClientOptions } from '../../src/connectors/client'
 import { compileProvider } from '../../src/connectors/definition';
 import { OPERATION_SCHEMAS } from '../../src/connectors/normalized';
 import { hubspotProvider } from '../../src/connectors/providers/hubspot';
-import { DEMO_REPS, DEMO_TOKEN, demoWorkspace } from '../../src/sandbox/seed';
-import { startSandbox, type RunningSandbox } from '../../src/sandbox/server';
-import type { SandboxWorkspace } from '../../src/sandbox/types';
+import { DEMO_REPS, DEMO_TOKEN, demoWorkspace } from '../../sandbox/seed';
+import { startSandbox, type RunningSandbox } from '../../sandbox/server';
+import type { SandboxWorkspace } from '../../sandbox/types';
 import { failureOf, detailsOf } from '../support/failures';
 
 /**

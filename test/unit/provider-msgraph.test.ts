@@ -3,9 +3,9 @@ import { ProviderClient, type ClientOptions } from '../../src/connectors/client'
 import { compileProvider } from '../../src/connectors/definition';
 import { OPERATION_SCHEMAS } from '../../src/connectors/normalized';
 import { msgraphProvider } from '../../src/connectors/providers/msgraph';
-import { schedulingMailbox } from '../../src/sandbox/providers/msgraph';
-import { DEMO_REPS, DEMO_REP_BUSY, DEMO_REP_ON_PTO, DEMO_TOKEN, DEMO_WORKSPACE_ID, demoWorkspace } from '../../src/sandbox/seed';
-import type { SandboxWorkspace } from '../../src/sandbox/types';
+import { schedulingMailbox } from '../../sandbox/providers/msgraph';
+import { DEMO_REPS, DEMO_REP_BUSY, DEMO_REP_ON_PTO, DEMO_TOKEN, DEMO_WORKSPACE_ID, demoWorkspace } from '../../sandbox/seed';
+import type { SandboxWorkspace } from '../../sandbox/types';
 import { failureOf, detailsOf } from '../support/failures';
 import { useSandbox } from '../support/sandbox';
 

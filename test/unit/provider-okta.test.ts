@@ -2,9 +2,9 @@ import { ProviderClient } from '../../src/connectors/client';
 import { compileProvider, type DefinitionOverride } from '../../src/connectors/definition';
 import { OPERATION_SCHEMAS } from '../../src/connectors/normalized';
 import { oktaProvider } from '../../src/connectors/providers/okta';
-import { searchEmails } from '../../src/sandbox/providers/okta';
-import { DEMO_REPS, DEMO_TOKEN, demoWorkspace } from '../../src/sandbox/seed';
-import type { SandboxWorkspace } from '../../src/sandbox/types';
+import { searchEmails } from '../../sandbox/providers/okta';
+import { DEMO_REPS, DEMO_TOKEN, demoWorkspace } from '../../sandbox/seed';
+import type { SandboxWorkspace } from '../../sandbox/types';
 import { failureOf } from '../support/failures';
 import { recordingFetch, useSandbox, type RecordedAnswer } from '../support/sandbox';
 

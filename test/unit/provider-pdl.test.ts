@@ -2,7 +2,7 @@ import { ProviderClient } from '../../src/connectors/client';
 import { compileProvider } from '../../src/connectors/definition';
 import { EnrichmentSchema } from '../../src/connectors/normalized';
 import { pdlProvider } from '../../src/connectors/providers/pdl';
-import { DEMO_TOKEN, demoWorkspace } from '../../src/sandbox/seed';
+import { DEMO_TOKEN, demoWorkspace } from '../../sandbox/seed';
 import { failureOf, detailsOf } from '../support/failures';
 import { useSandbox } from '../support/sandbox';
 

@@ -5,11 +5,11 @@ import { ProviderClient, type ClientOptions } from '../../src/connectors/client'
 import { compileProvider } from '../../src/connectors/definition';
 import { OPERATION_SCHEMAS } from '../../src/connectors/normalized';
 import { teamsProvider } from '../../src/connectors/providers/teams';
-import { dmChannelId } from '../../src/sandbox/providers/unified';
-import { DEMO_TOKEN, DEMO_WORKSPACE_ID, demoWorkspace } from '../../src/sandbox/seed';
-import { createSandboxApp } from '../../src/sandbox/server';
-import type { SandboxState } from '../../src/sandbox/state';
-import type { SandboxWorkspace } from '../../src/sandbox/types';
+import { dmChannelId } from '../../sandbox/providers/unified';
+import { DEMO_TOKEN, DEMO_WORKSPACE_ID, demoWorkspace } from '../../sandbox/seed';
+import { createSandboxApp } from '../../sandbox/server';
+import type { SandboxState } from '../../sandbox/state';
+import type { SandboxWorkspace } from '../../sandbox/types';
 import { failureOf, detailsOf } from '../support/failures';
 
 /**

@@ -3,7 +3,7 @@ import { ProviderClient, type ClientOptions } from '../../src/connectors/client'
 import { compileProvider } from '../../src/connectors/definition';
 import { MessageSchema } from '../../src/connectors/normalized';
 import { webhookProvider } from '../../src/connectors/providers/webhook';
-import { DEMO_REPS, DEMO_TOKEN, DEMO_WORKSPACE_ID, demoWorkspace } from '../../src/sandbox/seed';
+import { DEMO_REPS, DEMO_TOKEN, DEMO_WORKSPACE_ID, demoWorkspace } from '../../sandbox/seed';
 import { failureOf, detailsOf } from '../support/failures';
 import { useSandbox } from '../support/sandbox';
 

@@ -5,9 +5,9 @@ import {
   DEMO_TOKEN,
   DEMO_WORKSPACE_ID,
   demoWorkspace,
-} from '../../src/sandbox/seed';
-import { startSandbox, type RunningSandbox } from '../../src/sandbox/server';
-import type { SandboxEvent, SandboxWorkspace } from '../../src/sandbox/types';
+} from '../../sandbox/seed';
+import { startSandbox, type RunningSandbox } from '../../sandbox/server';
+import type { SandboxEvent, SandboxWorkspace } from '../../sandbox/types';
 
 /** The sandbox clock is faked so rate windows and "now"-relative seed data are deterministic. */
 const START = Date.parse('2030-01-07T15:00:00.000Z');

@@ -1,4 +1,4 @@
-import { executeSoql, SoqlError, type SObjectRow, type SoqlSource } from '../../src/sandbox/providers/soql';
+import { executeSoql, SoqlError, type SObjectRow, type SoqlSource } from '../../sandbox/providers/soql';
 
 /** A tiny org: three accounts (one without a website, one without an owner) and two users. */
 const ava = { Id: 'u1', Email: 'ava@example.com', Name: 'Ava' };

@@ -2,7 +2,7 @@ import '../support/quietRuntime';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { demoTenant, DEMO_API_KEY } from '../../src/sandbox/demoTenant';
+import { demoTenant, DEMO_API_KEY } from '../../sandbox/demoTenant';
 import { startStack, type RunningStack } from '../../src/stack';
 import { resolveTemporalCli, startDevServer, type RunningDevServer } from '../../src/temporal/devServer';
 import { TenantRegistry } from '../../src/tenants/registry';

@@ -5,7 +5,7 @@ import { describeSecret, resolveSecret, SECRET_FILE_TTL_MS } from '../../src/ten
 import { Connectors } from '../../src/connectors/registry';
 import { ConfigError, TenantRegistry, sha256Hex } from '../../src/tenants/registry';
 import type { TenantInput } from '../../src/tenants/schema';
-import { demoTenant } from '../../src/sandbox/demoTenant';
+import { demoTenant } from '../../sandbox/demoTenant';
 
 const tenant = (over: (t: TenantInput) => void = () => {}): TenantInput => {
   const t = structuredClone(demoTenant('http://127.0.0.1:4010'));

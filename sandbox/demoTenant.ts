@@ -1,5 +1,5 @@
-import { sha256Hex } from '../tenants/registry';
-import type { ConnectionCategory, ProviderId, TenantInput } from '../tenants/schema';
+import { sha256Hex } from '../src/tenants/registry';
+import type { ConnectionCategory, ProviderId, TenantInput } from '../src/tenants/schema';
 import { DEMO_REPS, DEMO_TOKEN, DEMO_WORKSPACE_ID, demoWorkspace } from './seed';
 import type { SandboxWorkspace } from './types';
 
