@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import { AccountSchema, AccountsByDomainSchema, FoundLeadSchema, WriteSchema } from '../src/connectors/normalized';
+import type { Connectors } from '../src/connectors/registry';
+import type { NormalizedLead } from '../src/domain/lead';
+import type { AccountMatch } from '../src/domain/routing';
+import type { CallMeta, Upstream } from '../src/domain/upstream';
+import { connectorClient } from './context';
+
+export interface CrmActivityDeps {
+  connectors: Connectors;
+}
+
+/** Account matching and lead ownership in the tenant's CRM. */
+export function createCrmActivities(deps: CrmActivityDeps) {
+  const client = connectorClient(deps.connectors);
+  return {
+    /**
+     * First domain with a matching account wins; domains are tried most specific first. A CRM
+     * that can look up several domains in one call (Salesforce composite) gets one call.
+     */
+    async matchAccount(input: { tenantId: string; domains: string[] }): Promise<AccountMatch & Upstream> {
+      const crm = client(input.tenantId, 'crm');
+      const calls: CallMeta[] = [];
+      const pick = (domain: string, accounts: z.infer<typeof AccountSchema>[]): (AccountMatch & Upstream) | null => {
+        const [first, ...others] = [...accounts].sort((a, b) => a.id.localeCompare(b.id));
+        return first ? { status: 'matched', account: first, matchedDomain: domain, otherMatches: others.map((a) => a.id), calls } : null;
+      };
+      // Salesforce's composite takes at most five queries: more domains than that go one by one.
+      if (input.domains.length > 1 && input.domains.length <= 5 && crm.supports('crm.findAccountsByDomains')) {
+        const result = await crm.call('crm.findAccountsByDomains', { domains: input.domains }, z.array(AccountsByDomainSchema));
+        calls.push(result.meta);
+        for (const domain of input.domains) {
+          const hit = pick(domain, result.data.find((d) => d.domain === domain)?.accounts ?? []);
+          if (hit) return hit;
+        }
+        return { status: 'none', domains: input.domains, calls };
+      }
+      for (const domain of input.domains) {
+        const result = await crm.call('crm.findAccounts', { domain }, z.array(AccountSchema));
+        calls.push(result.meta);
+        const hit = pick(domain, result.data);
+        if (hit) return hit;
+      }
+      return { status: 'none', domains: input.domains, calls };
+    },
+
+    /**
+     * Creates the lead in the CRM with its owner. Idempotent however the CRM offers it: an
+     * idempotency key (unified APIs), an upsert by an external key (Salesforce, HubSpot), or,
+     * for CRMs with neither (Pipedrive), a search for the lead's email first and an owner update
+     * when it is already there.
+     */
+    async assignOwner(input: { tenantId: string; lead: NormalizedLead; ownerId: string; idempotencyKey: string }): Promise<{ crmLeadId: string; replayed: boolean } & Upstream> {
+      const crm = client(input.tenantId, 'crm');
+      const calls: CallMeta[] = [];
+      if (crm.supports('crm.findLead')) {
+        const found = await crm.call('crm.findLead', { email: input.lead.email }, z.array(FoundLeadSchema));
+        calls.push(found.meta);
+        const existing = found.data[0];
+        if (existing) {
+          const updated = existing.ownerId === input.ownerId ? null : await crm.call('crm.updateLeadOwner', { ...input, crmLeadId: existing.crmLeadId }, WriteSchema);
+          if (updated) calls.push(updated.meta);
+          return { crmLeadId: existing.crmLeadId, replayed: true, calls };
+        }
+      }
+      const result = await crm.call('crm.createLead', input, WriteSchema);
+      return { crmLeadId: result.data.crmLeadId, replayed: result.meta.replayed, calls: [...calls, result.meta] };
+    },
+
+    async changeOwner(input: { tenantId: string; crmLeadId: string; ownerId: string; idempotencyKey: string }): Promise<{ crmLeadId: string; replayed: boolean } & Upstream> {
+      const result = await client(input.tenantId, 'crm').call('crm.updateLeadOwner', input, WriteSchema);
+      return { crmLeadId: result.data.crmLeadId, replayed: result.meta.replayed, calls: [result.meta] };
+    },
+  };
+}
