@@ -1,6 +1,11 @@
 import { classifyResponse } from '../../src/connectors/classify';
 import { ConnectionMonitor } from '../../src/connectors/monitor';
-import { metricsText } from '../../src/api/routes/connections';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { register as globalRegistry, Registry } from 'prom-client';
+import type { ApiContext } from '../../src/api/context';
+import { metricsRegistry, metricsRoute, metricsText } from '../../src/api/routes/connections';
 import { Connectors } from '../../src/connectors/registry';
 import { demoTenant } from '../../sandbox/demoTenant';
 import { TenantRegistry } from '../../src/tenants/registry';
@@ -23,7 +28,7 @@ describe('connection monitor', () => {
     expect(monitor.get('t/crm')).toBeNull();
   });
 
-  it('exposes them as Prometheus metrics, labelled by tenant, connection and provider', () => {
+  it('exposes them as Prometheus metrics, labelled by tenant, connection and provider', async () => {
     const tenants = new TenantRegistry();
     tenants.add(demoTenant('http://127.0.0.1:1'));
     const connectors = new Connectors(tenants, { now: () => NOW });
@@ -32,7 +37,7 @@ describe('connection monitor', () => {
       classifyResponse({ status: 429, headers: { 'ratelimit-limit': '100', 'ratelimit-remaining': '0', 'ratelimit-reset': '30' }, body: {} }, NOW),
       { provider: 'unified', operation: 'crm.findAccounts' },
     );
-    const text = metricsText(connectors, ['demo']);
+    const text = await metricsText(connectors, ['demo']);
     const labels = 'tenant="demo",connection="crm",category="crm",provider="unified"';
     expect(text).toContain(`leadrelay_upstream_answers_total{${labels},outcome="rate_limited"} 1`);
     expect(text).toContain(`leadrelay_upstream_ratelimit_remaining{${labels}} 0`);
@@ -41,5 +46,43 @@ describe('connection monitor', () => {
     // A connection that never answered has no gauges, and static credentials no OAuth series.
     expect(text).not.toContain('connection="hris",category="hris",provider="unified"} ');
     expect(text).not.toContain('leadrelay_connection_needs_reauthorization{');
+  });
+
+  it('gives each API its own registry, read afresh on every scrape, and serves it with the Prometheus content type', async () => {
+    const stack = () => {
+      const tenants = new TenantRegistry();
+      tenants.add(demoTenant('http://127.0.0.1:1'));
+      return { tenants, connectors: new Connectors(tenants, { now: () => NOW }) };
+    };
+    const a = stack();
+    const b = stack();
+    const rateLimited = classifyResponse({ status: 429, headers: { 'ratelimit-remaining': '0' }, body: {} }, NOW);
+    const call = { provider: 'unified', operation: 'crm.findAccounts' };
+    a.connectors.monitor.record('demo/crm', rateLimited, call);
+    const series = 'leadrelay_upstream_answers_total{tenant="demo",connection="crm",category="crm",provider="unified",outcome="rate_limited"}';
+
+    const registryA = metricsRegistry(a.connectors, () => ['demo']);
+    const registryB = metricsRegistry(b.connectors, () => ['demo']);
+    expect(await registryA.metrics()).toContain(`${series} 1`);
+    expect(await registryB.metrics()).not.toContain(series);
+    a.connectors.monitor.record('demo/crm', rateLimited, call);
+    expect(await registryA.metrics()).toContain(`${series} 2`);
+    expect(await globalRegistry.metrics()).not.toContain('leadrelay_');
+
+    const router = express.Router();
+    metricsRoute(router, { tenants: a.tenants, connectors: a.connectors } as unknown as ApiContext);
+    const app = express().use(router);
+    const server = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    try {
+      const { port } = server.address() as AddressInfo;
+      const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe(Registry.PROMETHEUS_CONTENT_TYPE);
+      expect(await res.text()).toContain(`${series} 2`);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -1,5 +1,6 @@
 import type { Router } from 'express';
-import type { Connectors } from '../../connectors/registry';
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { ConnectionView, Connectors } from '../../connectors/registry';
 import type { ConnectionCategory } from '../../tenants/schema';
 import { tenantOf } from '../auth';
 import type { ApiContext } from '../context';
@@ -49,40 +50,69 @@ export function connectionRoutes(router: Router, ctx: ApiContext): void {
   });
 }
 
-/** Prometheus text exposition of every connection's health and rate-limit state. */
-export function metricsText(connectors: Connectors, tenantIds: string[]): string {
-  const lines: string[] = [];
-  const family = (name: string, type: 'gauge' | 'counter', help: string) => lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-  const label = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-  const views = tenantIds.flatMap((t) => connectors.describe(t));
-  const labels = (v: (typeof views)[number]) => `tenant="${label(v.tenantId)}",connection="${label(v.id)}",category="${v.category}",provider="${label(v.provider)}"`;
+const CONNECTION_LABELS = ['tenant', 'connection', 'category', 'provider'] as const;
+type ConnectionLabel = (typeof CONNECTION_LABELS)[number];
 
-  family('leadrelay_upstream_answers_total', 'counter', 'Upstream answers by outcome (ok, rate_limited, transient, auth, not_found, permanent).');
-  for (const v of views) for (const [outcome, n] of Object.entries(v.health?.answers ?? {})) lines.push(`leadrelay_upstream_answers_total{${labels(v)},outcome="${outcome}"} ${n}`);
-  const series = (type: 'gauge' | 'counter', name: string, help: string, pick: (v: (typeof views)[number]) => number | null | undefined) => {
-    family(name, type, help);
-    for (const v of views) {
-      const value = pick(v);
-      if (value !== null && value !== undefined) lines.push(`${name}{${labels(v)}} ${value}`);
-    }
-  };
-  series('gauge', 'leadrelay_upstream_ratelimit_limit', 'Requests allowed in the window, as the upstream last said.', (v) => v.health?.rateLimit?.limit);
-  series('gauge', 'leadrelay_upstream_ratelimit_remaining', 'Requests left in the window, as the upstream last said.', (v) => v.health?.rateLimit?.remaining);
-  series('gauge', 'leadrelay_upstream_ratelimit_reset_seconds', 'Seconds until the window resets, as of the last answer.', (v) => v.health?.rateLimit?.resetSeconds);
-  series('gauge', 'leadrelay_upstream_last_rate_limited_timestamp_seconds', 'When the upstream last refused for a rate limit.', (v) =>
+/**
+ * Every connection's health and rate-limit state as Prometheus metrics, in a registry of its own
+ * (one per API, so several stacks in one process do not share series). Each scrape reads the
+ * connectors' current state: the series are set from it when the registry is collected.
+ */
+export function metricsRegistry(connectors: Connectors, tenantIds: () => string[]): Registry {
+  const registry = new Registry();
+  const views = () => tenantIds().flatMap((t) => connectors.describe(t));
+  const labels = (v: ConnectionView): Record<ConnectionLabel, string> => ({ tenant: v.tenantId, connection: v.id, category: v.category, provider: v.provider });
+
+  new Counter({
+    name: 'leadrelay_upstream_answers_total',
+    help: 'Upstream answers by outcome (ok, rate_limited, transient, auth, not_found, permanent).',
+    labelNames: [...CONNECTION_LABELS, 'outcome'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const v of views()) for (const [outcome, n] of Object.entries(v.health?.answers ?? {})) this.inc({ ...labels(v), outcome }, n);
+    },
+  });
+  const series = (Metric: typeof Gauge | typeof Counter, name: string, help: string, pick: (v: ConnectionView) => number | null | undefined) =>
+    new Metric({
+      name,
+      help,
+      labelNames: CONNECTION_LABELS,
+      registers: [registry],
+      collect(this: Gauge<ConnectionLabel> | Counter<ConnectionLabel>) {
+        this.reset();
+        for (const v of views()) {
+          const value = pick(v);
+          if (value === null || value === undefined) continue;
+          if (this instanceof Gauge) this.set(labels(v), value);
+          else this.inc(labels(v), value);
+        }
+      },
+    });
+  series(Gauge, 'leadrelay_upstream_ratelimit_limit', 'Requests allowed in the window, as the upstream last said.', (v) => v.health?.rateLimit?.limit);
+  series(Gauge, 'leadrelay_upstream_ratelimit_remaining', 'Requests left in the window, as the upstream last said.', (v) => v.health?.rateLimit?.remaining);
+  series(Gauge, 'leadrelay_upstream_ratelimit_reset_seconds', 'Seconds until the window resets, as of the last answer.', (v) => v.health?.rateLimit?.resetSeconds);
+  series(Gauge, 'leadrelay_upstream_last_rate_limited_timestamp_seconds', 'When the upstream last refused for a rate limit.', (v) =>
     v.health?.lastRateLimited ? Date.parse(v.health.lastRateLimited.at) / 1000 : null,
   );
-  series('gauge', 'leadrelay_connection_needs_reauthorization', '1 when the OAuth grant is gone and someone must re-authorize the connection.', (v) =>
+  series(Gauge, 'leadrelay_connection_needs_reauthorization', '1 when the OAuth grant is gone and someone must re-authorize the connection.', (v) =>
     v.auth.state === 'static' ? null : v.auth.state === 'needs_reauthorization' ? 1 : 0,
   );
-  series('counter', 'leadrelay_oauth_refreshes_total', 'OAuth token refreshes asked for.', (v) => (v.auth.state === 'static' ? null : 'refreshes' in v.auth ? v.auth.refreshes : null));
-  return `${lines.join('\n')}\n`;
+  series(Counter, 'leadrelay_oauth_refreshes_total', 'OAuth token refreshes asked for.', (v) => (v.auth.state === 'static' ? null : 'refreshes' in v.auth ? v.auth.refreshes : null));
+  return registry;
+}
+
+/** Prometheus text exposition of every connection's health and rate-limit state. */
+export function metricsText(connectors: Connectors, tenantIds: string[]): Promise<string> {
+  return metricsRegistry(connectors, () => tenantIds).metrics();
 }
 
 /** GET /metrics — unauthenticated, like most Prometheus targets: keep the API port private or turn it off. */
 export function metricsRoute(router: Router, ctx: ApiContext): void {
-  router.get('/metrics', (_req, res) => {
-    if (!ctx.connectors) throw new ApiError(404, 'not_found', 'no worker in this process');
-    res.type('text/plain; version=0.0.4').send(metricsText(ctx.connectors, ctx.tenants.list().map((t) => t.id)));
+  const registry = ctx.connectors ? metricsRegistry(ctx.connectors, () => ctx.tenants.list().map((t) => t.id)) : null;
+  router.get('/metrics', async (_req, res) => {
+    if (!registry) throw new ApiError(404, 'not_found', 'no worker in this process');
+    const text = await registry.metrics();
+    res.type(registry.contentType).send(text);
   });
 }
