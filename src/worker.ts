@@ -1,6 +1,6 @@
 import { bundleWorkflowCode, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
-import { entityTaskQueue } from './temporal/entities';
+import { entityTaskQueue } from './protocol/ids';
 
 export interface WorkerSetup {
   connection: NativeConnection;

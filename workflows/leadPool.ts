@@ -1,7 +1,7 @@
 import { allHandlersFinished, condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { ClaimRequest, ClaimResult, PoolPreview, PoolStatsRequest, TransferRequest } from '../src/domain/leadState';
 import { claim, emptyPoolState, poolCounts, poolStats, rollPeriods, transfer, type PoolCounts, type PoolState } from '../src/domain/pools';
-import { claimUpdate, poolQueriesAsAnswered, transferClaimUpdate } from './messages';
+import { claimUpdate, poolQueriesAsAnswered, transferClaimUpdate } from '../src/protocol/messages';
 
 export interface LeadPoolInput {
   tenantId: string;

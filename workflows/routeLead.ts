@@ -5,7 +5,7 @@ import { decidePolicy, type PolicyDecision, type PolicyTrace, type Via } from '.
 import type { EffectivePolicy } from '../src/domain/policy/store';
 import { LeadDomain, LeadOwner, LeadTenant, RoutingRule, RoutingStatus } from '../src/temporal/searchAttributes';
 import { followThrough, ownerToMemo, releaseCredit, type LifecycleContext } from './lifecycle';
-import { acceptSignal, leadStateQuery, reassignSignal } from './messages';
+import { acceptSignal, leadStateQuery, reassignSignal } from '../src/protocol/messages';
 import { checkAvailability, claims, enrich, local, matchAccount, ownerNameOf, summary, writesFor } from './steps';
 
 type Writes = ReturnType<typeof writesFor>;

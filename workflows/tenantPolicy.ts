@@ -1,6 +1,6 @@
 import { allHandlersFinished, condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { PolicyVersion, PublishPolicyRequest } from '../src/domain/policy/store';
-import { policyVersionQuery, policyVersionsQuery, publishPolicyUpdate } from './messages';
+import { policyVersionQuery, policyVersionsQuery, publishPolicyUpdate } from '../src/protocol/messages';
 
 export interface TenantPolicyInput {
   tenantId: string;

@@ -13,12 +13,6 @@ export function leadIdFor(tenantId: string, idempotencyKey: string): string {
   return `ld_${createHash('sha256').update(`${tenantId}\n${idempotencyKey}`).digest('hex').slice(0, 24)}`;
 }
 
-export const LEAD_ID_PATTERN = /^ld_[a-f0-9]{24}$/;
-
-export function leadWorkflowId(tenantId: string, leadId: string): string {
-  return `lead:${tenantId}:${leadId}`;
-}
-
 export function newKey(): string {
   return randomUUID();
 }

@@ -4,23 +4,8 @@ import type { EffectivePolicy, PolicyVersion } from '../domain/policy/store';
 import type { Policy } from '../domain/policy/types';
 import { canonicalJson, sha256Hex } from '../tenants/registry';
 import type { RoutingConfig } from '../domain/routing';
-import { policyVersionQuery, publishPolicyUpdate } from '../../workflows/messages';
-
-/**
- * Entity workflows (pools, policies) get a task queue of their own: every claim of a pool
- * funnels through one workflow, so its tasks must never wait behind the lead traffic.
- */
-export function entityTaskQueue(taskQueue: string): string {
-  return `${taskQueue}-entities`;
-}
-
-export function poolWorkflowId(tenantId: string, poolId: string): string {
-  return `pool:${tenantId}:${poolId}`;
-}
-
-export function policyWorkflowId(tenantId: string): string {
-  return `policy:${tenantId}`;
-}
+import { entityTaskQueue, policyWorkflowId } from '../protocol/ids';
+import { policyVersionQuery, publishPolicyUpdate } from '../protocol/messages';
 
 /** The published policy, or the tenant's built-in default when none has been published. Read live. */
 export async function currentPolicy(temporal: Client, config: RoutingConfig): Promise<EffectivePolicy & { publishedAt: string | null; actor: string | null }> {

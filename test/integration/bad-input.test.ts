@@ -1,15 +1,16 @@
 import { gzipSync } from 'node:zlib';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { stringify as toYaml } from 'yaml';
-import { leadIdFor, leadWorkflowId } from '../../src/api/ids';
+import { leadIdFor } from '../../src/api/ids';
 import { signAcceptToken, slackSignature } from '../../src/api/signatures';
 import type { LeadState } from '../../src/domain/leadState';
 import { DEMO_ACCEPT_LINK_SECRET, DEMO_SLACK_SIGNING_SECRET } from '../../sandbox/demoTenant';
 import { RoutingRule } from '../../src/temporal/searchAttributes';
-import { reassignSignal } from '../../workflows/messages';
+import { reassignSignal } from '../../src/protocol/messages';
 import { envelopeOf, rawRequest, type RawRequest } from '../support/raw';
 import { demoScenario } from '../support/scenario';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
+import { leadWorkflowId } from '../../src/protocol/ids';
 
 /*
  * Regressions of a fuzz of the API: each bad input below used to get a 5xx (and an ERROR log),

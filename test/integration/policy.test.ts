@@ -5,10 +5,10 @@ import { businessClock } from '../../src/clock';
 import type { LeadState } from '../../src/domain/leadState';
 import type { Policy } from '../../src/domain/policy/types';
 import { DEMO_REPS } from '../../sandbox/seed';
-import { poolWorkflowId } from '../../src/temporal/entities';
 import { demoScenario } from '../support/scenario';
 import { historySummaries, recordHistory } from '../support/fixtures';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
+import { poolWorkflowId } from '../../src/protocol/ids';
 
 const [ava, ben, chloe, dieter, mei] = DEMO_REPS;
 const demoPolicy = (): Policy => JSON.parse(readFileSync(path.join(__dirname, '../../examples/policies/demo.policy.json'), 'utf8'));

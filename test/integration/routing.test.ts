@@ -1,5 +1,5 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { leadIdFor, leadWorkflowId } from '../../src/api/ids';
+import { leadIdFor } from '../../src/api/ids';
 import type { LeadState } from '../../src/domain/leadState';
 import { LeadOwner, RoutingRule } from '../../src/temporal/searchAttributes';
 import { DEMO_QUEUE_USER, DEMO_TRIAGE_CHANNEL } from '../../sandbox/demoTenant';
@@ -7,6 +7,7 @@ import { DEMO_REPS } from '../../sandbox/seed';
 import { demoScenario } from '../support/scenario';
 import { recordHistory } from '../support/fixtures';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
+import { leadWorkflowId } from '../../src/protocol/ids';
 
 const [ava, ben, chloe, dieter, mei] = DEMO_REPS;
 

@@ -5,7 +5,7 @@ import type { Tenant } from '../../tenants/schema';
 import { tenantOf } from '../auth';
 import { runUrl, type ApiContext } from '../context';
 import { ApiError } from '../errors';
-import { LEAD_ID_PATTERN, leadWorkflowId } from '../ids';
+import { LEAD_ID_PATTERN, leadWorkflowId } from '../../protocol/ids';
 
 /** The lead's workflow for this tenant; another tenant's lead is simply not found. */
 export function leadHandle(client: Client, tenant: Tenant, leadId: string) {

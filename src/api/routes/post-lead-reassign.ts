@@ -3,7 +3,7 @@ import type { Router } from 'express';
 import { z } from 'zod';
 import { line, text } from '../../domain/input';
 import type { LeadState, ReassignRequest } from '../../domain/leadState';
-import { leadStateQuery, reassignSignal } from '../../../workflows/messages';
+import { leadStateQuery, reassignSignal } from '../../protocol/messages';
 import { tenantOf } from '../auth';
 import type { ApiContext } from '../context';
 import { ApiError, parseHeader, parseRequest } from '../errors';

@@ -9,7 +9,8 @@ import { tenantOf } from '../auth';
 import type { ApiContext } from '../context';
 import { runUrl } from '../context';
 import { ApiError, parseHeader, parseRequest } from '../errors';
-import { IdempotencyKeySchema, leadIdFor, leadWorkflowId, newKey, payloadHash } from '../ids';
+import { IdempotencyKeySchema, leadIdFor, newKey, payloadHash } from '../ids';
+import { leadWorkflowId } from '../../protocol/ids';
 
 /**
  * POST /v1/leads — accept a lead and start its routing workflow. The same Idempotency-Key (or

@@ -1,7 +1,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { AcceptRequest, ClaimRequest, ClaimResult, LeadState, PoolPreview, PoolStatsRequest, ReassignRequest, TransferRequest } from '../src/domain/leadState';
-import type { PoolCounts, PoolStats } from '../src/domain/pools';
-import type { PolicyVersion, PolicyVersionSummary, PublishPolicyRequest } from '../src/domain/policy/store';
+import type { AcceptRequest, ClaimRequest, ClaimResult, LeadState, PoolPreview, PoolStatsRequest, ReassignRequest, TransferRequest } from '../domain/leadState';
+import type { PoolCounts, PoolStats } from '../domain/pools';
+import type { PolicyVersion, PolicyVersionSummary, PublishPolicyRequest } from '../domain/policy/store';
 
 /** Manual reassignment of a lead: new owner, reason and actor, recorded in history. */
 export const reassignSignal = defineSignal<[ReassignRequest]>('reassign');

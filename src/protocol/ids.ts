@@ -1,0 +1,30 @@
+/**
+ * The names every part of Leadrelay agrees on for its workflows: built here and nowhere else.
+ * Pure, so workflows import it too.
+ */
+
+/** A lead's ID: derived from its tenant and idempotency key (see `leadIdFor` in src/api/ids.ts). */
+export const LEAD_ID_PATTERN = /^ld_[a-f0-9]{24}$/;
+
+/** One workflow per lead; a resubmission finds the same ID, so the same run. */
+export function leadWorkflowId(tenantId: string, leadId: string): string {
+  return `lead:${tenantId}:${leadId}`;
+}
+
+/** One entity workflow per pool serializes its claims. */
+export function poolWorkflowId(tenantId: string, poolId: string): string {
+  return `pool:${tenantId}:${poolId}`;
+}
+
+/** One entity workflow per tenant keeps its policy versions. */
+export function policyWorkflowId(tenantId: string): string {
+  return `policy:${tenantId}`;
+}
+
+/**
+ * Entity workflows (pools, policies) get a task queue of their own: every claim of a pool
+ * funnels through one workflow, so its tasks must never wait behind the lead traffic.
+ */
+export function entityTaskQueue(taskQueue: string): string {
+  return `${taskQueue}-entities`;
+}
