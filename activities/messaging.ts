@@ -36,9 +36,9 @@ export function createMessagingActivities(deps: MessagingActivityDeps) {
 
   return {
     /**
-     * Sends one message. With `accept`, it carries an Accept button (Slack Block Kit; the value
-     * names tenant, lead and owner) and, when the tenant has a link secret, a signed accept link.
-     * The link is made here so its token never enters workflow history.
+     * Sends one message. With `accept`, it carries an Accept action whose value names tenant, lead
+     * and owner (Slack: a Block Kit button) and, when the tenant has a link secret, a signed accept
+     * link. The link is made here so its token never enters workflow history.
      *
      * A retry (attempt 2 and later) first looks for a message the earlier attempt posted with the
      * same idempotency key (providers with `messaging.findSent`: Slack message metadata) and
@@ -60,27 +60,13 @@ export function createMessagingActivities(deps: MessagingActivityDeps) {
         calls.push(user.meta);
         userId = user.data.userId;
       }
-      let text = input.text;
-      let link: string | null = null;
-      let blocks: unknown[] | undefined;
-      if (input.accept) {
-        link = acceptLink(input.tenantId, input.accept);
-        if (link) text = `${text}\nAccept: ${link}`;
-        blocks = [
-          { type: 'section', text: { type: 'mrkdwn', text: input.text } },
-          {
-            type: 'actions',
-            elements: [
-              { type: 'button', action_id: 'accept_lead', style: 'primary', text: { type: 'plain_text', text: 'Accept' }, value: `${input.tenantId}|${input.accept.leadId}|${input.accept.ownerId}` },
-              ...(link ? [{ type: 'button', action_id: 'open_accept_link', text: { type: 'plain_text', text: 'Accept by link' }, url: link }] : []),
-            ],
-          },
-        ];
-      }
+      // The provider's definition lays the message out (Slack: Block Kit with an Accept button,
+      // Teams: an adaptive card); this only says what it carries.
+      const link = input.accept ? acceptLink(input.tenantId, input.accept) : null;
       const payload = {
-        text,
+        text: link ? `${input.text}\nAccept: ${link}` : input.text,
         idempotencyKey: input.idempotencyKey,
-        ...(blocks ? { blocks } : {}),
+        ...(input.accept ? { accept: { value: `${input.tenantId}|${input.accept.leadId}|${input.accept.ownerId}`, text: input.text } } : {}),
         ...(link ? { acceptUrl: link } : {}),
         ...(userId ? { userId } : {}),
         ...('email' in input.recipient ? { recipientEmail: input.recipient.email } : { channelId: input.recipient.channel }),

@@ -75,7 +75,8 @@ export const EnrichmentSchema = z.custom<EnrichmentFacts>(
  * - `crm.createLead` `{ lead, ownerId, idempotencyKey }`; `crm.updateLeadOwner` `{ crmLeadId, ownerId, idempotencyKey, lead? }`
  * - `hris.findEmployees` `{ emails }`; `hris.timeOff` `{ emails, startDate, endDate }` (optional, YYYY-MM-DD)
  * - `calendar.availability` `{ emails, start, end }` (ISO instants)
- * - `messaging.lookupUser` `{ email }` (optional); `messaging.send` `{ text, blocks?, recipientEmail?, channelId?, userId?, acceptUrl?, idempotencyKey, title? }`
+ * - `messaging.lookupUser` `{ email }` (optional); `messaging.send` `{ text, accept?, blocks?, recipientEmail?, channelId?, userId?, acceptUrl?, idempotencyKey, title? }`
+ *   (`accept` `{ value, text }`: an Accept action with the value the accept route decodes, and the text without the link line)
  * - `messaging.openDirect` `{ userId }` (optional): the DM channel with a user, to read it back
  * - `messaging.findSent` `{ channelId, idempotencyKey, oldest }` (optional, `oldest` an ISO instant): a message
  *   already posted there with that key since `oldest`; a retried send looks first and does not post twice

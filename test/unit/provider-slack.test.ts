@@ -7,6 +7,7 @@ import { ProviderClient } from '../../src/connectors/client';
 import { compileProvider } from '../../src/connectors/definition';
 import { DirectChannelSchema, MessageSchema, MessagingUserSchema, SentMessageSchema } from '../../src/connectors/normalized';
 import { slackProvider } from '../../src/connectors/providers/slack';
+import { unifiedProvider } from '../../src/connectors/providers/unified';
 import { Connectors } from '../../src/connectors/registry';
 import { demoStackTenant } from '../../sandbox/demoTenant';
 import { ARCHIVED_CHANNEL_ID, slackUserId } from '../../sandbox/providers/slack';
@@ -334,6 +335,33 @@ describe('notify activity on Slack: a retry does not post twice', () => {
     expect((await postsWith(dmChannelId(ben.email), 'notify:retry:unsent')).map((m) => m.ts)).toEqual([retry.messageId]);
   });
 
+  it('puts an Accept button naming tenant, lead and owner and the signed link in Block Kit, and the link in the text', async () => {
+    const text = 'New lead: Jane Doe (Globex) is yours.';
+    const leadId = 'ld_0123456789abcdef01234567';
+    await notifyAs(1, { ...toBen('notify:accept:1'), accept: { leadId, ownerId: ben.id } });
+    const body = sandbox.events().find((e) => e.path === '/api/chat.postMessage')?.body as Record<string, unknown>;
+    const link = /\nAccept: (\S+)$/.exec(String(body['text']))?.[1];
+    expect(link).toMatch(/^http:\/\/127\.0\.0\.1:3000\/v1\/accept\?token=[\w.%-]+$/);
+    expect(body['text']).toBe(`${text}\nAccept: ${link}`);
+    expect(body['blocks']).toEqual([
+      { type: 'section', text: { type: 'mrkdwn', text } },
+      {
+        type: 'actions',
+        elements: [
+          { type: 'button', action_id: 'accept_lead', style: 'primary', text: { type: 'plain_text', text: 'Accept' }, value: `${TENANT}|${leadId}|${ben.id}` },
+          { type: 'button', action_id: 'open_accept_link', text: { type: 'plain_text', text: 'Accept by link' }, url: link },
+        ],
+      },
+    ]);
+  });
+
+  it('sends no blocks for a message without an accept', async () => {
+    await notifyAs(1, toBen('notify:accept:none'));
+    const body = sandbox.events().find((e) => e.path === '/api/chat.postMessage')?.body as Record<string, unknown>;
+    expect(body['text']).toBe('New lead: Jane Doe (Globex) is yours.');
+    expect(body).not.toHaveProperty('blocks');
+  });
+
   it.each([
     ['a missing im:history scope', { status: 200, body: { ok: false, error: 'missing_scope', needed: 'im:history' } }, 'missing_scope (needs im:history)'],
     ['a rate limit', { status: 429, body: { ok: false, error: 'ratelimited' }, headers: { 'Retry-After': '60' } }, 'ratelimited'],
@@ -351,6 +379,51 @@ describe('notify activity on Slack: a retry does not post twice', () => {
     expect(warnings[0]?.meta).toMatchObject({ provider: 'slack', idempotencyKey: key, error: expect.stringContaining(reason) });
     // A duplicate is the price of a failed lookup: better than no message.
     expect(await postsWith(dmChannelId(ben.email), key)).toHaveLength(2);
+  });
+});
+
+describe('the Accept message as Block Kit: data of the provider definitions', () => {
+  /** The body a definition sends for `messaging.send`, captured without a network. */
+  async function sentBody(definition: typeof slackProvider, input: Record<string, unknown>): Promise<Record<string, unknown>> {
+    let body: unknown;
+    const fetchStub = (async (_url: unknown, init?: { body?: unknown }) => {
+      body = JSON.parse(String(init?.body));
+      return new Response(JSON.stringify({ ok: true, ts: '1.000100', channel: 'D1', result: { id: 'm1', channel_id: 'D1' } }), { status: 200, headers: { 'content-type': 'application/json' } });
+    }) as typeof fetch;
+    const provider = new ProviderClient(compileProvider(definition), { connectionId: 'acme/messaging', baseUrl: 'https://api.example', accountId: 'acct', secret: 'token' }, { fetch: fetchStub, now: clock });
+    await provider.call('messaging.send', { idempotencyKey: 'notify:blocks', ...input }, MessageSchema);
+    return body as Record<string, unknown>;
+  }
+  const accept = { value: 'acme|ld_0123456789abcdef01234567|usr_ben', text: 'New lead: *Jane Doe*' };
+  const acceptUrl = 'https://leadrelay.example/v1/accept?token=abc.def';
+  const withLink = [
+    { type: 'section', text: { type: 'mrkdwn', text: accept.text } },
+    {
+      type: 'actions',
+      elements: [
+        { type: 'button', action_id: 'accept_lead', style: 'primary', text: { type: 'plain_text', text: 'Accept' }, value: accept.value },
+        { type: 'button', action_id: 'open_accept_link', text: { type: 'plain_text', text: 'Accept by link' }, url: acceptUrl },
+      ],
+    },
+  ];
+
+  it.each([
+    ['slack', slackProvider],
+    ['unified', unifiedProvider],
+  ])('%s lays out an accept as a section and an actions row, the link button only with a link', async (_name, definition) => {
+    const linked = await sentBody(definition, { text: `${accept.text}\nAccept: ${acceptUrl}`, accept, acceptUrl, channelId: 'C1' });
+    expect(linked['blocks']).toEqual(withLink);
+    const unlinked = await sentBody(definition, { text: accept.text, accept, channelId: 'C1' });
+    expect(unlinked['blocks']).toEqual([withLink[0], { type: 'actions', elements: [withLink[1]!.elements![0]] }]);
+  });
+
+  it.each([
+    ['slack', slackProvider],
+    ['unified', unifiedProvider],
+  ])('%s sends a caller’s own blocks as they are, and none when there are none', async (_name, definition) => {
+    const own = [{ type: 'divider' }];
+    expect((await sentBody(definition, { text: 'hi', blocks: own, channelId: 'C1' }))['blocks']).toEqual(own);
+    expect(await sentBody(definition, { text: 'hi', channelId: 'C1' })).not.toHaveProperty('blocks');
   });
 });
 

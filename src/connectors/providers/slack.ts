@@ -8,6 +8,37 @@ const TRANSIENT_ERRORS = ['internal_error', 'fatal_error', 'service_unavailable'
 export const SLACK_METADATA_EVENT_TYPE = 'leadrelay_notification';
 
 /**
+ * The message as Slack Block Kit (JSONata on `messaging.send`'s input). A message with `accept`
+ * is its text in a section and an actions row: a primary "Accept" button (`accept_lead`, whose
+ * value `accept.value` the interactions route decodes) and, when the lead has an accept link
+ * (`acceptUrl`), an "Accept by link" button opening it. Without `accept`, the caller's own
+ * `blocks` (if any) go as they are. Unified's messaging API delivers to Slack too and sends the same.
+ */
+export const SLACK_BLOCKS = `(
+  input.accept ? [
+    { "type": "section", "text": { "type": "mrkdwn", "text": input.accept.text } },
+    {
+      "type": "actions",
+      "elements": [
+        {
+          "type": "button",
+          "action_id": "accept_lead",
+          "style": "primary",
+          "text": { "type": "plain_text", "text": "Accept" },
+          "value": input.accept.value
+        },
+        input.acceptUrl ? {
+          "type": "button",
+          "action_id": "open_accept_link",
+          "text": { "type": "plain_text", "text": "Accept by link" },
+          "url": input.acceptUrl
+        }
+      ]
+    }
+  ] : input.blocks
+)`;
+
+/**
  * Slack Web API with a bot token (`xoxb-...`). Slack answers most errors with HTTP 200 and
  * `{ "ok": false, "error": "<code>" }`, so `signals` turns `ok:false` into outcomes; the reason
  * is Slack's error code (plus the scope it needs, or its block validation messages).
@@ -49,7 +80,7 @@ export const slackProvider: ProviderDefinitionInput = {
       body: `{
         "channel": input.userId ? input.userId : input.channelId,
         "text": input.text,
-        "blocks": input.blocks,
+        "blocks": ${SLACK_BLOCKS},
         "unfurl_links": false,
         "metadata": {
           "event_type": "${SLACK_METADATA_EVENT_TYPE}",

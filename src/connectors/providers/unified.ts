@@ -1,4 +1,5 @@
 import type { ProviderDefinitionInput } from '../definition';
+import { SLACK_BLOCKS } from './slack';
 
 /**
  * The unified-API style (one pass-through API in front of many CRMs, HRIS, calendars and
@@ -81,7 +82,7 @@ export const unifiedProvider: ProviderDefinitionInput = {
         "recipient_email": input.recipientEmail,
         "channel_id": input.channelId,
         "text": input.text,
-        "blocks": input.blocks
+        "blocks": ${SLACK_BLOCKS}
       }`,
       response: '{ "messageId": result.id, "channel": result.channel_id ? result.channel_id : null }',
     },
