@@ -6,6 +6,7 @@ import { claim, emptyPoolState } from '../src/domain/pools';
 import { poolWorkflowId } from '../src/protocol/ids';
 import { claimUpdate, poolPreviewQuery, transferClaimUpdate } from '../src/protocol/messages';
 import { cancellable } from './context';
+import { POOL_CLAIM_REJECTED } from '../src/protocol/failures';
 
 export interface PoolActivityDeps {
   /** Client used to reach pool entity workflows (update-with-start). */
@@ -35,7 +36,7 @@ export function createPoolActivities(deps: PoolActivityDeps) {
       } catch (err) {
         // The pool's validator rejected the claim: asking again cannot help.
         if (err instanceof WorkflowUpdateFailedError) {
-          throw ApplicationFailure.nonRetryable(`pool ${poolId} rejected the claim: ${err.cause?.message ?? err.message}`, 'PoolClaimRejected');
+          throw ApplicationFailure.nonRetryable(`pool ${poolId} rejected the claim: ${err.cause?.message ?? err.message}`, POOL_CLAIM_REJECTED);
         }
         throw err;
       }

@@ -5,22 +5,13 @@ import { matchDomains, type NormalizedLead } from '../src/domain/lead';
 import type { EffectivePolicy } from '../src/domain/policy/store';
 import { DEFAULT_MAX_WAIT_SECONDS, type Urgency } from '../src/domain/policy/types';
 import type { AccountMatch, CalendarFacts, EnrichmentFacts, HrisFacts, RoutingConfig } from '../src/domain/routing';
+import { PERMANENT_FAILURES } from '../src/protocol/failures';
 import { describeFailure as failureOf, type LeadTracker } from './tracker';
 
 /**
  * Activity proxies with the budgets each kind of step deserves, and the fact-gathering steps
  * shared by routing and simulation.
  */
-/** Errors that retrying cannot fix: fail the activity at once and take the degraded path. */
-const PERMANENT = [
-  'UpstreamRejected',
-  'UpstreamAuthFailed',
-  'UpstreamNotFound',
-  'MappingError',
-  'ConnectionMisconfigured',
-  'ConnectionNeedsReauthorization',
-  'PoolClaimRejected',
-];
 
 /** `maximumAttempts` omitted = until the schedule-to-close timeout. */
 const retry = (maximumInterval: Duration, maximumAttempts?: number): RetryPolicy => ({
@@ -28,7 +19,7 @@ const retry = (maximumInterval: Duration, maximumAttempts?: number): RetryPolicy
   backoffCoefficient: 2,
   maximumInterval,
   ...(maximumAttempts === undefined ? {} : { maximumAttempts }),
-  nonRetryableErrorTypes: PERMANENT,
+  nonRetryableErrorTypes: [...PERMANENT_FAILURES],
 });
 
 /** Reads the worker's configuration and the tenant's published policy: no task round trip, result still in history. */

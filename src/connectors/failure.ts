@@ -1,27 +1,9 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Classification, Outcome } from './classify';
 import type { RateLimitState } from './ratelimit';
+import { UpstreamFailure, type UpstreamFailureType } from '../protocol/failures';
 
-/** Failure types an upstream call can end with; workflows branch on these, never on messages. */
-export const UpstreamFailure = {
-  RateLimited: 'UpstreamRateLimited',
-  Unavailable: 'UpstreamUnavailable',
-  Timeout: 'UpstreamTimeout',
-  Network: 'UpstreamNetworkError',
-  AuthFailed: 'UpstreamAuthFailed',
-  /** An OAuth access token was rejected early: retry with a fresh one. */
-  AuthExpired: 'UpstreamAuthExpired',
-  /** The connection's OAuth grant is gone (invalid_grant): nothing works until someone re-authorizes. */
-  NeedsReauthorization: 'ConnectionNeedsReauthorization',
-  /** The token endpoint failed recently: wait out the cool-down before asking it again. */
-  AuthRefreshFailed: 'AuthRefreshFailed',
-  NotFound: 'UpstreamNotFound',
-  Rejected: 'UpstreamRejected',
-  Mapping: 'MappingError',
-  Misconfigured: 'ConnectionMisconfigured',
-} as const;
-
-export type UpstreamFailureType = (typeof UpstreamFailure)[keyof typeof UpstreamFailure];
+export { UpstreamFailure, type UpstreamFailureType } from '../protocol/failures';
 
 const TYPE_BY_OUTCOME: Record<Exclude<Outcome, 'ok'>, UpstreamFailureType> = {
   rate_limited: UpstreamFailure.RateLimited,
