@@ -1,5 +1,5 @@
 import type { Context } from '@temporalio/activity';
-import { signAcceptToken } from '../src/api/signatures';
+import { acceptLinkUrl, encodeAcceptButtonValue } from '../src/accept/tokens';
 import type { ProviderClient } from '../src/connectors/client';
 import { DirectChannelSchema, MessageSchema, MessagingUserSchema, SentMessageSchema } from '../src/connectors/normalized';
 import type { Connectors } from '../src/connectors/registry';
@@ -30,8 +30,7 @@ export function createMessagingActivities(deps: MessagingActivityDeps) {
     const accept = tenants.get(tenantId)?.accept;
     const secret = accept?.linkSecret ? resolveSecret(accept.linkSecret, deps.env ?? process.env) : null;
     if (!secret || !accept?.publicUrl) return null;
-    const token = signAcceptToken(secret, { ...claims, tenantId, expiresAtMs: Date.now() + 7 * 86_400_000 });
-    return `${accept.publicUrl.replace(/\/$/, '')}/v1/accept?token=${encodeURIComponent(token)}`;
+    return acceptLinkUrl(accept.publicUrl, secret, { ...claims, tenantId }, Date.now());
   };
 
   return {
@@ -66,7 +65,7 @@ export function createMessagingActivities(deps: MessagingActivityDeps) {
       const payload = {
         text: link ? `${input.text}\nAccept: ${link}` : input.text,
         idempotencyKey: input.idempotencyKey,
-        ...(input.accept ? { accept: { value: `${input.tenantId}|${input.accept.leadId}|${input.accept.ownerId}`, text: input.text } } : {}),
+        ...(input.accept ? { accept: { value: encodeAcceptButtonValue({ tenantId: input.tenantId, ...input.accept }), text: input.text } } : {}),
         ...(link ? { acceptUrl: link } : {}),
         ...(userId ? { userId } : {}),
         ...('email' in input.recipient ? { recipientEmail: input.recipient.email } : { channelId: input.recipient.channel }),

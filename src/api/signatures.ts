@@ -1,11 +1,12 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { z } from 'zod';
+import { constantTimeEqual, requireSecret } from '../accept/hmac';
 import { prototypeKeyPath } from '../domain/input';
 
 /*
- * Request and link signing, kept free of express so the routes, the Slack emulator and the tests
- * share one implementation. Secrets are configuration: an empty one is a deployment error, so it
- * throws instead of quietly verifying against a guessable key.
+ * Slack request signing and interactive callbacks, kept free of express so the routes, the Slack
+ * emulator and the tests share one implementation. Accept-link tokens and the Accept button's
+ * value are in src/accept/tokens.ts. A Slack signing secret must not be empty (it throws).
  */
 
 // ---------------------------------------------------------------------------------------------
@@ -142,83 +143,4 @@ export function parseSlackInteraction(rawBody: string): SlackInteraction {
     responseUrl: response_url ?? null,
     actions: actions.map((a) => ({ actionId: a.action_id, value: a.value ?? null })),
   };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Signed accept links (email / SMS / Teams)
-// ---------------------------------------------------------------------------------------------
-
-export interface AcceptClaims {
-  leadId: string;
-  ownerId: string;
-  tenantId: string;
-  expiresAtMs: number;
-}
-
-export type AcceptTokenVerification =
-  | { ok: true; leadId: string; ownerId: string; tenantId: string }
-  | { ok: false; reason: 'malformed' | 'bad_signature' | 'expired' };
-
-// Short keys keep the token small enough for SMS links.
-const acceptClaimsSchema = z.object({
-  l: z.string().min(1),
-  o: z.string().min(1),
-  t: z.string().min(1),
-  e: z.number().int().positive(),
-});
-
-const BASE64URL = /^[A-Za-z0-9_-]+$/;
-
-function acceptMac(secret: string, body: string): string {
-  return createHmac('sha256', secret).update(body, 'utf8').digest('base64url');
-}
-
-/** `base64url(JSON {l,o,t,e}) + '.' + base64url(HMAC-SHA256(secret, first part))`; `e` in epoch seconds. */
-export function signAcceptToken(secret: string, claims: AcceptClaims): string {
-  requireSecret(secret, 'accept-link secret');
-  // Round down so the link never outlives the requested expiry.
-  const e = Math.floor(claims.expiresAtMs / 1000);
-  const body = acceptClaimsSchema.parse({ l: claims.leadId, o: claims.ownerId, t: claims.tenantId, e });
-  const encoded = Buffer.from(JSON.stringify(body), 'utf8').toString('base64url');
-  return `${encoded}.${acceptMac(secret, encoded)}`;
-}
-
-/**
- * Checks shape, then signature, then expiry. The signature is checked before the claims are
- * decoded, so attacker-chosen JSON is never parsed; the MAC is compared in its canonical encoded
- * form, which also refuses alternative base64 spellings of the same bytes.
- */
-export function verifyAcceptToken(secret: string, token: string, nowMs: number): AcceptTokenVerification {
-  requireSecret(secret, 'accept-link secret');
-  const parts = token.split('.');
-  if (parts.length !== 2) return { ok: false, reason: 'malformed' };
-  const [encoded, mac] = parts as [string, string];
-  if (!BASE64URL.test(encoded) || !BASE64URL.test(mac)) return { ok: false, reason: 'malformed' };
-
-  if (!constantTimeEqual(mac, acceptMac(secret, encoded))) return { ok: false, reason: 'bad_signature' };
-
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8'));
-  } catch {
-    return { ok: false, reason: 'malformed' };
-  }
-  const claims = acceptClaimsSchema.safeParse(json);
-  if (!claims.success) return { ok: false, reason: 'malformed' };
-
-  if (nowMs >= claims.data.e * 1000) return { ok: false, reason: 'expired' };
-  return { ok: true, leadId: claims.data.l, ownerId: claims.data.o, tenantId: claims.data.t };
-}
-
-// ---------------------------------------------------------------------------------------------
-
-/** timingSafeEqual throws on unequal lengths; a length mismatch is simply "not equal". */
-function constantTimeEqual(given: string, expected: string): boolean {
-  const a = Buffer.from(given, 'utf8');
-  const b = Buffer.from(expected, 'utf8');
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
-function requireSecret(secret: string, what: string): void {
-  if (secret.length === 0) throw new Error(`${what} must not be empty`);
 }

@@ -1,11 +1,6 @@
 import { createHmac } from 'node:crypto';
-import {
-  parseSlackInteraction,
-  signAcceptToken,
-  slackSignature,
-  verifyAcceptToken,
-  verifySlackSignature,
-} from '../../src/api/signatures';
+import { signAcceptToken, verifyAcceptToken } from '../../src/accept/tokens';
+import { parseSlackInteraction, slackSignature, verifySlackSignature } from '../../src/api/signatures';
 
 /** Slack's documented signing example (api.slack.com/authentication/verifying-requests-from-slack). */
 const SLACK_EXAMPLE = {

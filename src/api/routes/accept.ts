@@ -11,7 +11,8 @@ import { tenantOf } from '../auth';
 import type { ApiContext } from '../context';
 import { ApiError, parseRequest } from '../errors';
 import { leadHandle, notFoundAsApiError } from './get-lead';
-import { parseSlackInteraction, verifyAcceptToken, verifySlackSignature } from '../signatures';
+import { parseSlackInteraction, verifySlackSignature } from '../signatures';
+import { ACCEPT_BUTTON_ACTION_ID, decodeAcceptButtonValue, unverifiedTokenTenant, verifyAcceptToken } from '../../accept/tokens';
 
 const AcceptBody = z.object({ actor: line(200).min(1).optional() }).strict();
 
@@ -58,7 +59,7 @@ export function signedAcceptRoutes(app: express.Express, ctx: ApiContext): void 
   // (GET) only shows a confirmation: mail scanners fetch every link they see, and must not
   // accept leads. The page's button POSTs the token back.
   const verifyLink = (token: string) => {
-    const tenantId = tokenTenant(token);
+    const tenantId = unverifiedTokenTenant(token);
     const tenant = tenantId ? ctx.tenants.get(tenantId) : undefined;
     const secret = tenant?.accept.linkSecret ? resolveSecret(tenant.accept.linkSecret, process.env) : null;
     const verified = secret ? verifyAcceptToken(secret, token, Date.now()) : ({ ok: false, reason: 'bad_signature' } as const);
@@ -101,28 +102,18 @@ export function signedAcceptRoutes(app: express.Express, ctx: ApiContext): void 
     if (!interaction.ok) {
       throw new ApiError(400, 'invalid_request', `Unsupported Slack interaction (${interaction.reason})`, [{ field: 'payload', message: interaction.reason }]);
     }
-    const action = interaction.actions.find((a) => a.actionId === 'accept_lead');
-    const [valueTenant, leadId, ownerId] = (action?.value ?? '').split('|');
-    if (!action || valueTenant !== tenant.id || !leadId || !LEAD_ID_PATTERN.test(leadId)) {
+    const action = interaction.actions.find((a) => a.actionId === ACCEPT_BUTTON_ACTION_ID);
+    const button = decodeAcceptButtonValue(action?.value ?? null);
+    if (!button || button.tenantId !== tenant.id || !LEAD_ID_PATTERN.test(button.leadId)) {
       // Other buttons (e.g. the link button) need no answer beyond the acknowledgement.
       res.status(200).json({ ok: true });
       return;
     }
     // Slack wants an answer within 3 s: a button that accepts nothing (the lead moved on or
     // closed) is answered as such, so Slack shows the click failed instead of a silent success.
-    await signalAccept(ctx, tenant, leadId, { actor: `slack:${interaction.user.username ?? interaction.user.id}`, via: 'slack', ownerId: ownerId || null });
-    res.status(200).json({ ok: true, workflowId: leadWorkflowId(tenant.id, leadId) });
+    await signalAccept(ctx, tenant, button.leadId, { actor: `slack:${interaction.user.username ?? interaction.user.id}`, via: 'slack', ownerId: button.ownerId });
+    res.status(200).json({ ok: true, workflowId: leadWorkflowId(tenant.id, button.leadId) });
   });
-}
-
-/** The tenant a token claims (unverified: only to find the secret that verifies it). */
-function tokenTenant(token: string): string | null {
-  try {
-    const claims = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8')) as { t?: unknown };
-    return typeof claims.t === 'string' ? claims.t : null;
-  } catch {
-    return null;
-  }
 }
 
 function escapeHtml(text: string): string {

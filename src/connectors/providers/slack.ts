@@ -1,3 +1,4 @@
+import { ACCEPT_BUTTON_ACTION_ID } from '../../accept/tokens';
 import type { ProviderDefinitionInput } from '../definition';
 
 /** Slack error codes that mean the bot token no longer works: retrying cannot help, an admin must act. */
@@ -22,7 +23,7 @@ export const SLACK_BLOCKS = `(
       "elements": [
         {
           "type": "button",
-          "action_id": "accept_lead",
+          "action_id": "${ACCEPT_BUTTON_ACTION_ID}",
           "style": "primary",
           "text": { "type": "plain_text", "text": "Accept" },
           "value": input.accept.value
