@@ -1,10 +1,36 @@
-/** Plain, greppable log lines: `time level [component] message key=value…`. */
+import type { Logger as TemporalLogger, LogLevel as TemporalLevel, LogMetadata } from '@temporalio/worker';
+import pino from 'pino';
+
+/**
+ * JSON lines through pino: `{"level":"info","time":"…","component":"stack","msg":"…",…fields}`.
+ * Debug and info go to stdout, warnings and errors to stderr.
+ */
 export type Level = 'debug' | 'info' | 'warn' | 'error';
-const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
-let threshold: Level = 'info';
+
+const root = pino(
+  {
+    level: 'info',
+    base: null,
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+    // Temporal's log metadata carries errors as `error`: message and stack, not `{}`.
+    serializers: { error: pino.stdSerializers.err },
+  },
+  // The process streams themselves (written through at each line, so a test can watch them).
+  pino.multistream(
+    [
+      { level: 'trace', stream: process.stdout },
+      { level: 'warn', stream: process.stderr },
+    ],
+    { dedupe: true },
+  ),
+);
+/** A child keeps the level it was made with: setLogLevel moves them all. */
+const children: pino.Logger[] = [];
 
 export function setLogLevel(level: Level): void {
-  threshold = level;
+  root.level = level;
+  for (const child of children) child.level = level;
 }
 
 export interface Logger {
@@ -14,14 +40,30 @@ export interface Logger {
   error(msg: string, fields?: Record<string, unknown>): void;
 }
 
+function child(component: string): pino.Logger {
+  const log = root.child({ component });
+  children.push(log);
+  return log;
+}
+
 export function logger(component: string): Logger {
-  const write = (level: Level) => (msg: string, fields: Record<string, unknown> = {}) => {
-    if (ORDER[level] < ORDER[threshold]) return;
-    const kv = Object.entries(fields)
-      .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
-      .join(' ');
-    const line = `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} [${component}] ${msg}${kv ? ` ${kv}` : ''}\n`;
-    (level === 'error' || level === 'warn' ? process.stderr : process.stdout).write(line);
-  };
+  const log = child(component);
+  const write = (level: Level) => (msg: string, fields: Record<string, unknown> = {}) => log[level](fields, msg);
   return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
+}
+
+const TEMPORAL_LEVELS: Record<TemporalLevel, pino.Level> = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' };
+
+/** The Temporal SDK's `Logger` (worker, activity and workflow logs) writing through the same pino logger. */
+export function temporalLogger(component = 'temporal'): TemporalLogger {
+  const log = child(component);
+  const at = (level: TemporalLevel) => (message: string, meta: LogMetadata = {}) => log[TEMPORAL_LEVELS[level]](meta, message);
+  return {
+    log: (level, message, meta) => at(level)(message, meta),
+    trace: at('TRACE'),
+    debug: at('DEBUG'),
+    info: at('INFO'),
+    warn: at('WARN'),
+    error: at('ERROR'),
+  };
 }
