@@ -5,7 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { policyJsonSchemaText } from '../src/domain/policy/schema';
+import { policyJsonSchemaText } from '../src/domain/policy/jsonSchema';
 
 const target = join(__dirname, '..', 'schemas', 'policy.schema.json');
 mkdirSync(dirname(target), { recursive: true });

@@ -5,7 +5,7 @@ import { businessClock } from './clock';
 import { loadEnv } from './config';
 import type { DefinitionOverride } from './connectors/definition';
 import { logger, setLogLevel } from './log';
-import { parsePolicy } from './domain/policy/schema';
+import { parsePolicy } from './domain/policy/parse';
 import { DEMO_STACK_TENANTS, DEMO_STACKS, demoIdMap, demoSandboxWorkspace, demoStackTenant, demoStackWorkspace, remapIds, type DemoStack } from '../sandbox/demoTenant';
 import { startSandbox, type RunningSandbox } from '../sandbox/server';
 import { startStack, type RunningStack } from './stack';

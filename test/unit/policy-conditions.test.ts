@@ -2,7 +2,7 @@ import demoPolicyJson from '../../examples/policies/demo.policy.json';
 import { normalizeLead } from '../../src/domain/lead';
 import type { LeadInput } from '../../src/domain/leadSchema';
 import { evaluate, fieldValue, routingContext } from '../../src/domain/policy/conditions';
-import { parsePolicy } from '../../src/domain/policy/schema';
+import { parsePolicy } from '../../src/domain/policy/parse';
 import type { Condition, Policy, RoutingContext } from '../../src/domain/policy/types';
 import type { AccountMatch, EnrichmentFacts } from '../../src/domain/routing';
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parsePolicy, policyJsonSchema, policyJsonSchemaText } from '../../src/domain/policy/schema';
+import { policyJsonSchema, policyJsonSchemaText } from '../../src/domain/policy/jsonSchema';
+import { parsePolicy } from '../../src/domain/policy/parse';
 import type { Policy } from '../../src/domain/policy/types';
 
 /** A policy that uses every construct of the format. */
@@ -157,6 +158,22 @@ describe('parsePolicy rejects, naming the path', () => {
     ]);
     expect(issuesOf((p) => (p.rules[0].nmae = 'Owners'))).toEqual([{ path: 'rules.0.nmae', message: 'is not a recognized field (did you mean "name"?)' }]);
     expect(issuesOf((p) => (p.fallback.channel = 'C_X'))).toEqual([{ path: 'fallback.channel', message: 'is not a recognized field' }]);
+  });
+
+  it('a misspelt key in any object of the policy, the keys it may have read from the schema', () => {
+    expect(
+      issuesOf((p) => {
+        p.sla = { hott: 60 };
+        p.escalation = { maxEscalation: 1 };
+        p.rules[0].action.otherwise = { pool: 'inbound', ownr: 'usr_ava' };
+        p.rules[6].when = { field: 'enrichment.employees', lte: 200, gtee: 10 };
+      }),
+    ).toEqual([
+      { path: 'rules.0.action.otherwise.ownr', message: 'is not a recognized field (did you mean "owner"?)' },
+      { path: 'rules.6.when.gtee', message: 'is not a recognized field (did you mean "gte"?)' },
+      { path: 'sla.hott', message: 'is not a recognized field (did you mean "hot"?)' },
+      { path: 'escalation.maxEscalation', message: 'is not a recognized field (did you mean "maxEscalations"?)' },
+    ]);
   });
 
   it('a misspelt condition operator, inside nested conditions', () => {
