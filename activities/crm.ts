@@ -25,8 +25,9 @@ export function createCrmActivities(deps: CrmActivityDeps) {
         const [first, ...others] = [...accounts].sort((a, b) => a.id.localeCompare(b.id));
         return first ? { status: 'matched', account: first, matchedDomain: domain, otherMatches: others.map((a) => a.id), calls } : null;
       };
-      // Salesforce's composite takes at most five queries: more domains than that go one by one.
-      if (input.domains.length > 1 && input.domains.length <= 5 && crm.supports('crm.findAccountsByDomains')) {
+      // A batch has a cap in its definition (Salesforce's composite: five queries): more domains than that go one by one.
+      const cap = crm.supports('crm.findAccountsByDomains') ? (crm.maxBatch('crm.findAccountsByDomains') ?? Infinity) : 0;
+      if (input.domains.length > 1 && input.domains.length <= cap) {
         const result = await crm.call('crm.findAccountsByDomains', { domains: input.domains }, z.array(AccountsByDomainSchema));
         calls.push(result.meta);
         for (const domain of input.domains) {

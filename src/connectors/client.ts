@@ -101,6 +101,11 @@ export class ProviderClient {
     return this.provider.operations.has(operationName);
   }
 
+  /** The most items one call of a batch operation takes, as its definition says (`maxBatch`); null when it names no limit. */
+  maxBatch(operationName: string): number | null {
+    return this.provider.operations.get(operationName)?.definition.maxBatch ?? null;
+  }
+
   async call<T>(operationName: string, input: unknown, schema: z.ZodType<T>): Promise<CallResult<T>> {
     const op = this.provider.operations.get(operationName);
     const providerId = this.providerId;

@@ -22,6 +22,11 @@ export const OperationDefinitionSchema = z
     response: Expression,
     /** Statuses other than 2xx that the response mapping handles itself (e.g. 404 = no match). */
     acceptStatuses: z.array(z.number().int().min(200).max(599)).default([]),
+    /**
+     * The most items one call of a batch operation takes (Salesforce Composite: 5 queries). A
+     * caller with more items than that makes single-item calls instead; absent, no limit is known.
+     */
+    maxBatch: z.number().int().min(1).max(10_000).optional(),
     pagination: z
       .object({
         /** Expression on the page body (with `$headers`) giving the next cursor, or null/empty when done. */

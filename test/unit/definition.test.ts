@@ -3,6 +3,7 @@ import { ProviderClient } from '../../src/connectors/client';
 import { AccountSchema } from '../../src/connectors/normalized';
 import { compileProvider, deepMerge, DefinitionError, type DefinitionOverride } from '../../src/connectors/definition';
 import { clearbitProvider } from '../../src/connectors/providers/clearbit';
+import { salesforceProvider } from '../../src/connectors/providers/salesforce';
 import { unifiedProvider } from '../../src/connectors/providers/unified';
 import { Connectors } from '../../src/connectors/registry';
 import { demoTenant, demoSandboxWorkspace } from '../../sandbox/demoTenant';
@@ -192,6 +193,19 @@ describe('compileProvider', () => {
       'operations.crm.createLead.path',
     );
     expect(definitionErrorOf(() => compileProvider(clearbitProvider, { timeoutMs: 50 })).path).toBe('timeoutMs');
+  });
+
+  it('takes a batch cap (maxBatch) on an operation as data: Salesforce Composite says 5, an override may change it, and it must be a positive integer', () => {
+    const compiled = compileProvider(salesforceProvider);
+    expect(compiled.operations.get('crm.findAccountsByDomains')?.definition.maxBatch).toBe(5);
+    expect(compiled.operations.get('crm.findAccounts')?.definition.maxBatch).toBeUndefined();
+    const lowered = compileProvider(salesforceProvider, undefined, { operations: { 'crm.findAccountsByDomains': { maxBatch: 2 } } });
+    expect(lowered.operations.get('crm.findAccountsByDomains')?.definition.maxBatch).toBe(2);
+    for (const bad of [0, 2.5, '5']) {
+      const err = definitionErrorOf(() => compileProvider(salesforceProvider, { operations: { 'crm.findAccountsByDomains': { maxBatch: bad } } }));
+      expect(err.provider).toBe('salesforce');
+      expect(err.path).toBe('operations.crm.findAccountsByDomains.maxBatch');
+    }
   });
 
   it('names the provider id even when an override replaced it', () => {

@@ -1,8 +1,10 @@
 import { createHmac } from 'node:crypto';
+import { createCrmActivities } from '../../activities/crm';
 import { OPERATION_SCHEMAS } from '../../src/connectors/normalized';
 import { ProviderClient, type ClientOptions } from '../../src/connectors/client';
 import { compileProvider, type DefinitionOverride } from '../../src/connectors/definition';
 import { salesforceProvider } from '../../src/connectors/providers/salesforce';
+import type { Connectors } from '../../src/connectors/registry';
 import { DEMO_REPS, demoWorkspace } from '../../sandbox/seed';
 import type { SandboxAccount, SandboxWorkspace } from '../../sandbox/types';
 import { failureOf, detailsOf } from '../support/failures';
@@ -271,6 +273,38 @@ describe('crm.findAccountsByDomains', () => {
     expect(failure.type).toBe('UpstreamRateLimited');
     expect(failure.nonRetryable).toBe(false);
     expect(failure.message).toContain('REQUEST_LIMIT_EXCEEDED: TotalRequests Limit exceeded.');
+  });
+});
+
+describe('matchAccount: the Composite cap is the definition’s maxBatch', () => {
+  /** The CRM activities over this file's Salesforce client (one tenant, one connection). */
+  const matchWith = (c: ProviderClient) => createCrmActivities({ connectors: { client: () => c } as unknown as Connectors }).matchAccount;
+  const calls = () => sandbox.events().filter((e) => e.provider === 'salesforce').map((e) => `${e.method} ${e.path}`);
+  const domains = (n: number) => Array.from({ length: n }, (_, i) => `nobody-${i}.example`);
+
+  it('looks up as many domains as maxBatch (5) in one Composite call', async () => {
+    const c = client(await accessToken());
+    sandbox.clearEvents();
+    const result = await matchWith(c)({ tenantId: 'acme', domains: domains(5) });
+    expect(result).toMatchObject({ status: 'none', domains: domains(5) });
+    expect(calls()).toEqual(['POST /services/data/v60.0/composite']);
+  });
+
+  it('looks up more domains than maxBatch one by one', async () => {
+    const c = client(await accessToken());
+    sandbox.clearEvents();
+    await matchWith(c)({ tenantId: 'acme', domains: domains(6) });
+    expect(calls()).toEqual(Array.from({ length: 6 }, () => 'GET /services/data/v60.0/query'));
+  });
+
+  it('follows a maxBatch an override sets: 3 domains over a cap of 2 go one by one, 2 in one call', async () => {
+    const c = client(await accessToken(), {}, { operations: { 'crm.findAccountsByDomains': { maxBatch: 2 } } });
+    sandbox.clearEvents();
+    await matchWith(c)({ tenantId: 'acme', domains: domains(3) });
+    expect(calls()).toEqual(Array.from({ length: 3 }, () => 'GET /services/data/v60.0/query'));
+    sandbox.clearEvents();
+    await matchWith(c)({ tenantId: 'acme', domains: domains(2) });
+    expect(calls()).toEqual(['POST /services/data/v60.0/composite']);
   });
 });
 

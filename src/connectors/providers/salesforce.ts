@@ -87,7 +87,9 @@ export const salesforceProvider: ProviderDefinitionInput = {
     'crm.findAccountsByDomains': {
       method: 'POST',
       path: `${API}/composite`,
-      // One query subrequest per domain (Composite allows 5 queries per call), d0, d1, ... in input order.
+      // Composite takes at most 5 query subrequests per call (more is refused with LIMIT_EXCEEDED).
+      maxBatch: 5,
+      // One query subrequest per domain, d0, d1, ... in input order.
       body: `(${QUERY_FUNCTIONS} {
         "allOrNone": false,
         "compositeRequest": [$map(input.domains, function($d, $i) {
