@@ -1,3 +1,4 @@
+import type { KnownBlock } from '@slack/types';
 import { LogLevel, WebClient } from '@slack/web-api';
 import type { Client } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -405,7 +406,7 @@ describe('the Accept message as Block Kit: data of the provider definitions', ()
         { type: 'button', action_id: 'open_accept_link', text: { type: 'plain_text', text: 'Accept by link' }, url: acceptUrl },
       ],
     },
-  ];
+  ] satisfies KnownBlock[];
 
   it.each([
     ['slack', slackProvider],
@@ -437,7 +438,7 @@ describe('the official Slack client (@slack/web-api) against the emulator', () =
   const blocks = [
     { type: 'section', text: { type: 'mrkdwn', text: '*New lead:* Jane Doe (Globex)' } },
     { type: 'actions', elements: [{ type: 'button', text: { type: 'plain_text', text: 'Accept' }, url: 'https://leadrelay.example/accept/1', action_id: 'accept' }] },
-  ];
+  ] satisfies KnownBlock[];
 
   it('posts with blocks and metadata, looks a user up by email and reads the conversation back, all as form posts', async () => {
     const client = web();
