@@ -76,6 +76,31 @@ describe('publishing policies', () => {
     expect(res.body.$id).toBe('https://leadrelay.dev/schemas/policy.json');
     expect(JSON.stringify(res.body)).toContain('round_robin');
   });
+
+  it('publishes a policy with rules that can never match, warning about each (a simulation of it as a draft too)', async () => {
+    const auth = { authorization: `Bearer ${t.scenarios[1]!.apiKey}` };
+    const policy = demoPolicy();
+    const germanDemos: Policy['rules'][number] = {
+      id: 'german-demos',
+      when: { all: [{ field: 'lead.attributes.intent', equals: 'demo' }, { field: 'lead.country', equals: 'DE' }] },
+      action: { type: 'pool', pool: 'emea' },
+    };
+    policy.rules.splice(3, 0, germanDemos);
+    policy.rules.push({ id: 'too-late', when: { field: 'lead.country', equals: 'DE' }, action: { type: 'pool', pool: 'inbound' } });
+    const warnings = [
+      { path: 'rules.3', message: 'rule "german-demos" can never match: rule "demo-requests" (rules.2) before it matches every lead it would' },
+      { path: 'rules.6', message: 'rule "too-late" can never match: rule "catch-all" (rules.5) before it matches every lead' },
+    ];
+    const res = await t.request('PUT', '/v1/policy', policy, auth);
+    expect(res.status).toBe(200);
+    expect(res.body.warnings).toEqual(warnings);
+    expect((await t.request('GET', '/v1/policy', undefined, auth)).body.policy.rules.map((r: { id: string }) => r.id)).toContain('too-late');
+
+    const simulated = await t.request('POST', '/v1/policy/simulate', { lead: { email: 'warn@hooli.com' }, policy }, auth);
+    expect(simulated.status).toBe(200);
+    expect(simulated.body.warnings).toEqual(warnings);
+    expect((await t.request('PUT', '/v1/policy', demoPolicy(), auth)).body.warnings).toEqual([]);
+  });
 });
 
 describe('routing by the demo policy', () => {

@@ -7,6 +7,7 @@ import { line, text } from '../../domain/input';
 import { LeadInputSchema } from '../../domain/leadSchema';
 import { policyJsonSchema } from '../../domain/policy/jsonSchema';
 import { parsePolicy } from '../../domain/policy/parse';
+import { shadowedRules } from '../../domain/policy/shadowing';
 import type { PolicyVersionSummary } from '../../domain/policy/store';
 import type { Period, Policy } from '../../domain/policy/types';
 import { emptyPoolState, poolStats, rollPeriods } from '../../domain/pools';
@@ -76,7 +77,9 @@ export function policyRoutes(router: Router, ctx: ApiContext): void {
     const policy = validatePolicy(tenant, policyBody(req));
     const note = query.note ?? null;
     const published = await publishPolicy(ctx.client, ctx.taskQueue, tenant.id, policy, actor, note);
-    res.status(200).json({ version: `v${published.version}`, publishedAt: published.publishedAt, actor: published.actor, note: published.note });
+    // Published all the same: a rule that can never match is a warning, not an error.
+    const warnings = shadowedRules(policy);
+    res.status(200).json({ version: `v${published.version}`, publishedAt: published.publishedAt, actor: published.actor, note: published.note, warnings });
   });
 
   router.get('/v1/policy/versions', async (req, res) => {
@@ -103,7 +106,8 @@ export function policyRoutes(router: Router, ctx: ApiContext): void {
         workflowExecutionTimeout: '2m',
       }),
     );
-    res.json(result);
+    // A draft's rules that can never match, as publishing it would warn.
+    res.json(draft ? { ...result, warnings: shadowedRules(draft.policy) } : result);
   });
 
   router.get('/v1/pools/:pool/stats', async (req, res) => {
