@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isGrpcServiceError, ServiceError } from '@temporalio/client';
+import { Runtime } from '@temporalio/worker';
 import { businessClock } from './clock';
 import { loadEnv } from './config';
 import type { DefinitionOverride } from './connectors/definition';
-import { logger, setLogLevel } from './log';
+import { logger, setLogLevel, temporalLogger } from './log';
 import { parsePolicy } from './domain/policy/parse';
 import { DEMO_STACK_TENANTS, DEMO_STACKS, demoIdMap, demoSandboxWorkspace, demoStackTenant, demoStackWorkspace, remapIds, type DemoStack } from '../sandbox/demoTenant';
 import { startSandbox, type RunningSandbox } from '../sandbox/server';
@@ -38,6 +39,8 @@ async function shutdown(why: string, code: number): Promise<void> {
 async function main(): Promise<void> {
   const env = loadEnv();
   setLogLevel(env.LOG_LEVEL);
+  // The Temporal SDK's own logs (worker state, activity retries, Core's warnings) through the same logger.
+  Runtime.install({ logger: temporalLogger(), telemetryOptions: { logging: { forward: {} } } });
   const dataDir = path.resolve(PROJECT_ROOT, env.LEADRELAY_DATA_DIR);
   process.on('SIGINT', () => void shutdown('received SIGINT', 0));
   process.on('SIGTERM', () => void shutdown('received SIGTERM', 0));
