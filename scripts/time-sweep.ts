@@ -13,7 +13,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { localTime } from '../src/domain/availability';
+import { localTime } from '../src/domain/calendar';
 import { DEMO_REPS } from '../sandbox/seed';
 
 const ROOT = path.resolve(__dirname, '..');

@@ -1,4 +1,4 @@
-import { localDate } from '../../src/domain/availability';
+import { localDate } from '../../src/domain/calendar';
 import { basicCredentials, pathSegment, type EmulatorAuth, type EmulatorRequest, type ProviderEmulator, type RouteContext } from '../emulator';
 import type { SandboxState } from '../state';
 import type { SandboxEmployee, SandboxTimeOff } from '../types';

@@ -1,3 +1,4 @@
+import { localTime } from '../../src/domain/calendar';
 import { basicCredentials, type EmulatorAuth, type EmulatorRequest, type ProviderEmulator, type RouteContext } from '../emulator';
 import type { SandboxState } from '../state';
 import type { SandboxEmployee, SandboxTimeOff } from '../types';
@@ -128,17 +129,10 @@ type WorkingRequest = NonNullable<SandboxEmployee['workingRequests']>[number];
 const WORKING_POLICY_TYPES: Record<WorkingRequest['type'], string> = { WORK_FROM_HOME: 'Work from home', BUSINESS_TRAVEL: 'Business travel' };
 const NOON = 12 * 60;
 
-/** Minutes since local midnight of an instant in a time zone. */
-function localMinutes(ms: number, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(ms);
-  const part = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  return part('hour') * 60 + part('minute');
-}
-
 /** Leave starting after noon is an afternoon off; leave ending by noon took only the morning. */
 function portions(t: { start: string; end: string }, timeZone: string): { startPortion: string; endPortion: string } {
-  const start = localMinutes(Date.parse(t.start), timeZone);
-  const end = localMinutes(Date.parse(t.end), timeZone);
+  const start = localTime(Date.parse(t.start), timeZone).minutes;
+  const end = localTime(Date.parse(t.end), timeZone).minutes;
   return { startPortion: start >= NOON ? 'afternoon' : 'all_day', endPortion: end > 0 && end <= NOON ? 'morning' : 'all_day' };
 }
 

@@ -7,32 +7,15 @@ import type {
   TeamMember,
   WorkingHours,
 } from './routing';
+import { calendarFields, localTime, zonedTimeToUtc } from './calendar';
 
-const WEEKDAYS: Record<string, number> = { Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6, Sun: 7 };
+// The zone's calendar lives in ./calendar; re-exported for the callers that import it from here.
+export { localDate, localTime, zonedTimeToUtc } from './calendar';
 
 /** Minutes since local midnight from "HH:MM" ("24:00" → 1440). */
 function minutesOf(hhmm: string): number {
   const [h, m] = hhmm.split(':').map(Number);
   return (h ?? 0) * 60 + (m ?? 0);
-}
-
-/** The ISO weekday and minute of the day of an instant in an IANA time zone. */
-export function localTime(atMs: number, timeZone: string): { weekday: number; minutes: number } {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    weekday: 'short',
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-  }).formatToParts(new Date(atMs));
-  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
-  return { weekday: WEEKDAYS[get('weekday')] ?? 0, minutes: Number(get('hour')) * 60 + Number(get('minute')) };
-}
-
-/** The calendar date (YYYY-MM-DD) of an instant in an IANA time zone. */
-export function localDate(atMs: number, timeZone: string): string {
-  // en-CA formats dates as YYYY-MM-DD.
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(atMs);
 }
 
 /** True for a time zone name this runtime knows (IANA). */
@@ -45,44 +28,6 @@ export function isTimeZone(tz: string): boolean {
   }
 }
 
-const FORMATTERS = new Map<string, Intl.DateTimeFormat>();
-function formatter(timeZone: string): Intl.DateTimeFormat {
-  let f = FORMATTERS.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-      hourCycle: 'h23',
-    });
-    FORMATTERS.set(timeZone, f);
-  }
-  return f;
-}
-
-/** Local wall-clock fields of an instant in a time zone. */
-function wallClock(atMs: number, timeZone: string): { y: number; m: number; d: number; hh: number; mm: number; ss: number } {
-  const parts = formatter(timeZone).formatToParts(new Date(atMs));
-  const n = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  return { y: n('year'), m: n('month'), d: n('day'), hh: n('hour') % 24, mm: n('minute'), ss: n('second') };
-}
-
-/** The instant a local wall-clock time in `timeZone` happens: in a DST gap, the time just after; in a repeated hour, the first. */
-export function zonedTimeToUtc(y: number, m: number, d: number, hh: number, mm: number, timeZone: string): number {
-  const asUtc = Date.UTC(y, m - 1, d, hh, mm);
-  const offsetAt = (ms: number) => {
-    const w = wallClock(ms, timeZone);
-    return Date.UTC(w.y, w.m - 1, w.d, w.hh, w.mm, w.ss) - Math.floor(ms / 1000) * 1000;
-  };
-  const first = asUtc - offsetAt(asUtc);
-  const second = asUtc - offsetAt(first);
-  return Math.max(first, second);
-}
-
 /**
  * The first instant at or after `fromMs` inside the working hours (searching a fortnight ahead);
  * null when the hours never open.
@@ -90,12 +35,12 @@ export function zonedTimeToUtc(y: number, m: number, d: number, hh: number, mm: 
 export function nextWorkingTime(fromMs: number, timeZone: string, hours: WorkingHours): number | null {
   if (withinWorkingHours(fromMs, timeZone, hours)) return fromMs;
   const [sh, sm] = hours.start.split(':').map(Number);
-  const start = wallClock(fromMs, timeZone);
+  const start = calendarFields(fromMs, timeZone);
   for (let day = 0; day <= 14; day++) {
     // Noon of the local date `day` days ahead (noon: never inside a DST gap).
-    const noon = zonedTimeToUtc(start.y, start.m, start.d, 12, 0, timeZone) + day * 86_400_000;
-    const date = wallClock(noon, timeZone);
-    const opening = zonedTimeToUtc(date.y, date.m, date.d, sh ?? 0, sm ?? 0, timeZone);
+    const noon = zonedTimeToUtc(start.year, start.month, start.day, 12, 0, timeZone) + day * 86_400_000;
+    const date = calendarFields(noon, timeZone);
+    const opening = zonedTimeToUtc(date.year, date.month, date.day, sh ?? 0, sm ?? 0, timeZone);
     if (opening >= fromMs && withinWorkingHours(opening, timeZone, hours)) return opening;
   }
   return null;
@@ -112,9 +57,9 @@ export function addWorkingTime(fromMs: number, seconds: number, timeZone: string
   for (let windows = 0; windows < 1000 && left > 0; windows++) {
     const open = nextWorkingTime(at, timeZone, hours);
     if (open === null) return fromMs + seconds * 1000;
-    const day = wallClock(open, timeZone);
+    const day = calendarFields(open, timeZone);
     // "24:00" is the next midnight: Date.UTC rolls hour 24 over to the next day.
-    const close = zonedTimeToUtc(day.y, day.m, day.d, eh ?? 0, em ?? 0, timeZone);
+    const close = zonedTimeToUtc(day.year, day.month, day.day, eh ?? 0, em ?? 0, timeZone);
     const span = close - open;
     if (span >= left) return open + left;
     left -= span;

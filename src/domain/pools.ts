@@ -23,6 +23,7 @@
  *   how "has no count in the period" is told apart from "present but not yet assigned".
  *   Baselines belong to the balancing period and reset when its key changes.
  */
+import { calendarFields, isoWeek } from './calendar';
 import { nextInRotation } from './decision';
 import type { Period, PoolDefinition, PoolMember } from './policy/types';
 
@@ -119,7 +120,6 @@ export interface PoolCounts {
 
 const PERIODS: readonly Period[] = ['day', 'week', 'month'];
 const PERIOD_WORD: Record<Period, string> = { day: 'today', week: 'this week', month: 'this month' };
-const DAY_MS = 86_400_000;
 
 function own(record: Record<string, number>, key: string): number | undefined {
   return Object.hasOwn(record, key) ? record[key] : undefined;
@@ -151,34 +151,13 @@ export function emptyPoolState(): PoolState {
   };
 }
 
-// A cache of formatters is deterministic (same output for the same input) and saves the cost of
-// building one per claim.
-const DATE_FORMATTERS = new Map<string, Intl.DateTimeFormat>();
-function dateFormatter(timeZone: string): Intl.DateTimeFormat {
-  let f = DATE_FORMATTERS.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: 'numeric', day: 'numeric' });
-    DATE_FORMATTERS.set(timeZone, f);
-  }
-  return f;
-}
-
 const pad = (n: number, width = 2) => String(n).padStart(width, '0');
 
 /** Calendar period keys of an instant in the policy time zone (ISO weeks, Monday start). */
 export function periodKeys(atMs: number, timeZone: string): PeriodKeys {
-  const parts = dateFormatter(timeZone).formatToParts(new Date(atMs));
-  const n = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? NaN);
-  const y = n('year');
-  const m = n('month');
-  const d = n('day');
-  // ISO week: the week belongs to the year of its Thursday.
-  const date = Date.UTC(y, m - 1, d);
-  const isoWeekday = (new Date(date).getUTCDay() + 6) % 7; // Monday 0 … Sunday 6
-  const thursday = date + (3 - isoWeekday) * DAY_MS;
-  const isoYear = new Date(thursday).getUTCFullYear();
-  const week = 1 + Math.floor((thursday - Date.UTC(isoYear, 0, 1)) / (7 * DAY_MS));
-  return { day: `${pad(y, 4)}-${pad(m)}-${pad(d)}`, week: `${pad(isoYear, 4)}-W${pad(week)}`, month: `${pad(y, 4)}-${pad(m)}` };
+  const { year: y, month: m, day: d } = calendarFields(atMs, timeZone);
+  const week = isoWeek(y, m, d);
+  return { day: `${pad(y, 4)}-${pad(m)}-${pad(d)}`, week: `${pad(week.year, 4)}-W${pad(week.week)}`, month: `${pad(y, 4)}-${pad(m)}` };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { businessClock } from '../../src/clock';
-import { localTime } from '../../src/domain/availability';
+import { localTime } from '../../src/domain/calendar';
 import { DEMO_REPS } from '../../sandbox/seed';
 import { demoScenario } from '../support/scenario';
 import { startTestStack, type TestStack } from '../support/stack';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { businessClock } from '../../src/clock';
-import { localTime } from '../../src/domain/availability';
+import { localTime } from '../../src/domain/calendar';
 import { DEMO_QUEUE_USER, DEMO_TRIAGE_CHANNEL, demoIdMap, demoSandboxWorkspace, demoStackTenant, demoStackWorkspace, type DemoStack } from '../../sandbox/demoTenant';
 import { DEMO_REPS } from '../../sandbox/seed';
 import type { SandboxWorkspace } from '../../sandbox/types';

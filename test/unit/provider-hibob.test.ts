@@ -1,6 +1,6 @@
 import { ProviderClient } from '../../src/connectors/client';
 import { businessClock } from '../../src/clock';
-import { localDate } from '../../src/domain/availability';
+import { localDate } from '../../src/domain/calendar';
 import { compileProvider } from '../../src/connectors/definition';
 import { OPERATION_SCHEMAS } from '../../src/connectors/normalized';
 import { hibobProvider } from '../../src/connectors/providers/hibob';
