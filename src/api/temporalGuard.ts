@@ -21,7 +21,9 @@ function refuse(res: Response, reachability: Reachability): void {
  *   `Retry-After`), without calling it; once that knowledge is older than a second, the request
  *   first asks again (one short probe shared by all requests);
  * - a request still waiting after `SUSPECT_AFTER_MS` triggers that probe, and is answered 503 as
- *   soon as the probe fails, instead of waiting out its deadline. A handler that finishes later
+ *   soon as the probe fails, instead of waiting out its deadline; unless other requests got
+ *   answers meanwhile (a burst: Temporal is there, just busy), which keeps every request waiting
+ *   for its own answer. A handler that finishes later
  *   has nothing left to answer; its write was idempotent, so the client's retry is safe.
  */
 export function temporalGuard(ctx: Pick<ApiContext, 'client' | 'temporalTimeoutMs'>, reachability: TemporalReachability): RequestHandler {
@@ -32,11 +34,17 @@ export function temporalGuard(ctx: Pick<ApiContext, 'client' | 'temporalTimeoutM
       return;
     }
     const suspect = setTimeout(() => {
+      // Other requests are being answered: Temporal is there and busy, so this one waits its turn.
+      if (reachability.answeredWithin(2 * SUSPECT_AFTER_MS)) return;
       void reachability.check().then((now) => {
         if (!now.reachable) refuse(res, now);
       });
     }, SUSPECT_AFTER_MS);
     res.once('close', () => clearTimeout(suspect));
+    // A success from a guarded route is an answer from Temporal (every such route calls it).
+    res.once('finish', () => {
+      if (res.statusCode < 300) reachability.answeredNow();
+    });
     void ctx.client.connection.withDeadline(Date.now() + ctx.temporalTimeoutMs, async () => next());
   };
 }

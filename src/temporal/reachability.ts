@@ -35,6 +35,8 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, message: string)
 export class TemporalReachability {
   private last: Reachability | null = null;
   private probing: Promise<Reachability> | null = null;
+  /** Date.now() when a call on this connection last got an answer (see `answeredNow`). */
+  private lastAnswerAt = 0;
   /** Probe calls not yet settled (one can outlive its answer while the client library retries). */
   private readonly calls = new Set<Promise<unknown>>();
 
@@ -54,6 +56,20 @@ export class TemporalReachability {
     return this.last;
   }
 
+  /**
+   * A call on this connection just got its answer: Temporal is there, however slow. Under a burst
+   * the server (and this process) can take longer than a probe's deadline to answer anything, and
+   * that is load, not an outage; evidence of answers keeps it from being mistaken for one.
+   */
+  answeredNow(now = Date.now()): void {
+    this.lastAnswerAt = Math.max(this.lastAnswerAt, now);
+  }
+
+  /** A call got an answer within the last `ms`. */
+  answeredWithin(ms: number, now = Date.now()): boolean {
+    return now - this.lastAnswerAt < ms;
+  }
+
   /** The latest probe failed, recently enough to be believed without asking again. */
   knownUnreachable(now = Date.now()): boolean {
     return this.last !== null && !this.last.reachable && now - this.last.checkedAt < this.options.freshMs;
@@ -61,11 +77,13 @@ export class TemporalReachability {
 
   /** Probes now, or joins the probe under way. Never rejects; takes at most about `probeTimeoutMs`. */
   check(): Promise<Reachability> {
+    const started = Date.now();
     this.probing ??= withTimeout(this.track(this.probe()), this.options.probeTimeoutMs + 100, `no answer within ${this.options.probeTimeoutMs} ms`)
       .then(
         (): Reachability => ({ reachable: true, detail: this.label, checkedAt: Date.now() }),
         (err: unknown): Reachability =>
-          answered(err)
+          // Another call got its answer while this probe waited: busy, not gone.
+          answered(err) || this.lastAnswerAt >= started
             ? { reachable: true, detail: this.label, checkedAt: Date.now() }
             : { reachable: false, detail: `${this.label} did not answer: ${describe(err)}`, checkedAt: Date.now() },
       )

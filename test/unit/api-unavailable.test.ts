@@ -162,6 +162,19 @@ describe('the reachability probe', () => {
     const unavailable = new TemporalReachability(() => Promise.reject(grpcError(14 /* UNAVAILABLE */)), 'Temporal at t:1');
     expect(await unavailable.check()).toMatchObject({ reachable: false, detail: 'Temporal at t:1 did not answer: 14 refused' });
   });
+
+  it('takes a busy server for a busy one, not an unreachable one: a probe outlasted while other calls get their answers still says reachable', async () => {
+    const busy = new TemporalReachability(() => new Promise(() => {}), 'Temporal at t:1', { probeTimeoutMs: 50, freshMs: 1000 });
+    const probe = busy.check();
+    busy.answeredNow();
+    expect(await probe).toMatchObject({ reachable: true });
+    expect(busy.answeredWithin(2000)).toBe(true);
+    // With no answer since the probe began, the same silence is an outage.
+    const silent = new TemporalReachability(() => new Promise(() => {}), 'Temporal at t:1', { probeTimeoutMs: 50, freshMs: 1000 });
+    silent.answeredNow(Date.now() - 5000);
+    expect(await silent.check()).toMatchObject({ reachable: false });
+    expect(silent.answeredWithin(2000)).toBe(false);
+  });
 });
 
 describe('GET /healthz', () => {
