@@ -74,6 +74,10 @@ describe('GET /v1/leads/:leadId/audit', () => {
     const reassigned = await t.request('POST', `/v1/leads/${leadId}/reassign`, { ownerId: target, reason: REASON, actor: 'revops@demo' });
     expect(reassigned.status).toBe(202);
     await until(leadId, (s) => s.reassignments[0]?.crmWritten === true && s.notifications.some((n) => n.kind === 'reassigned_away' && n.messageId !== null), 'reassignment');
+    // The new owner's SLA clock is running (its timer is in history) before they accept: an accept
+    // that raced the end of the move would be taken before that timer started.
+    const handle = t.stack.temporal.client.workflow.getHandle(workflowId);
+    await eventually(async () => ((await historySummaries(handle, 'timer')).some((s) => s.startsWith(`SLA: ${target} `)) ? true : undefined), 30_000, 'the new owner\'s SLA timer');
     expect((await t.request('POST', `/v1/leads/${leadId}/accept`, { actor: emailOf(target) })).status).toBe(202);
 
     // The new owner accepted: from here the run only waits out its reassignment window.
