@@ -8,6 +8,8 @@ import type { RoutingConfig } from '../src/domain/routing';
 import { LeadOwner, RoutingRule } from '../src/temporal/searchAttributes';
 import { checkAvailability, claims, ownerNameOf, summary, type writesFor } from './steps';
 import { describeFailure as failureOf, type LeadTracker } from './tracker';
+import { leadKeys, leadSteps, transferReasons } from '../src/protocol/keys';
+import { notificationTexts } from '../src/protocol/notifications';
 
 type Writes = ReturnType<typeof writesFor>;
 
@@ -127,12 +129,12 @@ function acceptLead(ctx: LifecycleContext, req: AcceptRequest): void {
   if (!owner || t.state.accepted) return;
   if (req.ownerId !== null && req.ownerId !== owner.id) {
     // A button or link from an earlier owner's notification: the lead has moved on.
-    t.note('accept_ignored', `accept by ${req.actor} via ${req.via} was for ${req.ownerId}, but the lead is now with ${owner.id}`);
+    t.note(leadSteps.acceptIgnored, `accept by ${req.actor} via ${req.via} was for ${req.ownerId}, but the lead is now with ${owner.id}`);
     return;
   }
   t.state.accepted = { at: iso(t.now()), actor: req.actor, via: req.via, ownerId: owner.id };
   t.state.sla = null;
-  t.note('accepted', `accepted by ${req.actor} via ${req.via}`);
+  t.note(leadSteps.accepted, `accepted by ${req.actor} via ${req.via}`);
   ctx.setStatus('accepted');
 }
 
@@ -140,14 +142,13 @@ async function remind(ctx: LifecycleContext, sla: SlaClock): Promise<void> {
   const { t, input, lead } = ctx;
   const rep = ctx.config.team.find((m) => m.id === sla.ownerId);
   if (!rep) return;
-  await t.notify('reminder', rep.email, `remind_${sla.ownerId}_${Date.parse(sla.startedAt)}`, () =>
+  await t.notify('reminder', rep.email, leadSteps.reminder(sla.ownerId, Date.parse(sla.startedAt)), () =>
     ctx.writes.notify.executeWithOptions(summary(`remind ${rep.email}: SLA lapsed`), [
       {
         tenantId: input.tenantId,
         recipient: { email: rep.email },
-        text: `Reminder: lead ${lead.fullName} <${lead.email}> is waiting for you to accept it (SLA ${sla.seconds}s lapsed at ${sla.dueAt}). It moves on at ${sla.escalateAt}. Lead ${input.leadId}.`,
-        // One reminder per SLA clock: a later clock (new owner, follow-up run) gets its own.
-        idempotencyKey: `${input.leadId}:remind:${sla.ownerId}:${sla.startedAt}`,
+        text: notificationTexts.reminder({ lead, leadId: input.leadId, slaSeconds: sla.seconds, dueAt: sla.dueAt, escalateAt: sla.escalateAt }),
+        idempotencyKey: leadKeys.reminder(input.leadId, sla.ownerId, sla.startedAt),
         accept: { leadId: input.leadId, ownerId: sla.ownerId },
       },
     ]),
@@ -167,10 +168,10 @@ async function escalate(ctx: LifecycleContext, sla: SlaClock, lapsed: string[], 
     if (eligible.length > 0) {
       const releases = ctx.t.state.poolCredit?.poolId === pool.id && ctx.t.state.poolCredit.repId === sla.ownerId ? sla.ownerId : null;
       const claimed = await t.optionalStep(
-        `escalation_claim_${n}`,
+        leadSteps.escalationClaim(n),
         () =>
           claims.claimFromPool.executeWithOptions(summary(`escalation ${n}: next in pool ${pool.id}`), [
-            { tenantId: input.tenantId, request: { leadId: `${input.leadId}:escalation:${n}`, pool, eligible, timeZone: policy.policy.timezone, releases, ...t.clockFields() } },
+            { tenantId: input.tenantId, request: { leadId: leadKeys.move(input.leadId, { kind: 'escalation', n }), pool, eligible, timeZone: policy.policy.timezone, releases, ...t.clockFields() } },
           ]),
         (err) => ({ ok: false as const, skipped: [], error: failureOf(err).message }),
       );
@@ -189,25 +190,25 @@ async function escalate(ctx: LifecycleContext, sla: SlaClock, lapsed: string[], 
     const managerHop = then === 'manager' && manager !== undefined && !lapsed.includes(manager) && !t.state.escalations.some((e) => e.to === manager);
     to = managerHop && manager ? manager : policy.policy.fallback.ownerId;
     reason = `${reason}; to the ${to === manager ? 'manager' : `fallback ${policy.policy.fallback.label}`}`;
-    await releaseCredit(ctx, sla.ownerId, `escalation:${n}`);
+    await releaseCredit(ctx, sla.ownerId, transferReasons.escalation(n));
   }
   const record: EscalationRecord = { n, from: sla.ownerId, to, at: iso(t.now()), reason, crmWritten: false };
   t.state.escalations.push(record);
   const claimedFor = ctx.t.state.poolCredit;
   await moveOwner(ctx, {
-    step: `escalation_crm_${n}`,
+    step: leadSteps.moveCrm({ kind: 'escalation', n }, n),
     to,
-    key: `${input.leadId}:escalation:${n}`,
+    key: leadKeys.move(input.leadId, { kind: 'escalation', n }),
     why: `escalation ${n}`,
     messages: {
-      to: { kind: 'escalation', text: `Lead escalated to you: ${ctx.lead.fullName} <${ctx.lead.email}>. ${reason}. Lead ${input.leadId}.` },
-      from: { kind: 'escalated_away', text: `Lead ${ctx.lead.fullName} <${ctx.lead.email}> moved on to ${to} because it was not accepted in time.` },
+      to: { kind: 'escalation', text: notificationTexts.escalation({ lead: ctx.lead, leadId: input.leadId, reason }) },
+      from: { kind: 'escalated_away', text: notificationTexts.escalatedAway({ lead: ctx.lead, to }) },
     },
     record,
   });
   if (!record.crmWritten) {
     // The CRM still names the lapsed owner: the pool credit goes back to them, and so does the clock.
-    if (claimedFor?.repId === to && claimedFor.repId !== sla.ownerId) await releaseCredit(ctx, to, `escalation:${n}:undo`, sla.ownerId);
+    if (claimedFor?.repId === to && claimedFor.repId !== sla.ownerId) await releaseCredit(ctx, to, transferReasons.escalationUndone(n), sla.ownerId);
     startClock(ctx, sla.ownerId);
   }
 }
@@ -221,20 +222,20 @@ async function reassign(ctx: LifecycleContext, req: ReassignRequest): Promise<vo
   // Already theirs (the API answers 409 before signalling; this covers a request that raced an
   // escalation or another reassignment): no CRM write, no notification, the rule stays.
   if (previous === req.ownerId && patched('reassign-to-owner-ignored')) {
-    t.note('reassign_ignored', `reassignment by ${req.actor} to ${req.ownerId}, who already owns the lead`);
+    t.note(leadSteps.reassignIgnored, `reassignment by ${req.actor} to ${req.ownerId}, who already owns the lead`);
     return;
   }
   const record: ReassignmentRecord = { requestId: req.requestId, from: previous, to: req.ownerId, reason: req.reason, actor: req.actor, at: iso(t.now()), crmWritten: false, error: null };
   t.state.reassignments.push(record);
   const n = t.state.reassignments.length;
   await moveOwner(ctx, {
-    step: `reassign_crm_${n}`,
+    step: leadSteps.moveCrm({ kind: 'reassignment', requestId: req.requestId }, n),
     to: req.ownerId,
-    key: `${input.leadId}:reassign:${req.requestId}`,
+    key: leadKeys.move(input.leadId, { kind: 'reassignment', requestId: req.requestId }),
     why: `reassigned by ${req.actor}`,
     messages: {
-      to: { kind: 'reassignment', text: `Lead reassigned to you by ${req.actor}: ${ctx.lead.fullName} <${ctx.lead.email}>. Reason: ${req.reason}. Lead ${input.leadId}.` },
-      from: { kind: 'reassigned_away', text: `Lead ${ctx.lead.fullName} <${ctx.lead.email}> was reassigned to ${req.ownerId} by ${req.actor}. Reason: ${req.reason}.` },
+      to: { kind: 'reassignment', text: notificationTexts.reassignment({ lead: ctx.lead, leadId: input.leadId, actor: req.actor, reason: req.reason }) },
+      from: { kind: 'reassigned_away', text: notificationTexts.reassignedAway({ lead: ctx.lead, to: req.ownerId, actor: req.actor, reason: req.reason }) },
     },
     manual: true,
     record,
@@ -243,7 +244,7 @@ async function reassign(ctx: LifecycleContext, req: ReassignRequest): Promise<vo
     record.error = t.state.failures.at(-1)?.message ?? 'CRM write failed';
     return;
   }
-  await releaseCredit(ctx, previous, req.requestId, req.ownerId);
+  await releaseCredit(ctx, previous, transferReasons.reassignment(req.requestId), req.ownerId);
 }
 
 /**
@@ -256,10 +257,10 @@ export async function releaseCredit(ctx: LifecycleContext, from: string | null, 
   const pool = ctx.policy.policy.pools.find((p) => p.id === credit.poolId);
   const next = to !== null && (pool?.members.some((m) => m.repId === to) ?? false) ? to : null;
   await ctx.t.optionalStep(
-    `pool_credit_${transferKey}`,
+    leadSteps.poolCredit(transferKey),
     () =>
       claims.transferClaim.executeWithOptions(summary(`move pool credit from ${from} to ${next ?? 'nobody'}`), [
-        { tenantId: ctx.input.tenantId, poolId: credit.poolId, request: { transferId: `${ctx.input.leadId}:${transferKey}`, from, to: next, timeZone: ctx.policy.policy.timezone, ...ctx.t.clockFields() } },
+        { tenantId: ctx.input.tenantId, poolId: credit.poolId, request: { transferId: leadKeys.transfer(ctx.input.leadId, transferKey), from, to: next, timeZone: ctx.policy.policy.timezone, ...ctx.t.clockFields() } },
       ]),
     () => false,
   );
@@ -307,23 +308,23 @@ async function moveOwner(ctx: LifecycleContext, move: Move): Promise<void> {
   const newRep = config.team.find((m) => m.id === move.to);
   const oldRep = config.team.find((m) => m.id === previous);
   if (newRep) {
-    await t.notify(move.messages.to.kind, newRep.email, `${move.step}_notify_to`, () =>
+    await t.notify(move.messages.to.kind, newRep.email, leadSteps.moveNotice(move.step, 'to'), () =>
       ctx.writes.notify.executeWithOptions(summary(`notify ${newRep.email}`), [
-        { tenantId: input.tenantId, recipient: { email: newRep.email }, text: move.messages.to.text, idempotencyKey: `${move.key}:to`, accept: { leadId: input.leadId, ownerId: move.to } },
+        { tenantId: input.tenantId, recipient: { email: newRep.email }, text: move.messages.to.text, idempotencyKey: leadKeys.moveNotice(move.key, 'to'), accept: { leadId: input.leadId, ownerId: move.to } },
       ]),
     );
   } else if (move.to === ctx.policy.policy.fallback.ownerId && ctx.policy.policy.fallback.notifyChannel) {
     const channel = ctx.policy.policy.fallback.notifyChannel;
-    await t.notify('fallback', channel, `${move.step}_notify_fallback`, () =>
+    await t.notify('fallback', channel, leadSteps.moveNotice(move.step, 'fallback'), () =>
       ctx.writes.notify.executeWithOptions(summary(`notify channel ${channel}`), [
-        { tenantId: input.tenantId, recipient: { channel }, text: move.messages.to.text, idempotencyKey: `${move.key}:fallback` },
+        { tenantId: input.tenantId, recipient: { channel }, text: move.messages.to.text, idempotencyKey: leadKeys.moveNotice(move.key, 'fallback') },
       ]),
     );
   }
   if (oldRep && oldRep.id !== move.to) {
-    await t.notify(move.messages.from.kind, oldRep.email, `${move.step}_notify_from`, () =>
+    await t.notify(move.messages.from.kind, oldRep.email, leadSteps.moveNotice(move.step, 'from'), () =>
       ctx.writes.notify.executeWithOptions(summary(`tell ${oldRep.email} the lead moved`), [
-        { tenantId: input.tenantId, recipient: { email: oldRep.email }, text: move.messages.from.text, idempotencyKey: `${move.key}:from` },
+        { tenantId: input.tenantId, recipient: { email: oldRep.email }, text: move.messages.from.text, idempotencyKey: leadKeys.moveNotice(move.key, 'from') },
       ]),
     );
   }

@@ -10,6 +10,8 @@ import { checkAvailability, claims, enrich, local, matchAccount, ownerNameOf, su
 
 type Writes = ReturnType<typeof writesFor>;
 import { describeFailure as failureOf, LeadTracker } from './tracker';
+import { leadKeys, leadSteps, transferReasons } from '../src/protocol/keys';
+import { notificationTexts } from '../src/protocol/notifications';
 
 /** A lead waits for an opening at most this many times before it takes the fallback. */
 const MAX_DEFERRALS = 5;
@@ -47,7 +49,7 @@ export async function routeLead(input: RouteLeadInput): Promise<RouteLeadResult>
     { key: RoutingStatus, value: 'received' },
   ]);
 
-  const { config, policy, clockOffsetMs } = await t.step('load_policy', () =>
+  const { config, policy, clockOffsetMs } = await t.step(leadSteps.loadPolicy, () =>
     local.loadRoutingConfig.executeWithOptions(summary(`routing config and policy of ${tenantId}`), [{ tenantId }]),
   );
   t.clockOffsetMs = clockOffsetMs ?? 0;
@@ -74,7 +76,7 @@ export async function routeLead(input: RouteLeadInput): Promise<RouteLeadResult>
     // A durable timer: the lead waits for the earliest opening even across restarts.
     t.state.deferredUntil = decision.plan.until;
     setStatus('deferred');
-    await t.step(`deferred_${deferrals}`, () =>
+    await t.step(leadSteps.deferred(deferrals), () =>
       sleep(
         Math.max(0, Date.parse(decision.plan.kind === 'defer' ? decision.plan.until : '') - t.now()),
         summary(`deferral: nobody can take the lead now; deciding again at ${t.state.deferredUntil}`),
@@ -100,23 +102,23 @@ export async function routeLead(input: RouteLeadInput): Promise<RouteLeadResult>
   setStatus('assigning');
   const ownerName = (id: string) => ownerNameOf(config, policy, id);
   try {
-    const written = await t.step('assign_crm', () =>
+    const written = await t.step(leadSteps.assignCrm, () =>
       writes.assignOwner.executeWithOptions(summary(`assign ${owner.id} in CRM`), [
-        { tenantId, lead, ownerId: owner.id, idempotencyKey: `${input.leadId}:assign` },
+        { tenantId, lead, ownerId: owner.id, idempotencyKey: leadKeys.assign(input.leadId) },
       ]),
     );
     t.state.crmLeadId = written.crmLeadId;
   } catch (err) {
     // The CRM refused the write: tell the triage channel so a person picks the lead up.
-    t.fail('assign_crm', failureOf(err));
+    t.fail(leadSteps.assignCrm, failureOf(err));
     setStatus('failed');
     const ctx: LifecycleContext = { t, input, config, policy, decision: t.state.decision, lead, reassignments, accepts, writes, setStatus };
     if (decision.plan.kind === 'pool' && owner.via !== 'fallback' && patched('crm-refusal-returns-pool-credit')) {
       // The pool counted the lead for a rep the CRM never got it for: the credit goes back.
       t.state.poolCredit = { poolId: decision.plan.pool.id, repId: owner.id };
-      await releaseCredit(ctx, owner.id, 'crm-refused');
+      await releaseCredit(ctx, owner.id, transferReasons.crmRefused);
     }
-    await notifyChannel(t, writes, tenantId, input.leadId, policy.policy.fallback.notifyChannel ?? null, 'fallback', `Lead needs an owner: ${lead.fullName} <${lead.email}>. CRM assignment failed (${failureOf(err).message}).`);
+    await notifyChannel(t, writes, tenantId, input.leadId, policy.policy.fallback.notifyChannel ?? null, 'fallback', notificationTexts.needsOwner({ lead, leadId: input.leadId, why: `CRM assignment failed (${failureOf(err).message})` }));
     // Triage may have named an owner while this run was still open: it is carried out here, not lost.
     if (!(await assignNamedOwner(ctx, reassignments))) return { leadId: input.leadId, status: 'failed', ownerId: null, ruleId };
     t.state.routedAt = new Date(t.now()).toISOString();
@@ -132,23 +134,23 @@ export async function routeLead(input: RouteLeadInput): Promise<RouteLeadResult>
   const rep = config.team.find((m) => m.id === owner.id);
   const why = t.state.decision.reason;
   if (rep) {
-    await t.notify('assignment', rep.email, `notify_owner`, () =>
+    await t.notify('assignment', rep.email, leadSteps.notifyOwner, () =>
       writes.notify.executeWithOptions(summary(`notify ${rep.email}`), [
         {
           tenantId,
           recipient: { email: rep.email },
-          text: `New ${decision.trace.urgency === 'hot' ? 'HOT ' : ''}lead for you: ${lead.fullName} <${lead.email}>${lead.company ? ` at ${lead.company}` : ''}. Why you: ${why}. Please accept within ${Math.round(decision.trace.slaSeconds / 60)} min. Lead ${input.leadId}.`,
-          idempotencyKey: `${input.leadId}:notify:0`,
+          text: notificationTexts.assignment({ lead, leadId: input.leadId, hot: decision.trace.urgency === 'hot', why, slaSeconds: decision.trace.slaSeconds }),
+          idempotencyKey: leadKeys.ownerNotice(input.leadId),
           accept: { leadId: input.leadId, ownerId: owner.id },
         },
       ]),
     );
   } else {
-    await notifyChannel(t, writes, tenantId, input.leadId, policy.policy.fallback.notifyChannel ?? null, 'fallback', `Lead needs an owner: ${lead.fullName} <${lead.email}>. ${why}.`);
+    await notifyChannel(t, writes, tenantId, input.leadId, policy.policy.fallback.notifyChannel ?? null, 'fallback', notificationTexts.needsOwner({ lead, leadId: input.leadId, why }));
   }
   // Fan-out: the rule's extra endpoints hear about every lead it routes.
   for (const channel of decision.trace.notify) {
-    await notifyChannel(t, writes, tenantId, input.leadId, channel, 'fan_out', `Lead ${lead.fullName} <${lead.email}> routed to ${ownerName(owner.id) ?? owner.id} by rule ${ruleId ?? 'fallback'}.`);
+    await notifyChannel(t, writes, tenantId, input.leadId, channel, 'fan_out', notificationTexts.fanOut({ lead, leadId: input.leadId, owner: ownerName(owner.id) ?? owner.id, ruleId }));
   }
 
   t.state.routedAt = new Date(t.now()).toISOString();
@@ -170,7 +172,7 @@ async function claimOwner(t: LeadTracker, tenantId: string, leadId: string, deci
   if (plan.kind === 'direct' || plan.kind === 'fallback') return { id: plan.ownerId, via: plan.via };
   if (plan.kind === 'defer') return { id: fallback.ownerId, via: 'fallback' };
   const claimed = await t.optionalStep(
-    'claim_from_pool',
+    leadSteps.claimFromPool,
     () =>
       claims.claimFromPool.executeWithOptions(summary(`${plan.via} claim in pool ${plan.pool.id}`), [
         { tenantId, request: { leadId, pool: plan.pool, eligible: plan.eligible, timeZone: policy.policy.timezone, ...t.clockFields() } },
@@ -193,12 +195,12 @@ async function claimOwner(t: LeadTracker, tenantId: string, leadId: string, deci
 
 async function notifyChannel(t: LeadTracker, writes: Writes, tenantId: string, leadId: string, channel: string | null, kind: 'fallback' | 'fan_out', text: string): Promise<void> {
   if (!channel) {
-    t.note(`notify_${kind}`, 'no channel configured; the lead is visible under its owner');
+    t.note(leadSteps.notifyChannel(kind, null), 'no channel configured; the lead is visible under its owner');
     return;
   }
-  await t.notify(kind, channel, `notify_${kind}:${channel}`, () =>
+  await t.notify(kind, channel, leadSteps.notifyChannel(kind, channel), () =>
     writes.notify.executeWithOptions(summary(`notify channel ${channel}`), [
-      { tenantId, recipient: { channel }, text: `${text} Lead ${leadId}.`, idempotencyKey: `${leadId}:notify:${kind}:${channel}` },
+      { tenantId, recipient: { channel }, text, idempotencyKey: leadKeys.channelNotice(leadId, kind, channel) },
     ]),
   );
 }
@@ -215,13 +217,13 @@ async function followUp(
   Object.assign(t.state, follow.previous);
   const previous = follow.previous;
   const lead = previous.lead ?? normalizeLead(input.lead);
-  const { config, policy, clockOffsetMs } = await t.step('load_policy', () =>
+  const { config, policy, clockOffsetMs } = await t.step(leadSteps.loadPolicy, () =>
     local.loadRoutingConfig.executeWithOptions(summary(`routing config and policy of ${input.tenantId}`), [{ tenantId: input.tenantId }]),
   );
   t.clockOffsetMs = clockOffsetMs ?? 0;
   const decision = previous.decision;
   if (!decision) {
-    t.note('follow_up', 'the lead never reached a decision, so there is nothing to reassign');
+    t.note(leadSteps.followUp, 'the lead never reached a decision, so there is nothing to reassign');
     setStatus(previous.status);
     return { leadId: input.leadId, status: previous.status, ownerId: null, ruleId: null };
   }
@@ -261,12 +263,12 @@ async function assignNamedOwner(ctx: LifecycleContext, pending: ReassignRequest[
   for (let n = 1; ; n++) {
     const req = pending.shift();
     if (!req) return false;
-    const step = n === 1 ? 'assign_crm_manual' : `assign_crm_manual_${n}`;
+    const step = leadSteps.assignCrmNamed(n);
     const record = { requestId: req.requestId, from: null, to: req.ownerId, reason: req.reason, actor: req.actor };
     try {
       const written = await t.step(step, () =>
         writes.assignOwner.executeWithOptions(summary(`assign ${req.ownerId} in CRM (by ${req.actor})`), [
-          { tenantId: input.tenantId, lead, ownerId: req.ownerId, idempotencyKey: `${input.leadId}:assign:${req.requestId}` },
+          { tenantId: input.tenantId, lead, ownerId: req.ownerId, idempotencyKey: leadKeys.assignNamed(input.leadId, req.requestId) },
         ]),
       );
       t.state.crmLeadId = written.crmLeadId;
@@ -285,13 +287,13 @@ async function assignNamedOwner(ctx: LifecycleContext, pending: ReassignRequest[
     ownerToMemo(t);
     const rep = config.team.find((m) => m.id === req.ownerId);
     if (rep) {
-      await t.notify('reassignment', rep.email, 'notify_manual_owner', () =>
+      await t.notify('reassignment', rep.email, leadSteps.notifyNamedOwner, () =>
         writes.notify.executeWithOptions(summary(`notify ${rep.email}`), [
           {
             tenantId: input.tenantId,
             recipient: { email: rep.email },
-            text: `Lead assigned to you by ${req.actor}: ${lead.fullName} <${lead.email}>. Reason: ${req.reason}. Lead ${input.leadId}.`,
-            idempotencyKey: `${input.leadId}:assign:${req.requestId}:notify`,
+            text: notificationTexts.namedAssignment({ lead, leadId: input.leadId, actor: req.actor, reason: req.reason }),
+            idempotencyKey: leadKeys.assignNamedNotice(input.leadId, req.requestId),
             accept: { leadId: input.leadId, ownerId: req.ownerId },
           },
         ]),

@@ -7,6 +7,7 @@ import { DEFAULT_MAX_WAIT_SECONDS, type Urgency } from '../src/domain/policy/typ
 import type { AccountMatch, CalendarFacts, EnrichmentFacts, HrisFacts, RoutingConfig } from '../src/domain/routing';
 import { PERMANENT_FAILURES } from '../src/protocol/failures';
 import { describeFailure as failureOf, type LeadTracker } from './tracker';
+import { leadSteps } from '../src/protocol/keys';
 
 /**
  * Activity proxies with the budgets each kind of step deserves, and the fact-gathering steps
@@ -57,11 +58,11 @@ export function summary(text: string): { summary: string } {
 
 export async function enrich(t: LeadTracker, tenantId: string, lead: NormalizedLead, config: RoutingConfig): Promise<EnrichmentFacts> {
   const domain = lead.companyDomain;
-  if (!domain) return t.skipStep('enrich', { status: 'skipped', reason: 'no company domain (free email, no website)' } as EnrichmentFacts);
+  if (!domain) return t.skipStep(leadSteps.enrich, { status: 'skipped', reason: 'no company domain (free email, no website)' } as EnrichmentFacts);
   // Configurations recorded before the budget was configurable had the fixed 12 s.
   const budget = config.enrichmentBudgetSeconds ?? 12;
   return t.optionalStep(
-    'enrich',
+    leadSteps.enrich,
     () => enrichmentWithin(budget).enrichCompany.executeWithOptions(summary(`enrich ${domain}`), [{ tenantId, domain }]),
     (err): EnrichmentFacts => ({ status: 'unavailable', reason: failureOf(err).message }),
   );
@@ -69,9 +70,9 @@ export async function enrich(t: LeadTracker, tenantId: string, lead: NormalizedL
 
 export async function matchAccount(t: LeadTracker, tenantId: string, lead: NormalizedLead): Promise<AccountMatch> {
   const domains = matchDomains(lead);
-  if (domains.length === 0) return t.skipStep('match_account', { status: 'none', domains: [] } as AccountMatch);
+  if (domains.length === 0) return t.skipStep(leadSteps.matchAccount, { status: 'none', domains: [] } as AccountMatch);
   return t.optionalStep(
-    'match_account',
+    leadSteps.matchAccount,
     () => gating.matchAccount.executeWithOptions(summary(`match account ${domains.join(', ')}`), [{ tenantId, domains }]),
     (err): AccountMatch => ({ status: 'unavailable', reason: failureOf(err).message }),
   );
@@ -80,18 +81,17 @@ export async function matchAccount(t: LeadTracker, tenantId: string, lead: Norma
 /** HRIS and calendar facts about the whole team, read in parallel (again after each deferral). */
 export async function checkAvailability(t: LeadTracker, tenantId: string, config: RoutingConfig, round: number): Promise<{ hris: HrisFacts; calendar: CalendarFacts }> {
   const emails = config.team.map((m) => m.email);
-  const suffix = round === 0 ? '' : `_${round}`;
   const now = t.now();
   const start = new Date(now).toISOString();
   const end = new Date(now + 30 * 60_000).toISOString();
   const [hris, calendar] = await Promise.all([
     t.optionalStep(
-      `check_hris${suffix}`,
+      leadSteps.checkHris(round),
       () => gating.lookupEmployees.executeWithOptions(summary(`HRIS status of ${emails.length} reps`), [{ tenantId, emails }]),
       (err): HrisFacts => ({ status: 'unavailable', reason: failureOf(err).message }),
     ),
     t.optionalStep(
-      `check_calendar${suffix}`,
+      leadSteps.checkCalendar(round),
       () => gating.lookupCalendars.executeWithOptions(summary(`calendars of ${emails.length} reps`), [{ tenantId, emails, start, end }]),
       (err): CalendarFacts => ({ status: 'unavailable', reason: failureOf(err).message }),
     ),

@@ -6,6 +6,7 @@ import type { PolicyTrace } from '../domain/policy/engine';
 import type { EffectivePolicy } from '../domain/policy/store';
 import type { AccountMatch, CalendarFacts, EmployeeRecord, EnrichmentFacts, RoutingConfig } from '../domain/routing';
 import type { CallMeta, RateLimitState } from '../domain/upstream';
+import { readMessageKey, readMoveKey, type OwnerMove } from '../protocol/keys';
 
 /**
  * A lead's workflow history as a readable timeline: "why did this lead go there?". Pure: the
@@ -150,21 +151,15 @@ function describeFailure(failure: Failure | null | undefined): { type: string; m
   };
 }
 
-/** What a notification was, from its idempotency key (the workflow names every message it sends). */
-function notificationKind(leadId: string, key: string, summary: string | null): string {
-  const rest = key.startsWith(`${leadId}:`) ? key.slice(leadId.length + 1) : key;
-  if (rest === 'notify:0') return 'assignment';
-  if (rest.startsWith('notify:fallback:')) return 'fallback';
-  if (rest.startsWith('notify:fan_out:')) return 'fan_out';
-  if (rest.startsWith('remind:')) return 'reminder';
-  const move = /^(escalation|reassign):.+:(to|from|fallback)$/.exec(rest);
-  if (move) {
-    if (move[2] === 'fallback') return 'fallback';
-    if (move[1] === 'escalation') return move[2] === 'to' ? 'escalation' : 'escalated_away';
-    return move[2] === 'to' ? 'reassignment' : 'reassigned_away';
-  }
-  if (summary?.startsWith('remind ')) return 'reminder';
-  return 'message';
+/**
+ * The owner change a CRM write makes: the `move` its input carries, or, in histories recorded
+ * before inputs did, what its idempotency key (or, older still, its summary) says.
+ */
+function moveOf(s: Scheduled): OwnerMove | null {
+  const typed = s.input['move'] as OwnerMove | undefined;
+  if (typed?.kind === 'escalation' || typed?.kind === 'reassignment') return typed;
+  const legacy = /^escalation (\d+)\b/.exec(s.summary ?? '');
+  return readMoveKey(String(s.input['idempotencyKey'] ?? '')) ?? (legacy ? { kind: 'escalation', n: Number(legacy[1]) } : null);
 }
 
 function employeesSummary(employees: EmployeeRecord[], atMs: number): { text: string; facts: Array<Record<string, unknown>> } {
@@ -457,23 +452,22 @@ class Renderer {
 
   /** Escalations and reassignments are announced when the workflow commits to the CRM write. */
   private activityScheduled(s: Scheduled, at: number | null, eventId: unknown): void {
-    if (s.type === 'claimFromPool' && !String(asObject(s.input['request'])['leadId'] ?? '').includes(':escalation:')) this.markDecisionPoint();
+    if (s.type === 'claimFromPool' && readMoveKey(String(asObject(s.input['request'])['leadId'] ?? ''))?.kind !== 'escalation') this.markDecisionPoint();
     if (s.type === 'assignOwner') this.markDecisionPoint();
     if (s.type !== 'changeOwner') return;
     const key = String(s.input['idempotencyKey'] ?? '');
     const to = String(s.input['ownerId'] ?? '');
-    const escalation = /:escalation:(\d+)$/.exec(key) ?? /^escalation (\d+)\b/.exec(s.summary ?? '');
-    if (escalation) {
-      const n = Number(escalation[1]);
+    const move = moveOf(s);
+    if (move?.kind === 'escalation') {
+      const n = move.n;
       const record = this.state?.escalations.find((r) => r.n === n);
       const from = record?.from ?? this.owner;
       const reason = record?.reason ?? `SLA lapsed for ${from ?? 'the owner'}`;
       this.push(at, 'escalation', SLA_ACTOR, `escalation ${n}: ${from ?? 'unknown'} → ${to}; ${reason}`, { n, from, to, reason, idempotencyKey: key }, eventId);
       return;
     }
-    const reassign = /:reassign:(.+)$/.exec(key);
-    if (reassign) {
-      const requestId = reassign[1]!;
+    if (move?.kind === 'reassignment') {
+      const requestId = move.requestId;
       const request = this.requests.get(requestId);
       const record = this.state?.reassignments.find((r) => r.requestId === requestId);
       const actor = request?.actor ?? record?.actor ?? null;
@@ -573,19 +567,20 @@ class Renderer {
       case 'claimFromPool': {
         const request = asObject(input['request']) as Partial<ClaimRequest>;
         const claim = result as ClaimResult;
-        const escalation = /:escalation:(\d+)$/.exec(request.leadId ?? '');
+        const claimMove = readMoveKey(request.leadId ?? '');
+        const escalation = claimMove?.kind === 'escalation' ? claimMove.n : null;
         const poolId = request.pool?.id ?? 'unknown';
         const skipped = claim.skipped ?? [];
-        const prefix = escalation ? `escalation ${escalation[1]}: ` : '';
+        const prefix = escalation !== null ? `escalation ${escalation}: ` : '';
         const text = claim.ok
           ? `${prefix}claimed ${claim.ownerId} from pool ${poolId} (${request.pool?.strategy ?? 'pool'}) among ${plural(request.eligible?.length ?? 0, 'eligible rep')}${claim.duplicate ? '; the lead had already claimed: same answer, nothing counted twice' : ''}`
           : `${prefix}nobody claimable in pool ${poolId}`;
         this.push(
           at,
           'pool_claim',
-          escalation ? SLA_ACTOR : null,
+          escalation !== null ? SLA_ACTOR : null,
           `${text}${skipped.length ? `; skipped ${skipped.map((k) => `${k.repId} (${k.reason}: ${k.detail})`).join(', ')}` : ''}${request.releases ? `; credit released by ${request.releases}` : ''}`,
-          { poolId, strategy: request.pool?.strategy ?? null, eligible: request.eligible ?? [], ok: claim.ok, owner: claim.ok ? claim.ownerId : null, duplicate: claim.ok ? claim.duplicate : false, skipped, releases: request.releases ?? null, escalation: escalation ? Number(escalation[1]) : null },
+          { poolId, strategy: request.pool?.strategy ?? null, eligible: request.eligible ?? [], ok: claim.ok, owner: claim.ok ? claim.ownerId : null, duplicate: claim.ok ? claim.duplicate : false, skipped, releases: request.releases ?? null, escalation },
           eventId,
         );
         return;
@@ -600,7 +595,7 @@ class Renderer {
         const call = calls[0];
         const key = String(input['idempotencyKey'] ?? '');
         const operation = call?.operation ?? (s.type === 'assignOwner' ? 'crm.createLead' : 'crm.updateLeadOwner');
-        const purpose = s.type === 'assignOwner' ? 'assignment' : key.includes(':escalation:') ? 'escalation' : key.includes(':reassign:') ? 'reassignment' : 'owner change';
+        const purpose = s.type === 'assignOwner' ? 'assignment' : (moveOf(s)?.kind ?? 'owner change');
         this.push(
           at,
           'crm_write',
@@ -615,7 +610,7 @@ class Renderer {
         const recipient = asObject(input['recipient']);
         const to = String(recipient['email'] ?? recipient['channel'] ?? 'unknown');
         const key = String(input['idempotencyKey'] ?? '');
-        const kind = notificationKind(this.leadId, key, s.summary);
+        const kind = typeof input['kind'] === 'string' ? input['kind'] : readMessageKey(this.leadId, key, s.summary);
         if (kind === 'reminder') this.reminded = true;
         if (this.ownerNotifiedMs === null && (kind === 'assignment' || kind === 'fallback') && at !== null) this.ownerNotifiedMs = at;
         this.push(
