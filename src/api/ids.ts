@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { canonicalJson } from '../tenants/registry';
+import { canonicalJson } from '../canonicalJson';
 
 /** An Idempotency-Key header: it becomes part of workflow IDs and upstream idempotency keys. */
 export const IdempotencyKeySchema = z.string().trim().min(1).max(255).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');

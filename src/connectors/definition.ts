@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import jsonata from 'jsonata';
 import { z } from 'zod';
+import { canonicalJson } from '../canonicalJson';
 
 /**
  * Providers are data: every operation's request and response mapping is a JSONata expression
@@ -198,18 +199,7 @@ export function compileProvider(base: ProviderDefinitionInput, ...overrides: Arr
     operations,
     signals: definition.signals === undefined ? null : compileExpression(definition.id, 'signals', definition.signals),
     invalidGrant: definition.auth.type === 'oauth2' ? compileExpression(definition.id, 'auth.invalidGrant', definition.auth.invalidGrant) : null,
-    digest: createHash('sha256').update(stableJson(definition)).digest('hex').slice(0, 12),
+    digest: createHash('sha256').update(canonicalJson(definition)).digest('hex').slice(0, 12),
     layers,
   };
-}
-
-function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
-  if (isPlainObject(value)) {
-    return `{${Object.keys(value)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${stableJson(value[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
 }

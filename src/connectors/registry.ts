@@ -1,5 +1,5 @@
 import type { TenantRegistry } from '../tenants/registry';
-import { canonicalJson } from '../tenants/registry';
+import { canonicalJson } from '../canonicalJson';
 import type { Connection, ConnectionCategory, SecretRef, Tenant } from '../tenants/schema';
 import type { ConnectionSummary } from '../domain/routing';
 import { describeSecret, resolveSecret } from '../tenants/secrets';

@@ -2,7 +2,8 @@ import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '
 import { defaultPolicy } from '../domain/policy/defaults';
 import type { EffectivePolicy, PolicyVersion } from '../domain/policy/store';
 import type { Policy } from '../domain/policy/types';
-import { canonicalJson, sha256Hex } from '../tenants/registry';
+import { canonicalJson } from '../canonicalJson';
+import { sha256Hex } from '../tenants/registry';
 import type { RoutingConfig } from '../domain/routing';
 import { entityTaskQueue, policyWorkflowId } from '../protocol/ids';
 import { policyVersionQuery, publishPolicyUpdate } from '../protocol/messages';

@@ -1,23 +1,12 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { canonicalJson } from '../canonicalJson';
 import { PROTOTYPE_KEY_MESSAGE, prototypeKeyPath } from '../domain/input';
 import type { RoutingConfig } from '../domain/routing';
 import { TenantSchema, TenantsFileSchema, type Tenant, type TenantInput } from './schema';
 
 export function sha256Hex(value: string): string {
   return createHash('sha256').update(value).digest('hex');
-}
-
-/** Stable JSON (sorted keys) so equal configurations hash equally. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
 
 export class ConfigError extends Error {
