@@ -1,5 +1,6 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { webhookSignature } from '../../src/connectors/webhookSignature';
 import { pathSegment, type EmulatorAuth, type EmulatorRequest, type ProviderEmulator, type RouteContext } from '../emulator';
 import { parseBody } from '../schemas';
 import type { MessageRecord, SandboxState } from '../state';
@@ -42,7 +43,7 @@ function signatureProblem(secret: string, header: string | undefined, rawBody: s
   const sig = parseSignature(header);
   if (!sig) return `missing or malformed ${SIGNATURE_HEADER} header`;
   if (Math.abs(nowMs / 1000 - sig.t) > SIGNATURE_TOLERANCE_SECONDS) return 'signature timestamp is more than 5 minutes off';
-  const expected = createHmac('sha256', secret).update(`${sig.t}.${rawBody}`).digest();
+  const expected = Buffer.from(webhookSignature(secret, sig.t, rawBody), 'hex');
   const matches = sig.v1.some((hex) => {
     const given = Buffer.from(hex, 'hex');
     return given.length === expected.length && timingSafeEqual(given, expected);

@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import type { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import { classifyResponse, type Classification, type ClassifyOptions, type ProviderSignal } from './classify';
@@ -6,6 +5,7 @@ import type { AuthDefinition, CompiledOperation, CompiledProvider } from './defi
 import { failureFromClassification, UpstreamFailure, upstreamFailure } from './failure';
 import type { CallMeta } from '../domain/upstream';
 import { lowerCaseHeaders } from './ratelimit';
+import { webhookSignatureHeader } from './webhookSignature';
 
 export type { CallMeta };
 
@@ -301,11 +301,8 @@ function applyAuth(
     case 'query':
       request.url.searchParams.set(auth.name, secret);
       return;
-    case 'hmac': {
-      const t = Math.floor(request.nowMs / 1000);
-      const signature = createHmac('sha256', secret).update(`${t}.${request.body}`).digest('hex');
-      request.headers[auth.header.toLowerCase()] = `t=${t},v1=${signature}`;
+    case 'hmac':
+      request.headers[auth.header.toLowerCase()] = webhookSignatureHeader(secret, request.nowMs, request.body);
       return;
-    }
   }
 }
