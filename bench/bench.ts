@@ -10,7 +10,6 @@
  * as the connector timed each call (emulated latency plus loopback HTTP).
  */
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,6 +19,7 @@ import { startSandbox } from '../sandbox/server';
 import { startStack } from '../src/stack';
 import { resolveTemporalCli, startDevServer } from '../src/temporal/devServer';
 import { TenantRegistry } from '../src/tenants/registry';
+import { freePort } from '../test/support/ports';
 
 const { values: args } = parseArgs({
   options: {
@@ -39,15 +39,6 @@ const N = Number(args.leads);
 const RATE = Number(args.rate);
 const LATENCY = Number(args.latency);
 const JITTER = Number(args.jitter);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
