@@ -169,22 +169,14 @@ class Parser {
 
   parse(): SoqlQuery {
     this.keyword('SELECT');
-    const fields = [this.field()];
-    while (this.symbolIs(',')) {
-      this.next();
-      fields.push(this.field());
-    }
+    const fields = this.commaSeparated(() => this.field());
     this.keyword('FROM');
     const objectToken = this.expectWord();
     const where = this.optionalKeyword('WHERE') ? this.condition() : null;
-    const orderBy: OrderBy[] = [];
+    let orderBy: OrderBy[] = [];
     if (this.optionalKeyword('ORDER')) {
       this.keyword('BY');
-      orderBy.push(this.orderItem());
-      while (this.symbolIs(',')) {
-        this.next();
-        orderBy.push(this.orderItem());
-      }
+      orderBy = this.commaSeparated(() => this.orderItem());
     }
     const limit = this.optionalKeyword('LIMIT') ? this.integer() : null;
     if (this.peek().kind !== 'end') this.unexpected();
@@ -227,11 +219,7 @@ class Parser {
     const negated = this.optionalKeyword('NOT');
     if (this.optionalKeyword('IN')) {
       this.symbol('(');
-      const values = [this.literal()];
-      while (this.symbolIs(',')) {
-        this.next();
-        values.push(this.literal());
-      }
+      const values = this.commaSeparated(() => this.literal());
       this.symbol(')');
       return { kind: 'in', field, values, negated };
     }
@@ -298,6 +286,16 @@ class Parser {
 
   private keyword(word: string): void {
     if (!this.optionalKeyword(word)) this.unexpected();
+  }
+
+  /** One item or more, separated by commas. */
+  private commaSeparated<T>(item: () => T): T[] {
+    const items = [item()];
+    while (this.symbolIs(',')) {
+      this.next();
+      items.push(item());
+    }
+    return items;
   }
 
   private symbolIs(text: string): boolean {
