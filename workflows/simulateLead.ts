@@ -1,6 +1,6 @@
 import { normalizeLead } from '../src/domain/lead';
 import type { LeadInput } from '../src/domain/leadSchema';
-import { decidePolicy, type PolicyTrace } from '../src/domain/policy/engine';
+import { decidePolicy, recordPoolSkips, type PolicyTrace } from '../src/domain/policy/engine';
 import type { EffectivePolicy } from '../src/domain/policy/store';
 import type { AccountMatch, EnrichmentFacts } from '../src/domain/routing';
 import { checkAvailability, enrich, local, matchAccount, summary } from './steps';
@@ -44,13 +44,7 @@ export async function simulateLead(input: SimulateLeadInput): Promise<SimulateLe
     const preview = await local.previewPool.executeWithOptions(summary(`preview pool ${plan.pool.id}`), [
       { tenantId: input.tenantId, request: { pool: plan.pool, eligible: plan.eligible, timeZone: policy.policy.timezone, ...t.clockFields() } },
     ]);
-    for (const skip of preview.skipped) {
-      const c = trace.candidates.find((x) => x.repId === skip.repId);
-      if (c) {
-        c.eligible = false;
-        c.reasons.push({ code: skip.reason, detail: skip.detail });
-      }
-    }
+    recordPoolSkips(trace, preview.skipped);
     wouldAssign = preview.ok ? { ownerId: preview.ownerId, via: plan.via } : { ownerId: policy.policy.fallback.ownerId, via: 'fallback' };
   } else wouldAssign = { ownerId: plan.ownerId, via: plan.via };
   return { decision: trace, wouldAssign, enrichment, account, upstream: t.state.upstream };

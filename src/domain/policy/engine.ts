@@ -1,5 +1,6 @@
 import { evaluateRep, nextWorkingTime } from '../availability';
 import type { NormalizedLead } from '../lead';
+import type { PoolSkip } from '../pools';
 import type { AccountMatch, CalendarFacts, Eligibility, EnrichmentFacts, HrisFacts, TeamMember } from '../routing';
 import { evaluate, routingContext } from './conditions';
 import type { EffectivePolicy } from './store';
@@ -257,4 +258,19 @@ export function decidePolicy(input: PolicyDecisionInput): PolicyDecision {
   };
 
   return resolve(rule.action);
+}
+
+/**
+ * Marks the candidates a pool passed over at a claim or a preview (paused, at a cap) as not
+ * eligible, with the pool's reason, so the trace answers "why not Ana?" for them too. Changes the
+ * trace in place; reps the trace does not list are ignored.
+ */
+export function recordPoolSkips(trace: PolicyTrace, skipped: readonly PoolSkip[]): void {
+  for (const skip of skipped) {
+    const candidate = trace.candidates.find((c) => c.repId === skip.repId);
+    if (candidate) {
+      candidate.eligible = false;
+      candidate.reasons.push({ code: skip.reason, detail: skip.detail });
+    }
+  }
 }
