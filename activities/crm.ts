@@ -5,6 +5,7 @@ import type { NormalizedLead } from '../src/domain/lead';
 import type { AccountMatch } from '../src/domain/routing';
 import type { CallMeta, Upstream } from '../src/domain/upstream';
 import { connectorClient } from './context';
+import type { OwnerMove } from '../src/protocol/keys';
 
 export interface CrmActivityDeps {
   connectors: Connectors;
@@ -68,8 +69,10 @@ export function createCrmActivities(deps: CrmActivityDeps) {
       return { crmLeadId: result.data.crmLeadId, replayed: result.meta.replayed, calls: [...calls, result.meta] };
     },
 
-    async changeOwner(input: { tenantId: string; crmLeadId: string; ownerId: string; idempotencyKey: string }): Promise<{ crmLeadId: string; replayed: boolean } & Upstream> {
-      const result = await client(input.tenantId, 'crm').call('crm.updateLeadOwner', input, WriteSchema);
+    /** `move` says what the change is, for the audit (inputs recorded before it carry none). */
+    async changeOwner(input: { tenantId: string; crmLeadId: string; ownerId: string; idempotencyKey: string; move?: OwnerMove }): Promise<{ crmLeadId: string; replayed: boolean } & Upstream> {
+      const { move: _move, ...write } = input;
+      const result = await client(input.tenantId, 'crm').call('crm.updateLeadOwner', write, WriteSchema);
       return { crmLeadId: result.data.crmLeadId, replayed: result.meta.replayed, calls: [result.meta] };
     },
   };

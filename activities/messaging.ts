@@ -7,6 +7,7 @@ import type { CallMeta, Upstream } from '../src/domain/upstream';
 import type { TenantRegistry } from '../src/tenants/registry';
 import { resolveSecret } from '../src/tenants/secrets';
 import { activityContext, cancellationSignal, connectorClient } from './context';
+import type { NotificationKind } from '../src/protocol/notifications';
 
 export interface MessagingActivityDeps {
   tenants: TenantRegistry;
@@ -49,6 +50,8 @@ export function createMessagingActivities(deps: MessagingActivityDeps) {
       text: string;
       idempotencyKey: string;
       accept?: { leadId: string; ownerId: string };
+      /** What the message is, for the audit (inputs recorded before it carry none). */
+      kind?: NotificationKind;
     }): Promise<{ messageId: string } & Upstream> {
       const messaging = client(input.tenantId, 'messaging');
       const calls: CallMeta[] = [];

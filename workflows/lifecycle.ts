@@ -8,7 +8,7 @@ import type { RoutingConfig } from '../src/domain/routing';
 import { LeadOwner, RoutingRule } from '../src/temporal/searchAttributes';
 import { checkAvailability, claims, ownerNameOf, summary, type writesFor } from './steps';
 import { describeFailure as failureOf, type LeadTracker } from './tracker';
-import { leadKeys, leadSteps, transferReasons } from '../src/protocol/keys';
+import { leadKeys, leadSteps, transferReasons, type OwnerMove } from '../src/protocol/keys';
 import { notificationTexts } from '../src/protocol/notifications';
 
 type Writes = ReturnType<typeof writesFor>;
@@ -148,6 +148,7 @@ async function remind(ctx: LifecycleContext, sla: SlaClock): Promise<void> {
         tenantId: input.tenantId,
         recipient: { email: rep.email },
         text: notificationTexts.reminder({ lead, leadId: input.leadId, slaSeconds: sla.seconds, dueAt: sla.dueAt, escalateAt: sla.escalateAt }),
+        kind: 'reminder',
         idempotencyKey: leadKeys.reminder(input.leadId, sla.ownerId, sla.startedAt),
         accept: { leadId: input.leadId, ownerId: sla.ownerId },
       },
@@ -196,6 +197,7 @@ async function escalate(ctx: LifecycleContext, sla: SlaClock, lapsed: string[], 
   t.state.escalations.push(record);
   const claimedFor = ctx.t.state.poolCredit;
   await moveOwner(ctx, {
+    move: { kind: 'escalation', n },
     step: leadSteps.moveCrm({ kind: 'escalation', n }, n),
     to,
     key: leadKeys.move(input.leadId, { kind: 'escalation', n }),
@@ -229,6 +231,7 @@ async function reassign(ctx: LifecycleContext, req: ReassignRequest): Promise<vo
   t.state.reassignments.push(record);
   const n = t.state.reassignments.length;
   await moveOwner(ctx, {
+    move: { kind: 'reassignment', requestId: req.requestId },
     step: leadSteps.moveCrm({ kind: 'reassignment', requestId: req.requestId }, n),
     to: req.ownerId,
     key: leadKeys.move(input.leadId, { kind: 'reassignment', requestId: req.requestId }),
@@ -268,6 +271,8 @@ export async function releaseCredit(ctx: LifecycleContext, from: string | null, 
 }
 
 interface Move {
+  /** What the change is: recorded on the CRM write's input for the audit. */
+  move: OwnerMove;
   step: string;
   to: string;
   key: string;
@@ -288,7 +293,7 @@ async function moveOwner(ctx: LifecycleContext, move: Move): Promise<void> {
   try {
     const crmLeadId = t.state.crmLeadId ?? '';
     await t.step(move.step, () =>
-      ctx.writes.changeOwner.executeWithOptions(summary(`${move.why}: owner ${move.to}`), [{ tenantId: input.tenantId, crmLeadId, ownerId: move.to, idempotencyKey: move.key }]),
+      ctx.writes.changeOwner.executeWithOptions(summary(`${move.why}: owner ${move.to}`), [{ tenantId: input.tenantId, crmLeadId, ownerId: move.to, idempotencyKey: move.key, move: move.move }]),
     );
   } catch (err) {
     t.fail(move.step, failureOf(err));
@@ -310,21 +315,21 @@ async function moveOwner(ctx: LifecycleContext, move: Move): Promise<void> {
   if (newRep) {
     await t.notify(move.messages.to.kind, newRep.email, leadSteps.moveNotice(move.step, 'to'), () =>
       ctx.writes.notify.executeWithOptions(summary(`notify ${newRep.email}`), [
-        { tenantId: input.tenantId, recipient: { email: newRep.email }, text: move.messages.to.text, idempotencyKey: leadKeys.moveNotice(move.key, 'to'), accept: { leadId: input.leadId, ownerId: move.to } },
+        { tenantId: input.tenantId, recipient: { email: newRep.email }, text: move.messages.to.text, kind: move.messages.to.kind, idempotencyKey: leadKeys.moveNotice(move.key, 'to'), accept: { leadId: input.leadId, ownerId: move.to } },
       ]),
     );
   } else if (move.to === ctx.policy.policy.fallback.ownerId && ctx.policy.policy.fallback.notifyChannel) {
     const channel = ctx.policy.policy.fallback.notifyChannel;
     await t.notify('fallback', channel, leadSteps.moveNotice(move.step, 'fallback'), () =>
       ctx.writes.notify.executeWithOptions(summary(`notify channel ${channel}`), [
-        { tenantId: input.tenantId, recipient: { channel }, text: move.messages.to.text, idempotencyKey: leadKeys.moveNotice(move.key, 'fallback') },
+        { tenantId: input.tenantId, recipient: { channel }, text: move.messages.to.text, kind: 'fallback', idempotencyKey: leadKeys.moveNotice(move.key, 'fallback') },
       ]),
     );
   }
   if (oldRep && oldRep.id !== move.to) {
     await t.notify(move.messages.from.kind, oldRep.email, leadSteps.moveNotice(move.step, 'from'), () =>
       ctx.writes.notify.executeWithOptions(summary(`tell ${oldRep.email} the lead moved`), [
-        { tenantId: input.tenantId, recipient: { email: oldRep.email }, text: move.messages.from.text, idempotencyKey: leadKeys.moveNotice(move.key, 'from') },
+        { tenantId: input.tenantId, recipient: { email: oldRep.email }, text: move.messages.from.text, kind: move.messages.from.kind, idempotencyKey: leadKeys.moveNotice(move.key, 'from') },
       ]),
     );
   }

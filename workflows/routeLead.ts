@@ -140,6 +140,7 @@ export async function routeLead(input: RouteLeadInput): Promise<RouteLeadResult>
           tenantId,
           recipient: { email: rep.email },
           text: notificationTexts.assignment({ lead, leadId: input.leadId, hot: decision.trace.urgency === 'hot', why, slaSeconds: decision.trace.slaSeconds }),
+          kind: 'assignment',
           idempotencyKey: leadKeys.ownerNotice(input.leadId),
           accept: { leadId: input.leadId, ownerId: owner.id },
         },
@@ -200,7 +201,7 @@ async function notifyChannel(t: LeadTracker, writes: Writes, tenantId: string, l
   }
   await t.notify(kind, channel, leadSteps.notifyChannel(kind, channel), () =>
     writes.notify.executeWithOptions(summary(`notify channel ${channel}`), [
-      { tenantId, recipient: { channel }, text, idempotencyKey: leadKeys.channelNotice(leadId, kind, channel) },
+      { tenantId, recipient: { channel }, text, kind, idempotencyKey: leadKeys.channelNotice(leadId, kind, channel) },
     ]),
   );
 }
@@ -293,6 +294,7 @@ async function assignNamedOwner(ctx: LifecycleContext, pending: ReassignRequest[
             tenantId: input.tenantId,
             recipient: { email: rep.email },
             text: notificationTexts.namedAssignment({ lead, leadId: input.leadId, actor: req.actor, reason: req.reason }),
+            kind: 'reassignment',
             idempotencyKey: leadKeys.assignNamedNotice(input.leadId, req.requestId),
             accept: { leadId: input.leadId, ownerId: req.ownerId },
           },
