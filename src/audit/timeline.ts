@@ -1,12 +1,12 @@
-import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
-import type { UpstreamFailureDetails } from '../connectors/failure';
-import type { AcceptRequest, ClaimRequest, ClaimResult, LeadState, ReassignRequest, RouteLeadResult, StepTiming } from '../domain/leadState';
-import type { PolicyTrace } from '../domain/policy/engine';
+import type { AcceptRequest, ClaimRequest, ClaimResult, LeadState, ReassignRequest, RouteLeadResult } from '../domain/leadState';
 import type { EffectivePolicy } from '../domain/policy/store';
 import type { AccountMatch, CalendarFacts, EmployeeRecord, EnrichmentFacts, RoutingConfig } from '../domain/routing';
-import type { CallMeta, RateLimitState } from '../domain/upstream';
+import type { CallMeta } from '../domain/upstream';
 import { readMessageKey, readMoveKey, type OwnerMove } from '../protocol/keys';
+import { asObject, decode, describeFailure, enumName, first, iso, plural, RETRY_STATES, ROUTINE_TASK_FAILURES, tsMs, type Failure, type HistoryEvent, type Payload } from './history';
+import { calendarSummary, decisionEntry, employeesSummary, rateLimitText } from './summaries';
+import { SLA_ACTOR, type AuditEntry, type AuditKind, type AuditTimeline } from './types';
 
 /**
  * A lead's workflow history as a readable timeline: "why did this lead go there?". Pure: the
@@ -15,63 +15,6 @@ import { readMessageKey, readMoveKey, type OwnerMove } from '../protocol/keys';
  * and results, failures, signals, timers, search attributes) except the decision trace and
  * per-step timings, which come from the state.
  */
-
-type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
-type Payload = temporal.api.common.v1.IPayload;
-type Failure = temporal.api.failure.v1.IFailure;
-type Timestamp = { seconds?: { toString(): string } | number | null; nanos?: number | null } | null | undefined;
-
-export type AuditKind =
-  | 'received'
-  | 'follow_up'
-  | 'policy'
-  | 'upstream_call'
-  | 'retry'
-  | 'enrichment'
-  | 'account_match'
-  | 'availability'
-  | 'decision'
-  | 'pool_claim'
-  | 'pool_credit'
-  | 'crm_write'
-  | 'notification'
-  | 'timer'
-  | 'signal'
-  | 'escalation'
-  | 'reassignment'
-  | 'accepted'
-  | 'status'
-  | 'failure'
-  | 'activity'
-  | 'completed';
-
-export interface AuditEntry {
-  /**
-   * ISO instant of the history event. The decision's is when the workflow task that made it was
-   * recorded, with its status change and claim or CRM assignment (`data.evaluatedAt` is when it
-   * was evaluated, at the start of that task).
-   */
-  at: string;
-  /** The run the entry belongs to. */
-  run: string;
-  kind: AuditKind;
-  /** Who caused it: a person or API key for requests and signals, `system:sla` for escalations; null for the engine's own steps. */
-  actor: string | null;
-  summary: string;
-  data?: Record<string, unknown>;
-}
-
-export interface AuditTimeline {
-  entries: AuditEntry[];
-  durations: {
-    /** From the lead's receipt to the first notification of its owner (or the fallback channel); null until then. */
-    endToEndMs: number | null;
-    perStep: StepTiming[];
-  };
-}
-
-/** Who escalations are attributed to: the SLA clock, not a person. */
-export const SLA_ACTOR = 'system:sla';
 
 const FACT_KINDS: ReadonlySet<AuditKind> = new Set(['enrichment', 'account_match', 'availability']);
 
@@ -94,63 +37,6 @@ interface Scheduled {
 type TimerPurpose = 'sla' | 'escalation' | 'deferral' | 'window';
 const TIMER_NAMES: Record<TimerPurpose, string> = { sla: 'SLA timer', escalation: 'grace period timer', deferral: 'deferral timer', window: 'reassignment window timer' };
 
-function tsMs(ts: Timestamp): number | null {
-  if (!ts) return null;
-  return Number(String(ts.seconds ?? 0)) * 1000 + Math.floor((ts.nanos ?? 0) / 1e6);
-}
-
-function decode(payload: Payload | null | undefined): unknown {
-  if (!payload) return undefined;
-  try {
-    return defaultPayloadConverter.fromPayload(payload);
-  } catch {
-    return undefined;
-  }
-}
-
-/** Proto enums arrive as numbers from the client (names from hand-made JSON): the few shown here, by name. */
-const RETRY_STATES = ['UNSPECIFIED', 'IN_PROGRESS', 'NON_RETRYABLE_FAILURE', 'TIMEOUT', 'MAXIMUM_ATTEMPTS_REACHED', 'RETRY_POLICY_NOT_SET', 'INTERNAL_SERVER_ERROR', 'CANCEL_REQUESTED'];
-const TIMEOUT_TYPES = ['UNSPECIFIED', 'START_TO_CLOSE', 'SCHEDULE_TO_START', 'SCHEDULE_TO_CLOSE', 'HEARTBEAT'];
-/** Workflow task failures that are routine (a signal racing a completion, a sticky cache reset): UNHANDLED_COMMAND, RESET_STICKY_TASK_QUEUE, UNHANDLED_UPDATE. */
-const ROUTINE_TASK_FAILURES = new Set(['1', '13', '31', 'UNHANDLED_COMMAND', 'RESET_STICKY_TASK_QUEUE', 'UNHANDLED_UPDATE']);
-
-function enumName(value: unknown, names: string[], prefix: string): string | null {
-  if (value === null || value === undefined) return null;
-  if (typeof value === 'number') return names[value] ?? String(value);
-  return String(value).replace(prefix, '');
-}
-
-const first = (payloads: { payloads?: Payload[] | null } | null | undefined): unknown => decode(payloads?.payloads?.[0]);
-const asObject = (v: unknown): Record<string, any> => (v && typeof v === 'object' ? (v as Record<string, any>) : {});
-const iso = (ms: number) => new Date(ms).toISOString();
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-
-function rateLimitText(r: RateLimitState | null | undefined): string {
-  if (!r) return '';
-  const parts: string[] = [];
-  if (r.remaining !== null && r.limit !== null) parts.push(`${r.remaining}/${r.limit} left`);
-  if (r.resetSeconds !== null) parts.push(`resets in ${r.resetSeconds}s`);
-  if (r.retryAfterSeconds !== null) parts.push(`Retry-After ${r.retryAfterSeconds}s`);
-  return parts.length ? `; rate limit ${parts.join(', ')}` : '';
-}
-
-/** Type, message and upstream details of a failure, looking through wrappers to the application failure. */
-function describeFailure(failure: Failure | null | undefined): { type: string; message: string; details: UpstreamFailureDetails | null; nextRetryDelayMs: number | null; nonRetryable: boolean } {
-  let f = failure ?? null;
-  for (let depth = 0; f && !f.applicationFailureInfo && f.cause && depth < 5; depth++) f = f.cause;
-  const app = f?.applicationFailureInfo;
-  const timeout = failure?.timeoutFailureInfo;
-  const type = app?.type ?? (timeout ? `Timeout:${enumName(timeout.timeoutType, TIMEOUT_TYPES, 'TIMEOUT_TYPE_') ?? 'UNSPECIFIED'}` : failure?.canceledFailureInfo ? 'Canceled' : 'Failure');
-  const details = app ? (first(app.details) as UpstreamFailureDetails | undefined) : undefined;
-  return {
-    type,
-    message: f?.message ?? failure?.message ?? '',
-    details: details && typeof details === 'object' ? details : null,
-    nextRetryDelayMs: app?.nextRetryDelay ? tsMs(app.nextRetryDelay) : null,
-    nonRetryable: Boolean(app?.nonRetryable),
-  };
-}
-
 /**
  * The owner change a CRM write makes: the `move` its input carries, or, in histories recorded
  * before inputs did, what its idempotency key (or, older still, its summary) says.
@@ -160,64 +46,6 @@ function moveOf(s: Scheduled): OwnerMove | null {
   if (typed?.kind === 'escalation' || typed?.kind === 'reassignment') return typed;
   const legacy = /^escalation (\d+)\b/.exec(s.summary ?? '');
   return readMoveKey(String(s.input['idempotencyKey'] ?? '')) ?? (legacy ? { kind: 'escalation', n: Number(legacy[1]) } : null);
-}
-
-function employeesSummary(employees: EmployeeRecord[], atMs: number): { text: string; facts: Array<Record<string, unknown>> } {
-  const facts = employees.map((e) => {
-    const leave = e.timeOff?.find((t) => Date.parse(t.start) <= atMs && atMs < Date.parse(t.end)) ?? null;
-    return { email: e.email, employmentStatus: e.employmentStatus, onLeave: leave ? { type: leave.type, until: leave.end } : null };
-  });
-  const inactive = facts.filter((f) => f.employmentStatus !== 'ACTIVE');
-  const away = facts.filter((f) => f.onLeave);
-  const parts = [`HRIS: ${plural(employees.length, 'employee')}, ${employees.length - inactive.length} active`];
-  parts.push(away.length ? `on leave: ${away.map((f) => `${f.email} (${f.onLeave!.type} until ${f.onLeave!.until})`).join(', ')}` : 'nobody on leave');
-  if (inactive.length) parts.push(`not active: ${inactive.map((f) => `${f.email} (${f.employmentStatus})`).join(', ')}`);
-  return { text: parts.join('; '), facts };
-}
-
-function calendarSummary(calendars: Extract<CalendarFacts, { status: 'ok' }>['calendars'], atMs: number): { text: string; facts: Array<Record<string, unknown>> } {
-  const facts = calendars.map((c) => {
-    const busy = c.busy?.find((b) => Date.parse(b.start) <= atMs && atMs < Date.parse(b.end)) ?? null;
-    return { email: c.email, busyUntil: busy?.end ?? null, busyBlocks: c.busy?.length ?? 0 };
-  });
-  const busy = facts.filter((f) => f.busyUntil);
-  return {
-    text: `calendars: ${plural(calendars.length, 'rep')}; ${busy.length ? `busy now: ${busy.map((f) => `${f.email} until ${f.busyUntil}`).join(', ')}` : 'nobody busy now'}`,
-    facts,
-  };
-}
-
-function decisionEntry(d: PolicyTrace, run: string, recordedAt: string | null): AuditEntry {
-  const skipped = d.candidates.filter((c) => !c.eligible);
-  // The reason names the rule (or says none matched); its display name is added when it has one.
-  const parts = [`policy ${d.policyVersion}: ${d.reason}`];
-  if (d.rule?.name) parts.push(`rule ${d.rule.id} is "${d.rule.name}"`);
-  if (d.ownerId) parts.push(`owner ${d.ownerId} via ${d.via ?? 'unknown'}`);
-  parts.push(`${d.candidates.length - skipped.length} of ${plural(d.candidates.length, 'candidate')} eligible`);
-  if (skipped.length) parts.push(`skipped ${skipped.map((c) => `${c.repId} (${c.reasons.map((r) => r.code).join(', ') || 'unknown'})`).join(', ')}`);
-  if (d.flagged) parts.push(`flagged: ${d.flagged}`);
-  return {
-    at: recordedAt ?? d.evaluatedAt,
-    run,
-    kind: 'decision',
-    actor: null,
-    summary: parts.join('; '),
-    data: {
-      evaluatedAt: d.evaluatedAt,
-      policyVersion: d.policyVersion,
-      rule: d.rule,
-      rules: d.rules,
-      urgency: d.urgency,
-      reason: d.reason,
-      flagged: d.flagged,
-      ownerId: d.ownerId,
-      via: d.via,
-      slaSeconds: d.slaSeconds,
-      escalationPool: d.escalationPool,
-      account: d.account.status,
-      candidates: d.candidates.map((c) => ({ repId: c.repId, name: c.name, eligible: c.eligible, reasons: c.reasons, assumptions: c.assumptions })),
-    },
-  };
 }
 
 /** Walks the runs' events in order, carrying what the lead's story needs (status, owner, open timers). */
@@ -744,22 +572,4 @@ function inTimeOrder(entries: AuditEntry[]): AuditEntry[] {
     return { entry, ms: last };
   });
   return timed.sort((a, b) => a.ms - b.ms).map((x) => x.entry);
-}
-
-const CSV_COLUMNS = ['at', 'run', 'kind', 'actor', 'summary'] as const;
-
-/**
- * One CSV field (RFC 4180): quoted when it holds a comma, quote or line break, quotes doubled. A
- * field that a spreadsheet would read as a formula (=, +, -, @, tab, CR first) gets a leading `'`:
- * actors and reasons are free text from API callers.
- */
-export function csvField(value: string): string {
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
-
-/** The timeline as CSV: header `at,run,kind,actor,summary`, one record per entry, CRLF line ends. */
-export function timelineCsv(t: AuditTimeline): string {
-  const rows = [CSV_COLUMNS.join(','), ...t.entries.map((e) => [e.at, e.run, e.kind, e.actor ?? '', e.summary].map(csvField).join(','))];
-  return `${rows.join('\r\n')}\r\n`;
 }

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { temporal } from '@temporalio/proto';
-import type { AuditEntry } from '../../src/audit/timeline';
+import type { AuditEntry } from '../../src/audit/types';
 import type { LeadState } from '../../src/domain/leadState';
 import { DEMO_REPS } from '../../sandbox/seed';
 import { HISTORY_FIXTURES, historySummaries, recordHistory } from '../support/fixtures';

@@ -1,6 +1,7 @@
 import type { Router } from 'express';
 import { z } from 'zod';
-import { renderTimeline, timelineCsv } from '../../audit/timeline';
+import { timelineCsv } from '../../audit/csv';
+import { renderTimeline } from '../../audit/timeline';
 import type { LeadState } from '../../domain/leadState';
 import { tenantOf } from '../auth';
 import type { ApiContext } from '../context';
