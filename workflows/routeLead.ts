@@ -1,7 +1,7 @@
 import { patched, setHandler, sleep, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
 import { normalizeLead } from '../src/domain/lead';
 import type { AcceptRequest, LeadStatus, ReassignRequest, RouteLeadInput, RouteLeadResult } from '../src/domain/leadState';
-import { decidePolicy, type PolicyDecision, type PolicyTrace, type Via } from '../src/domain/policy/engine';
+import { decidePolicy, recordPoolSkips, type PolicyDecision, type PolicyTrace, type Via } from '../src/domain/policy/engine';
 import type { EffectivePolicy } from '../src/domain/policy/store';
 import { LeadDomain, LeadOwner, LeadTenant, RoutingRule, RoutingStatus } from '../src/temporal/searchAttributes';
 import { followThrough, ownerToMemo, releaseCredit, type LifecycleContext } from './lifecycle';
@@ -181,13 +181,7 @@ async function claimOwner(t: LeadTracker, tenantId: string, leadId: string, deci
     // The pool entity could not answer in time: the fallback owner takes the lead rather than nobody.
     (err) => ({ ok: false as const, skipped: [], error: failureOf(err).message }),
   );
-  for (const skip of claimed.skipped) {
-    const candidate = decision.trace.candidates.find((c) => c.repId === skip.repId);
-    if (candidate) {
-      candidate.eligible = false;
-      candidate.reasons.push({ code: skip.reason, detail: skip.detail });
-    }
-  }
+  recordPoolSkips(decision.trace, claimed.skipped);
   if (claimed.ok) return { id: claimed.ownerId, via: plan.via };
   const why = 'error' in claimed ? `pool ${plan.pool.id} did not answer (${claimed.error})` : `every available member of pool ${plan.pool.id} is at a cap or paused`;
   decision.trace.reason = `${decision.trace.reason}; ${why}, so the lead goes to the fallback ${fallback.label}`;
