@@ -7,6 +7,7 @@ import { poolWorkflowId } from '../src/protocol/ids';
 import { claimUpdate, poolPreviewQuery, transferClaimUpdate } from '../src/protocol/messages';
 import { cancellable } from './context';
 import { POOL_CLAIM_REJECTED } from '../src/protocol/failures';
+import { leadPool } from '../workflows';
 
 export interface PoolActivityDeps {
   /** Client used to reach pool entity workflows (update-with-start). */
@@ -23,7 +24,7 @@ export function createPoolActivities(deps: PoolActivityDeps) {
     /** Claims the next owner from the pool's entity workflow, starting it if it is not running. */
     async claimFromPool(input: { tenantId: string; request: ClaimRequest }): Promise<ClaimResult> {
       const poolId = input.request.pool.id;
-      const startOperation = new WithStartWorkflowOperation('leadPool', {
+      const startOperation = new WithStartWorkflowOperation(leadPool, {
         workflowId: poolWorkflowId(input.tenantId, poolId),
         taskQueue: deps.entityTaskQueue,
         workflowIdConflictPolicy: 'USE_EXISTING',

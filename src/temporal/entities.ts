@@ -7,6 +7,7 @@ import { sha256Hex } from '../tenants/registry';
 import type { RoutingConfig } from '../domain/routing';
 import { entityTaskQueue, policyWorkflowId } from '../protocol/ids';
 import { policyVersionQuery, publishPolicyUpdate } from '../protocol/messages';
+import { tenantPolicy } from '../../workflows';
 
 /** The published policy, or the tenant's built-in default when none has been published. Read live. */
 export async function currentPolicy(temporal: Client, config: RoutingConfig): Promise<EffectivePolicy & { publishedAt: string | null; actor: string | null }> {
@@ -30,7 +31,7 @@ export async function publishPolicy(
 ): Promise<PolicyVersion> {
   return temporal.workflow.executeUpdateWithStart(publishPolicyUpdate, {
     args: [{ policy, hash: sha256Hex(canonicalJson(policy)), actor, note }],
-    startWorkflowOperation: new WithStartWorkflowOperation('tenantPolicy', {
+    startWorkflowOperation: new WithStartWorkflowOperation(tenantPolicy, {
       workflowId: policyWorkflowId(tenantId),
       taskQueue: entityTaskQueue(taskQueue),
       workflowIdConflictPolicy: 'USE_EXISTING',

@@ -8,6 +8,7 @@ import { HISTORY_FIXTURES, historySummaries, recordHistory } from '../support/fi
 import { demoScenario, shortSlaPolicy } from '../support/scenario';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
 import { parseCsv } from '../support/csv';
+import { leadStateQuery } from '../../src/protocol/messages';
 
 const REPS = DEMO_REPS.map((r) => r.id);
 const emailOf = (id: string) => DEMO_REPS.find((r) => r.id === id)!.email;
@@ -40,7 +41,7 @@ async function recordFixture(name: string, workflowId: string, leadId: string): 
   const handle = t.stack.temporal.client.workflow.getHandle(workflowId);
   const { runId } = await handle.describe();
   const history = await handle.fetchHistory();
-  const state = await handle.query<LeadState>('leadState');
+  const state = await handle.query(leadStateQuery);
   const encoded = Buffer.from(temporal.api.history.v1.History.encode(history).finish()).toString('base64');
   const fixture = { workflowId, recordedAt: new Date().toISOString(), events: history.events?.length ?? 0, history: encoded, leadId, runId, state };
   writeFileSync(path.join(HISTORY_FIXTURES, `${name}.json`), `${JSON.stringify(fixture, null, 1)}\n`);

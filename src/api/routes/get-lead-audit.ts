@@ -7,6 +7,7 @@ import { tenantOf } from '../auth';
 import type { ApiContext } from '../context';
 import { parseRequest } from '../errors';
 import { leadHandle, notFoundAsApiError } from './get-lead';
+import { leadStateQuery } from '../../protocol/messages';
 
 const AuditQuery = z.object({ format: z.enum(['json', 'csv']).optional() }).strict();
 
@@ -34,7 +35,7 @@ export function getLeadAudit(router: Router, ctx: ApiContext): void {
     const histories = await Promise.all(
       ordered.map(async (runId) => ({ runId, events: (await ctx.client.workflow.getHandle(handle.workflowId, runId).fetchHistory()).events ?? [] })),
     );
-    const state = (await ctx.client.workflow.getHandle(handle.workflowId, current.runId).query<LeadState>('leadState').catch(notFoundAsApiError(leadId))) as LeadState;
+    const state = (await ctx.client.workflow.getHandle(handle.workflowId, current.runId).query(leadStateQuery).catch(notFoundAsApiError(leadId))) as LeadState;
 
     const timeline = renderTimeline(histories, state);
     if (query.format === 'csv') {

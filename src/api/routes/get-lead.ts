@@ -6,6 +6,7 @@ import { tenantOf } from '../auth';
 import { runUrl, type ApiContext } from '../context';
 import { ApiError } from '../errors';
 import { LEAD_ID_PATTERN, leadWorkflowId } from '../../protocol/ids';
+import { leadStateQuery } from '../../protocol/messages';
 
 /** The lead's workflow for this tenant; another tenant's lead is simply not found. */
 export function leadHandle(client: Client, tenant: Tenant, leadId: string) {
@@ -26,7 +27,7 @@ export function getLead(router: Router, ctx: ApiContext): void {
     const tenant = tenantOf(req);
     const leadId = String(req.params['leadId']);
     const handle = leadHandle(ctx.client, tenant, leadId);
-    const state = (await handle.query<LeadState>('leadState').catch(notFoundAsApiError(leadId))) as LeadState;
+    const state = (await handle.query(leadStateQuery).catch(notFoundAsApiError(leadId))) as LeadState;
     res.json({ ...state, workflowId: handle.workflowId, webUiUrl: runUrl(ctx, handle.workflowId) });
   });
 }

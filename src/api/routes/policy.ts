@@ -19,6 +19,7 @@ import { tenantOf } from '../auth';
 import type { ApiContext } from '../context';
 import { ApiError, parseHeader, parseRequest, refusePrototypeKeys, type FieldIssue } from '../errors';
 import { newKey } from '../ids';
+import { simulateLead } from '../../../workflows';
 
 /** A policy body as JSON, or as YAML (`Content-Type: application/yaml`); prototype keys refused in either. */
 function policyBody(req: Request): unknown {
@@ -99,7 +100,7 @@ export function policyRoutes(router: Router, ctx: ApiContext): void {
     const draft = body.policy === undefined ? undefined : { version: 'draft', policy: validatePolicy(tenant, body.policy) };
     // A simulation waits for live reads (up to 45 s each): it gets its own, longer deadline.
     const result = await ctx.client.connection.withDeadline(Date.now() + 130_000, () =>
-      ctx.client.workflow.execute('simulateLead', {
+      ctx.client.workflow.execute(simulateLead, {
         workflowId: `simulate:${tenant.id}:${newKey()}`,
         taskQueue: ctx.taskQueue,
         args: [{ tenantId: tenant.id, lead: body.lead, ...(draft ? { draft } : {}) }],

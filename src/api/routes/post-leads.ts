@@ -11,6 +11,7 @@ import { runUrl } from '../context';
 import { ApiError, parseHeader, parseRequest } from '../errors';
 import { IdempotencyKeySchema, leadIdFor, newKey, payloadHash } from '../ids';
 import { leadWorkflowId } from '../../protocol/ids';
+import { routeLead } from '../../../workflows';
 
 /**
  * POST /v1/leads — accept a lead and start its routing workflow. The same Idempotency-Key (or
@@ -49,7 +50,7 @@ export function postLeads(router: Router, ctx: ApiContext): void {
     const normalized = normalizeLead(lead);
     const input: RouteLeadInput = { leadId, tenantId: tenant.id, lead, receivedAt: new Date((ctx.clock ?? businessClock).now()).toISOString(), idempotencyKey };
     try {
-      await ctx.client.workflow.start('routeLead', {
+      await ctx.client.workflow.start(routeLead, {
         workflowId,
         taskQueue: ctx.taskQueue,
         args: [input],
