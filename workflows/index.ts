@@ -1,4 +1,5 @@
 export { routeLead } from './routeLead';
+export { leadFollowUp } from './followUp';
 export { leadPool } from './leadPool';
 export { tenantPolicy } from './tenantPolicy';
 export { simulateLead } from './simulateLead';

@@ -1,12 +1,13 @@
 import { condition, patched, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
 import { addWorkingTime } from '../src/domain/availability';
 import type { NormalizedLead } from '../src/domain/lead';
-import type { AcceptRequest, EscalationRecord, LeadStatus, ReassignmentRecord, ReassignRequest, RouteLeadInput, SlaClock } from '../src/domain/leadState';
+import type { AcceptRequest, EscalationRecord, LeadStatus, ReassignmentRecord, ReassignRequest, RouteLeadInput, RouteLeadResult, SlaClock } from '../src/domain/leadState';
 import { escalationCandidates, type PolicyTrace } from '../src/domain/policy/engine';
 import type { EffectivePolicy } from '../src/domain/policy/store';
 import type { RoutingConfig } from '../src/domain/routing';
 import { LeadOwner, RoutingRule } from '../src/temporal/searchAttributes';
-import { checkAvailability, claims, ownerNameOf, summary, type writesFor } from './steps';
+import { checkAvailability, claims, ownerNameOf, summary, writesFor } from './steps';
+import type { LeadRun } from './leadRun';
 import { describeFailure as failureOf, type LeadTracker } from './tracker';
 import { leadKeys, leadSteps, transferReasons, type OwnerMove } from '../src/protocol/keys';
 import { notificationTexts } from '../src/protocol/notifications';
@@ -27,6 +28,12 @@ export interface LifecycleContext {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The lifecycle's view of a run, once its decision is known: the one place it is put together. */
+export function lifecycleContext(run: LeadRun, input: RouteLeadInput, loaded: { config: RoutingConfig; policy: EffectivePolicy }, decision: PolicyTrace, lead: NormalizedLead): LifecycleContext {
+  const { t, reassignments, accepts, setStatus } = run;
+  return { t, input, config: loaded.config, policy: loaded.policy, decision, lead, reassignments, accepts, writes: writesFor(decision.urgency, loaded.policy), setStatus };
+}
 
 /**
  * After routing: the owner must accept within the SLA. At the deadline they are reminded; after
@@ -333,4 +340,64 @@ async function moveOwner(ctx: LifecycleContext, move: Move): Promise<void> {
       ]),
     );
   }
+}
+
+/**
+ * A lead the CRM has not accepted yet, and a person names its owner: the lead is created in the
+ * CRM with them (its own idempotency key per request) and they are told. Requests are taken in
+ * order until the CRM accepts one; false when none was left or the CRM refused them all. The
+ * caller sets the status once the lead is routed.
+ */
+export async function assignNamedOwner(ctx: LifecycleContext, pending: ReassignRequest[]): Promise<boolean> {
+  const { t, input, lead, config, policy, writes } = ctx;
+  for (let n = 1; ; n++) {
+    const req = pending.shift();
+    if (!req) return false;
+    const step = leadSteps.assignCrmNamed(n);
+    const record = { requestId: req.requestId, from: null, to: req.ownerId, reason: req.reason, actor: req.actor };
+    try {
+      const written = await t.step(step, () =>
+        writes.assignOwner.executeWithOptions(summary(`assign ${req.ownerId} in CRM (by ${req.actor})`), [
+          { tenantId: input.tenantId, lead, ownerId: req.ownerId, idempotencyKey: leadKeys.assignNamed(input.leadId, req.requestId) },
+        ]),
+      );
+      t.state.crmLeadId = written.crmLeadId;
+    } catch (err) {
+      t.fail(step, failureOf(err));
+      t.state.reassignments.push({ ...record, at: new Date(t.now()).toISOString(), crmWritten: false, error: failureOf(err).message });
+      continue;
+    }
+    const at = new Date(t.now()).toISOString();
+    t.state.reassignments.push({ ...record, at, crmWritten: true, error: null });
+    t.state.owner = { id: req.ownerId, name: ownerNameOf(config, policy, req.ownerId), ruleId: null, via: 'manual', assignedAt: at };
+    upsertSearchAttributes([
+      { key: LeadOwner, value: req.ownerId },
+      { key: RoutingRule, value: 'manual' },
+    ]);
+    ownerToMemo(t);
+    const rep = config.team.find((m) => m.id === req.ownerId);
+    if (rep) {
+      await t.notify('reassignment', rep.email, leadSteps.notifyNamedOwner, () =>
+        writes.notify.executeWithOptions(summary(`notify ${rep.email}`), [
+          {
+            tenantId: input.tenantId,
+            recipient: { email: rep.email },
+            text: notificationTexts.namedAssignment({ lead, leadId: input.leadId, actor: req.actor, reason: req.reason }),
+            kind: 'reassignment',
+            idempotencyKey: leadKeys.assignNamedNotice(input.leadId, req.requestId),
+            accept: { leadId: input.leadId, ownerId: req.ownerId },
+          },
+        ]),
+      );
+    }
+    return true;
+  }
+}
+
+/** Both runs end alike: the lead's lifecycle to its end, then the run closes with the final owner. */
+export async function followThroughAndClose(ctx: LifecycleContext): Promise<RouteLeadResult> {
+  await followThrough(ctx);
+  ctx.setStatus('closed');
+  const owner = ctx.t.state.owner;
+  return { leadId: ctx.input.leadId, status: 'closed', ownerId: owner?.id ?? null, ruleId: owner?.ruleId ?? null };
 }

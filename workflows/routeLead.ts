@@ -1,15 +1,17 @@
-import { patched, setHandler, sleep, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
+import { patched, sleep, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
 import { normalizeLead } from '../src/domain/lead';
-import type { AcceptRequest, LeadStatus, ReassignRequest, RouteLeadInput, RouteLeadResult } from '../src/domain/leadState';
+import type { RouteLeadInput, RouteLeadResult } from '../src/domain/leadState';
 import { decidePolicy, recordPoolSkips, type PolicyDecision, type PolicyTrace, type Via } from '../src/domain/policy/engine';
 import type { EffectivePolicy } from '../src/domain/policy/store';
 import { LeadDomain, LeadOwner, LeadTenant, RoutingRule, RoutingStatus } from '../src/temporal/searchAttributes';
-import { followThrough, ownerToMemo, releaseCredit, type LifecycleContext } from './lifecycle';
-import { acceptSignal, leadStateQuery, reassignSignal } from '../src/protocol/messages';
+import { assignNamedOwner, followThroughAndClose, lifecycleContext, ownerToMemo, releaseCredit } from './lifecycle';
+import { followUpRun } from './followUp';
+import { openLeadRun } from './leadRun';
 import { checkAvailability, claims, enrich, local, matchAccount, ownerNameOf, summary, writesFor } from './steps';
 
+import { describeFailure as failureOf, type LeadTracker } from './tracker';
+
 type Writes = ReturnType<typeof writesFor>;
-import { describeFailure as failureOf, LeadTracker } from './tracker';
 import { leadKeys, leadSteps, transferReasons } from '../src/protocol/keys';
 import { notificationTexts } from '../src/protocol/notifications';
 
@@ -23,23 +25,13 @@ const MAX_DEFERRALS = 5;
  * manual reassignment. Every fact and the decision's trace are in history.
  */
 export async function routeLead(input: RouteLeadInput): Promise<RouteLeadResult> {
-  const t = new LeadTracker(input);
-  const reassignments: ReassignRequest[] = [];
-  const accepts: AcceptRequest[] = [];
-  setHandler(leadStateQuery, () => t.state);
-  setHandler(reassignSignal, (req) => {
-    reassignments.push(req);
-  });
-  setHandler(acceptSignal, (req) => {
-    accepts.push(req);
-  });
-  const setStatus = (status: LeadStatus): void => {
-    t.state.status = status;
-    upsertSearchAttributes([{ key: RoutingStatus, value: status }]);
-  };
+  const run = openLeadRun(input);
+  const { t, reassignments, setStatus } = run;
   const tenantId = input.tenantId;
 
-  if (input.followUp) return followUp(t, input, input.followUp, reassignments, accepts, setStatus);
+  // Follow-up runs are leadFollowUp runs now; ones started as routeLead before it existed still
+  // run (and replay) here.
+  if (input.followUp) return followUpRun(run, input, input.followUp);
 
   const lead = normalizeLead(input.lead);
   t.state.lead = lead;
@@ -112,7 +104,7 @@ export async function routeLead(input: RouteLeadInput): Promise<RouteLeadResult>
     // The CRM refused the write: tell the triage channel so a person picks the lead up.
     t.fail(leadSteps.assignCrm, failureOf(err));
     setStatus('failed');
-    const ctx: LifecycleContext = { t, input, config, policy, decision: t.state.decision, lead, reassignments, accepts, writes, setStatus };
+    const ctx = lifecycleContext(run, input, { config, policy }, t.state.decision, lead);
     if (decision.plan.kind === 'pool' && owner.via !== 'fallback' && patched('crm-refusal-returns-pool-credit')) {
       // The pool counted the lead for a rep the CRM never got it for: the credit goes back.
       t.state.poolCredit = { poolId: decision.plan.pool.id, repId: owner.id };
@@ -157,7 +149,7 @@ export async function routeLead(input: RouteLeadInput): Promise<RouteLeadResult>
   t.state.routedAt = new Date(t.now()).toISOString();
   setStatus('routed');
 
-  return followThroughAndClose({ t, input, config, policy, decision: t.state.decision, lead, reassignments, accepts, writes, setStatus });
+  return followThroughAndClose(lifecycleContext(run, input, { config, policy }, t.state.decision, lead));
 }
 
 function fallbackAfterDeferrals(decision: PolicyDecision, policy: EffectivePolicy): PolicyDecision {
@@ -198,113 +190,6 @@ async function notifyChannel(t: LeadTracker, writes: Writes, tenantId: string, l
       { tenantId, recipient: { channel }, text, kind, idempotencyKey: leadKeys.channelNotice(leadId, kind, channel) },
     ]),
   );
-}
-
-/** A reassignment after the lead's run closed: the same lead, its final state carried over, a new run. */
-async function followUp(
-  t: LeadTracker,
-  input: RouteLeadInput,
-  follow: NonNullable<RouteLeadInput['followUp']>,
-  reassignments: ReassignRequest[],
-  accepts: AcceptRequest[],
-  setStatus: (status: LeadStatus) => void,
-): Promise<RouteLeadResult> {
-  Object.assign(t.state, follow.previous);
-  const previous = follow.previous;
-  const lead = previous.lead ?? normalizeLead(input.lead);
-  const { config, policy, clockOffsetMs } = await t.step(leadSteps.loadPolicy, () =>
-    local.loadRoutingConfig.executeWithOptions(summary(`routing config and policy of ${input.tenantId}`), [{ tenantId: input.tenantId }]),
-  );
-  t.clockOffsetMs = clockOffsetMs ?? 0;
-  const decision = previous.decision;
-  if (!decision) {
-    t.note(leadSteps.followUp, 'the lead never reached a decision, so there is nothing to reassign');
-    setStatus(previous.status);
-    return { leadId: input.leadId, status: previous.status, ownerId: null, ruleId: null };
-  }
-  const writes = writesFor(decision.urgency, policy);
-  const ctx: LifecycleContext = { t, input, config, policy, decision, lead, reassignments, accepts, writes, setStatus };
-  reassignments.unshift(follow.reassign);
-  // The first run failed to assign (the CRM refused): a person now names the owner, so the lead is
-  // created in the CRM with them, as the first run would have. Otherwise the lifecycle moves it.
-  if (!previous.owner && !(await assignNamedOwner(ctx, reassignments))) {
-    setStatus('failed');
-    return { leadId: input.leadId, status: 'failed', ownerId: null, ruleId: null };
-  }
-  upsertSearchAttributes([
-    { key: LeadTenant, value: input.tenantId },
-    { key: LeadDomain, value: lead.companyDomain ?? lead.emailDomain },
-  ]);
-  setStatus(previous.accepted && previous.owner ? 'accepted' : 'routed');
-  t.state.routedAt = new Date(t.now()).toISOString();
-  if (!patched('lead-credit-in-state') && previous.owner) {
-    // Follow-ups recorded before the pool credit was kept in the lead's state derived it from how
-    // the owner was reached: replay them the same way.
-    const via = previous.owner.via;
-    const pooled = via === 'round_robin' || via === 'weighted' || via === 'load_balanced' || via === 'escalation';
-    t.state.poolCredit = pooled && decision.escalationPool ? { poolId: decision.escalationPool, repId: previous.owner.id } : null;
-  }
-  return followThroughAndClose(ctx);
-}
-
-/**
- * A lead the CRM has not accepted yet, and a person names its owner: the lead is created in the
- * CRM with them (its own idempotency key per request) and they are told. Requests are taken in
- * order until the CRM accepts one; false when none was left or the CRM refused them all. The
- * caller sets the status once the lead is routed.
- */
-async function assignNamedOwner(ctx: LifecycleContext, pending: ReassignRequest[]): Promise<boolean> {
-  const { t, input, lead, config, policy, writes } = ctx;
-  for (let n = 1; ; n++) {
-    const req = pending.shift();
-    if (!req) return false;
-    const step = leadSteps.assignCrmNamed(n);
-    const record = { requestId: req.requestId, from: null, to: req.ownerId, reason: req.reason, actor: req.actor };
-    try {
-      const written = await t.step(step, () =>
-        writes.assignOwner.executeWithOptions(summary(`assign ${req.ownerId} in CRM (by ${req.actor})`), [
-          { tenantId: input.tenantId, lead, ownerId: req.ownerId, idempotencyKey: leadKeys.assignNamed(input.leadId, req.requestId) },
-        ]),
-      );
-      t.state.crmLeadId = written.crmLeadId;
-    } catch (err) {
-      t.fail(step, failureOf(err));
-      t.state.reassignments.push({ ...record, at: new Date(t.now()).toISOString(), crmWritten: false, error: failureOf(err).message });
-      continue;
-    }
-    const at = new Date(t.now()).toISOString();
-    t.state.reassignments.push({ ...record, at, crmWritten: true, error: null });
-    t.state.owner = { id: req.ownerId, name: ownerNameOf(config, policy, req.ownerId), ruleId: null, via: 'manual', assignedAt: at };
-    upsertSearchAttributes([
-      { key: LeadOwner, value: req.ownerId },
-      { key: RoutingRule, value: 'manual' },
-    ]);
-    ownerToMemo(t);
-    const rep = config.team.find((m) => m.id === req.ownerId);
-    if (rep) {
-      await t.notify('reassignment', rep.email, leadSteps.notifyNamedOwner, () =>
-        writes.notify.executeWithOptions(summary(`notify ${rep.email}`), [
-          {
-            tenantId: input.tenantId,
-            recipient: { email: rep.email },
-            text: notificationTexts.namedAssignment({ lead, leadId: input.leadId, actor: req.actor, reason: req.reason }),
-            kind: 'reassignment',
-            idempotencyKey: leadKeys.assignNamedNotice(input.leadId, req.requestId),
-            accept: { leadId: input.leadId, ownerId: req.ownerId },
-          },
-        ]),
-      );
-    }
-    return true;
-  }
-}
-
-/** Both runs end alike: the lead's lifecycle to its end, then the run closes with the final owner. */
-async function followThroughAndClose(ctx: LifecycleContext): Promise<RouteLeadResult> {
-  await followThrough(ctx);
-  ctx.setStatus('closed');
-  const owner = ctx.t.state.owner;
-  return { leadId: ctx.input.leadId, status: 'closed', ownerId: owner?.id ?? null, ruleId: owner?.ruleId ?? null };
 }
 
 /** The part of a decision worth keeping in history: who, by which rule and version, and why each candidate was or was not eligible. */

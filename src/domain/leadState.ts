@@ -143,6 +143,9 @@ export interface LeadState {
   failures: FailureRecord[];
 }
 
+/** A follow-up run's input (leadFollowUp): the lead's first-run input with the state and request it carries on. */
+export type LeadFollowUpInput = RouteLeadInput & { followUp: NonNullable<RouteLeadInput['followUp']> };
+
 export interface RouteLeadResult {
   leadId: string;
   status: LeadStatus;

@@ -199,7 +199,7 @@ describe('after the run has closed', () => {
     expect(new Set(runs.map((r) => r.runId)).size).toBe(2);
     const handle = t.stack.temporal.client.workflow.getHandle(workflowId);
     await recordHistory('accepted-and-closed', handle, runs.find((r) => r.closed)!.runId);
-    await recordHistory('follow-up-reassignment-credit-in-state', handle);
+    await recordHistory('lead-follow-up-reassignment', handle);
     // Resubmitting the original lead still answers with it (the follow-up run carries its memo).
     const again = await t.request('POST', '/v1/leads', { email: 'closed@closed.example' }, { ...key, 'idempotency-key': 'closed-1' });
     expect(again.status).toBe(202);

@@ -198,7 +198,7 @@ describe('routing a lead end to end', () => {
     const creates = crmCreates('blocked@acme.com');
     expect(creates.map((e) => e.status)).toEqual([400, 201]);
     expect(creates[1]?.body).toMatchObject({ owner_id: ben.id });
-    await recordHistory('failed-lead-assigned-by-triage', t.stack.temporal.client.workflow.getHandle(leadWorkflowId(t.tenant.id, leadId)));
+    await recordHistory('lead-follow-up-assigned-by-triage', t.stack.temporal.client.workflow.getHandle(leadWorkflowId(t.tenant.id, leadId)));
     expect(messagesTo(DEMO_TRIAGE_CHANNEL).some((e) => String((e.body as { text: string }).text).includes('blocked@acme.com'))).toBe(true);
   });
 

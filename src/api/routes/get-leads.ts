@@ -31,7 +31,8 @@ export function getLeads(router: Router, ctx: ApiContext): void {
   router.get('/v1/leads', async (req, res) => {
     const tenant = tenantOf(req);
     const q = parseRequest(ListQuery, req.query, 'query');
-    const clauses = [`WorkflowType = "routeLead"`, `LeadTenant = ${literal(tenant.id)}`];
+    // A lead's runs: its first (routeLead) and any follow-up after it closed (leadFollowUp).
+    const clauses = [`WorkflowType IN ("routeLead", "leadFollowUp")`, `LeadTenant = ${literal(tenant.id)}`];
     if (q.owner) clauses.push(`LeadOwner = ${literal(q.owner)}`);
     if (q.status) clauses.push(`RoutingStatus = ${literal(q.status)}`);
     if (q.domain) clauses.push(`LeadDomain = ${literal(q.domain)}`);

@@ -9,7 +9,7 @@ import type { ApiContext } from '../context';
 import { ApiError, parseHeader, parseRequest } from '../errors';
 import { IdempotencyKeySchema, newKey } from '../ids';
 import { leadHandle, notFoundAsApiError } from './get-lead';
-import { routeLead } from '../../../workflows';
+import { leadFollowUp } from '../../../workflows';
 
 const ReassignBody = z
   .object({
@@ -69,7 +69,7 @@ export function postLeadReassign(router: Router, ctx: ApiContext): void {
     if (!previous.lead) throw new ApiError(409, 'lead_closed', `Lead ${leadId} closed before it was normalized; nothing to reassign`);
     refuseCurrentOwner(leadId, previous, request);
     try {
-      await ctx.client.workflow.start(routeLead, {
+      await ctx.client.workflow.start(leadFollowUp, {
       workflowId: handle.workflowId,
       taskQueue: ctx.taskQueue,
       args: [{ leadId, tenantId: tenant.id, lead: { email: previous.lead.email, source: previous.lead.source }, receivedAt: previous.receivedAt, idempotencyKey: `${leadId}:follow-up`, followUp: { previous, reassign: request } }],
