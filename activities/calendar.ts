@@ -1,5 +1,3 @@
-import { z } from 'zod';
-import { CalendarSchema } from '../src/connectors/normalized';
 import type { Connectors } from '../src/connectors/registry';
 import type { CalendarFacts } from '../src/domain/routing';
 import type { Upstream } from '../src/domain/upstream';
@@ -14,7 +12,7 @@ export function createCalendarActivities(deps: CalendarActivityDeps) {
   const client = connectorClient(deps.connectors);
   return {
     async lookupCalendars(input: { tenantId: string; emails: string[]; start: string; end: string }): Promise<CalendarFacts & Upstream> {
-      const result = await client(input.tenantId, 'calendar').call('calendar.availability', input, z.array(CalendarSchema));
+      const result = await client(input.tenantId, 'calendar').call('calendar.availability', input);
       return { status: 'ok', calendars: result.data, calls: [result.meta] };
     },
   };

@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { AccountSchema, AccountsByDomainSchema, FoundLeadSchema, WriteSchema } from '../src/connectors/normalized';
+import type { OperationOutput } from '../src/connectors/normalized';
 import type { Connectors } from '../src/connectors/registry';
 import type { NormalizedLead } from '../src/domain/lead';
 import type { AccountMatch } from '../src/domain/routing';
@@ -22,14 +21,14 @@ export function createCrmActivities(deps: CrmActivityDeps) {
     async matchAccount(input: { tenantId: string; domains: string[] }): Promise<AccountMatch & Upstream> {
       const crm = client(input.tenantId, 'crm');
       const calls: CallMeta[] = [];
-      const pick = (domain: string, accounts: z.infer<typeof AccountSchema>[]): (AccountMatch & Upstream) | null => {
+      const pick = (domain: string, accounts: OperationOutput<'crm.findAccounts'>): (AccountMatch & Upstream) | null => {
         const [first, ...others] = [...accounts].sort((a, b) => a.id.localeCompare(b.id));
         return first ? { status: 'matched', account: first, matchedDomain: domain, otherMatches: others.map((a) => a.id), calls } : null;
       };
       // A batch has a cap in its definition (Salesforce's composite: five queries): more domains than that go one by one.
       const cap = crm.supports('crm.findAccountsByDomains') ? (crm.maxBatch('crm.findAccountsByDomains') ?? Infinity) : 0;
       if (input.domains.length > 1 && input.domains.length <= cap) {
-        const result = await crm.call('crm.findAccountsByDomains', { domains: input.domains }, z.array(AccountsByDomainSchema));
+        const result = await crm.call('crm.findAccountsByDomains', { domains: input.domains });
         calls.push(result.meta);
         for (const domain of input.domains) {
           const hit = pick(domain, result.data.find((d) => d.domain === domain)?.accounts ?? []);
@@ -38,7 +37,7 @@ export function createCrmActivities(deps: CrmActivityDeps) {
         return { status: 'none', domains: input.domains, calls };
       }
       for (const domain of input.domains) {
-        const result = await crm.call('crm.findAccounts', { domain }, z.array(AccountSchema));
+        const result = await crm.call('crm.findAccounts', { domain });
         calls.push(result.meta);
         const hit = pick(domain, result.data);
         if (hit) return hit;
@@ -56,23 +55,23 @@ export function createCrmActivities(deps: CrmActivityDeps) {
       const crm = client(input.tenantId, 'crm');
       const calls: CallMeta[] = [];
       if (crm.supports('crm.findLead')) {
-        const found = await crm.call('crm.findLead', { email: input.lead.email }, z.array(FoundLeadSchema));
+        const found = await crm.call('crm.findLead', { email: input.lead.email });
         calls.push(found.meta);
         const existing = found.data[0];
         if (existing) {
-          const updated = existing.ownerId === input.ownerId ? null : await crm.call('crm.updateLeadOwner', { ...input, crmLeadId: existing.crmLeadId }, WriteSchema);
+          const updated = existing.ownerId === input.ownerId ? null : await crm.call('crm.updateLeadOwner', { ...input, crmLeadId: existing.crmLeadId });
           if (updated) calls.push(updated.meta);
           return { crmLeadId: existing.crmLeadId, replayed: true, calls };
         }
       }
-      const result = await crm.call('crm.createLead', input, WriteSchema);
+      const result = await crm.call('crm.createLead', input);
       return { crmLeadId: result.data.crmLeadId, replayed: result.meta.replayed, calls: [...calls, result.meta] };
     },
 
     /** `move` says what the change is, for the audit (inputs recorded before it carry none). */
     async changeOwner(input: { tenantId: string; crmLeadId: string; ownerId: string; idempotencyKey: string; move?: OwnerMove }): Promise<{ crmLeadId: string; replayed: boolean } & Upstream> {
       const { move: _move, ...write } = input;
-      const result = await client(input.tenantId, 'crm').call('crm.updateLeadOwner', write, WriteSchema);
+      const result = await client(input.tenantId, 'crm').call('crm.updateLeadOwner', write);
       return { crmLeadId: result.data.crmLeadId, replayed: result.meta.replayed, calls: [result.meta] };
     },
   };

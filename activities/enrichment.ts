@@ -1,4 +1,3 @@
-import { EnrichmentSchema } from '../src/connectors/normalized';
 import type { Connectors } from '../src/connectors/registry';
 import type { EnrichmentFacts } from '../src/domain/routing';
 import type { Upstream } from '../src/domain/upstream';
@@ -17,7 +16,7 @@ export function createEnrichmentActivities(deps: EnrichmentActivityDeps) {
       if (!connectors.connection(input.tenantId, 'enrichment')) {
         return { status: 'skipped', reason: 'no enrichment connection configured', calls: [] };
       }
-      const result = await client(input.tenantId, 'enrichment').call('enrichment.company', { domain: input.domain }, EnrichmentSchema);
+      const result = await client(input.tenantId, 'enrichment').call('enrichment.company', { domain: input.domain });
       return { ...result.data, calls: [result.meta] };
     },
   };

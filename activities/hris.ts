@@ -1,6 +1,4 @@
-import { z } from 'zod';
 import type { BusinessClock } from '../src/clock';
-import { EmployeeSchema, TimeOffEntrySchema } from '../src/connectors/normalized';
 import type { Connectors } from '../src/connectors/registry';
 import type { HrisFacts } from '../src/domain/routing';
 import { mergeTimeOff, timeOffWindow } from '../src/domain/timeOff';
@@ -27,8 +25,8 @@ export function createHrisActivities(deps: HrisActivityDeps) {
     async lookupEmployees(input: { tenantId: string; emails: string[] }): Promise<HrisFacts & Upstream> {
       const hris = client(input.tenantId, 'hris');
       const [employees, timeOff] = await Promise.all([
-        hris.call('hris.findEmployees', { emails: input.emails }, z.array(EmployeeSchema)),
-        hris.supports('hris.timeOff') ? hris.call('hris.timeOff', { emails: input.emails, ...timeOffWindow(clock.now()) }, z.array(TimeOffEntrySchema)) : null,
+        hris.call('hris.findEmployees', { emails: input.emails }),
+        hris.supports('hris.timeOff') ? hris.call('hris.timeOff', { emails: input.emails, ...timeOffWindow(clock.now()) }) : null,
       ]);
       const merged = mergeTimeOff(employees.data, timeOff?.data ?? [], tenants.get(input.tenantId)?.routing);
       return { status: 'ok', employees: merged, calls: [employees.meta, ...(timeOff ? [timeOff.meta] : [])] };

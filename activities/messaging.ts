@@ -1,7 +1,6 @@
 import type { Context } from '@temporalio/activity';
 import { acceptLinkUrl, encodeAcceptButtonValue } from '../src/accept/tokens';
 import type { ProviderClient } from '../src/connectors/client';
-import { DirectChannelSchema, MessageSchema, MessagingUserSchema, SentMessageSchema } from '../src/connectors/normalized';
 import type { Connectors } from '../src/connectors/registry';
 import type { CallMeta, Upstream } from '../src/domain/upstream';
 import type { TenantRegistry } from '../src/tenants/registry';
@@ -58,7 +57,7 @@ export function createMessagingActivities(deps: MessagingActivityDeps) {
       let userId: string | undefined;
       if ('email' in input.recipient && messaging.supports('messaging.lookupUser')) {
         // Slack messages people by user ID: look the rep up by email first.
-        const user = await messaging.call('messaging.lookupUser', { email: input.recipient.email }, MessagingUserSchema);
+        const user = await messaging.call('messaging.lookupUser', { email: input.recipient.email });
         calls.push(user.meta);
         userId = user.data.userId;
       }
@@ -79,7 +78,7 @@ export function createMessagingActivities(deps: MessagingActivityDeps) {
         const sent = await findSentMessage(messaging, to, input.idempotencyKey, activity, calls);
         if (sent !== null) return { messageId: sent, calls };
       }
-      const result = await messaging.call('messaging.send', payload, MessageSchema);
+      const result = await messaging.call('messaging.send', payload);
       return { messageId: result.data.messageId, calls: [...calls, result.meta] };
     },
   };
@@ -105,14 +104,14 @@ async function findSentMessage(
     if ('userId' in to) {
       // A post to a user lands in their DM: its channel is where the message can be read back.
       if (!messaging.supports('messaging.openDirect')) return null;
-      const dm = await messaging.call('messaging.openDirect', { userId: to.userId }, DirectChannelSchema);
+      const dm = await messaging.call('messaging.openDirect', { userId: to.userId });
       calls.push(dm.meta);
       channelId = dm.data.channelId;
     } else {
       channelId = to.channelId;
     }
     const oldest = new Date(activity.info.scheduledTimestampMs - SENT_LOOKBACK_MS).toISOString();
-    const found = await messaging.call('messaging.findSent', { channelId, idempotencyKey, oldest }, SentMessageSchema);
+    const found = await messaging.call('messaging.findSent', { channelId, idempotencyKey, oldest });
     // Finding the message is the upstream's answer for our key: recorded like a replayed write.
     calls.push(found.data.messageId === null ? found.meta : { ...found.meta, replayed: true });
     return found.data.messageId;

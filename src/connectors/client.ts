@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { classifyResponse, type Classification, type ClassifyOptions, type ProviderSignal } from './classify';
 import type { AuthDefinition, CompiledOperation, CompiledProvider } from './definition';
 import { failureFromClassification, UpstreamFailure, upstreamFailure } from './failure';
+import { outputSchema, type OperationInput, type OperationName, type OperationOutput } from './normalized';
 import type { CallMeta } from '../domain/upstream';
 import { lowerCaseHeaders } from './ratelimit';
 import { webhookSignatureHeader } from './webhookSignature';
@@ -97,16 +98,25 @@ export class ProviderClient {
   }
 
   /** Whether the provider defines an (optional) operation. */
-  supports(operationName: string): boolean {
+  supports(operationName: OperationName): boolean {
     return this.provider.operations.has(operationName);
   }
 
   /** The most items one call of a batch operation takes, as its definition says (`maxBatch`); null when it names no limit. */
-  maxBatch(operationName: string): number | null {
+  maxBatch(operationName: OperationName): number | null {
     return this.provider.operations.get(operationName)?.definition.maxBatch ?? null;
   }
 
-  async call<T>(operationName: string, input: unknown, schema: z.ZodType<T>): Promise<CallResult<T>> {
+  /** Runs an operation; its mapped response must fit the operation's normalized schema (a MappingError otherwise). */
+  call<Op extends OperationName>(operationName: Op, input: OperationInput<Op>): Promise<CallResult<OperationOutput<Op>>> {
+    return this.callWithSchema(operationName, input, outputSchema(operationName));
+  }
+
+  /**
+   * Runs an operation and checks its mapped response against the caller's schema instead of the
+   * operation's: what a tenant's mapping override produces, as it comes. Activities use `call`.
+   */
+  async callWithSchema<Op extends OperationName, T>(operationName: Op, input: OperationInput<Op>, schema: z.ZodType<T>): Promise<CallResult<T>> {
     const op = this.provider.operations.get(operationName);
     const providerId = this.providerId;
     if (!op) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { NormalizedLead } from '../domain/lead';
 import type { EnrichmentFacts } from '../domain/routing';
 
 /**
@@ -69,34 +70,90 @@ export const EnrichmentSchema = z.custom<EnrichmentFacts>(
 );
 
 /**
- * Operation name → the schema of its normalized result. Each operation's input:
- * - `crm.findAccounts` `{ domain }`; `crm.findAccountsByDomains` `{ domains }` (optional: one call for several)
- * - `crm.findLead` `{ email }` (optional: CRMs without upsert are searched first)
- * - `crm.createLead` `{ lead, ownerId, idempotencyKey }`; `crm.updateLeadOwner` `{ crmLeadId, ownerId, idempotencyKey, lead? }`
- * - `hris.findEmployees` `{ emails }`; `hris.timeOff` `{ emails, startDate, endDate }` (optional, YYYY-MM-DD)
- * - `calendar.availability` `{ emails, start, end }` (ISO instants)
- * - `messaging.lookupUser` `{ email }` (optional); `messaging.send` `{ text, accept?, blocks?, recipientEmail?, channelId?, userId?, acceptUrl?, idempotencyKey, title? }`
- *   (`accept` `{ value, text }`: an Accept action with the value the accept route decodes, and the text without the link line)
- * - `messaging.openDirect` `{ userId }` (optional): the DM channel with a user, to read it back
- * - `messaging.findSent` `{ channelId, idempotencyKey, oldest }` (optional, `oldest` an ISO instant): a message
- *   already posted there with that key since `oldest`; a retried send looks first and does not post twice
- * - `enrichment.company` `{ domain }`
+ * One operation's entry in the table: the schema its mapped response must fit, and (a type
+ * only, nothing at run time) the input its request expressions read.
  */
-export const OPERATION_SCHEMAS = {
-  'crm.findAccounts': z.array(AccountSchema),
-  'crm.findAccountsByDomains': z.array(AccountsByDomainSchema),
-  'crm.findLead': z.array(FoundLeadSchema),
-  'hris.findEmployees': z.array(EmployeeSchema),
-  'hris.timeOff': z.array(TimeOffEntrySchema),
-  'calendar.availability': z.array(CalendarSchema),
-  'crm.createLead': WriteSchema,
-  'crm.updateLeadOwner': WriteSchema,
-  'messaging.lookupUser': MessagingUserSchema,
-  'messaging.send': MessageSchema,
-  'messaging.openDirect': DirectChannelSchema,
-  'messaging.findSent': SentMessageSchema,
-  'enrichment.company': EnrichmentSchema,
+export interface OperationSpec<Input, Output extends z.ZodType> {
+  readonly output: Output;
+  /** Never set: carries the input type. */
+  readonly input?: Input;
+}
+
+function operation<Input>(): <Output extends z.ZodType>(output: Output) => OperationSpec<Input, Output> {
+  return (output) => ({ output });
+}
+
+/** A CRM write: the owner, and the key that makes a retried write a replay. */
+interface LeadWrite {
+  ownerId: string;
+  idempotencyKey: string;
+}
+/**
+ * The lead a CRM write carries: its email and whichever normalized fields it has (activities
+ * send the whole lead; definitions and tenant mappings read the fields they need).
+ */
+type CrmLead = Pick<NormalizedLead, 'email'> & Partial<NormalizedLead>;
+
+/**
+ * A message to send. `accept` `{ value, text }`: an Accept action with the value the accept
+ * route decodes, and the text without the link line. The definition lays it out (Slack Block
+ * Kit, a Teams card); `blocks`, when given, go as they are.
+ */
+interface MessageInput {
+  text: string;
+  idempotencyKey: string;
+  accept?: { value: string; text: string };
+  blocks?: unknown;
+  recipientEmail?: string;
+  channelId?: string;
+  userId?: string;
+  acceptUrl?: string;
+  title?: string;
+}
+
+/**
+ * The operations a provider definition can implement: each one's input and the schema of its
+ * normalized result. The optional ones are used when the provider defines them.
+ */
+export const OPERATIONS = {
+  'crm.findAccounts': operation<{ domain: string }>()(z.array(AccountSchema)),
+  /** Optional: one call for several domains. */
+  'crm.findAccountsByDomains': operation<{ domains: string[] }>()(z.array(AccountsByDomainSchema)),
+  /** Optional: CRMs without upsert are searched first. */
+  'crm.findLead': operation<{ email: string }>()(z.array(FoundLeadSchema)),
+  'hris.findEmployees': operation<{ emails: string[] }>()(z.array(EmployeeSchema)),
+  /** Optional; dates as YYYY-MM-DD. */
+  'hris.timeOff': operation<{ emails: string[]; startDate: string; endDate: string }>()(z.array(TimeOffEntrySchema)),
+  /** `start` and `end` are ISO instants. */
+  'calendar.availability': operation<{ emails: string[]; start: string; end: string }>()(z.array(CalendarSchema)),
+  'crm.createLead': operation<LeadWrite & { lead: CrmLead }>()(WriteSchema),
+  'crm.updateLeadOwner': operation<LeadWrite & { crmLeadId: string; lead?: CrmLead }>()(WriteSchema),
+  /** Optional. */
+  'messaging.lookupUser': operation<{ email: string }>()(MessagingUserSchema),
+  'messaging.send': operation<MessageInput>()(MessageSchema),
+  /** Optional: the DM channel with a user, to read it back. */
+  'messaging.openDirect': operation<{ userId: string }>()(DirectChannelSchema),
+  /**
+   * Optional (`oldest` an ISO instant): a message already posted there with that key since
+   * `oldest`; a retried send looks first and does not post twice.
+   */
+  'messaging.findSent': operation<{ channelId: string; idempotencyKey: string; oldest: string }>()(SentMessageSchema),
+  'enrichment.company': operation<{ domain: string }>()(EnrichmentSchema),
 } as const;
+
+export type OperationName = keyof typeof OPERATIONS;
+export type OperationInput<Op extends OperationName> = (typeof OPERATIONS)[Op] extends OperationSpec<infer Input, z.ZodType> ? Input : never;
+export type OperationOutput<Op extends OperationName> = z.output<(typeof OPERATIONS)[Op]['output']>;
+
+/** The schema an operation's mapped response must fit. */
+export function outputSchema<Op extends OperationName>(op: Op): z.ZodType<OperationOutput<Op>> {
+  const table: { readonly [K in OperationName]: OperationSpec<OperationInput<K>, z.ZodType<OperationOutput<K>>> } = OPERATIONS;
+  return table[op].output;
+}
+
+export function isOperationName(name: string): name is OperationName {
+  return Object.hasOwn(OPERATIONS, name);
+}
 
 /** Operations each connection category must define; the optional ones are used when present. */
 export const REQUIRED_OPERATIONS = {
@@ -105,4 +162,4 @@ export const REQUIRED_OPERATIONS = {
   calendar: ['calendar.availability'],
   messaging: ['messaging.send'],
   enrichment: ['enrichment.company'],
-} as const;
+} as const satisfies Record<string, readonly OperationName[]>;

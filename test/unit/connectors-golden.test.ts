@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { AccountSchema, EmployeeSchema, EnrichmentSchema, OPERATION_SCHEMAS, WriteSchema } from '../../src/connectors/normalized';
+import { isOperationName, type OperationInput, type OperationName } from '../../src/connectors/normalized';
 import type { Classification } from '../../src/connectors/classify';
 import { ProviderClient, type ClientOptions } from '../../src/connectors/client';
 import { compileProvider, type DefinitionOverride, type ProviderDefinitionInput } from '../../src/connectors/definition';
@@ -80,12 +80,16 @@ const FIXTURE_FILES = readdirSync(GOLDEN_DIR)
 
 const PROVIDERS: Record<Fixture['provider'], ProviderDefinitionInput> = PLATFORM_PROVIDERS;
 
-const SCHEMAS: Record<string, z.ZodType<unknown>> = OPERATION_SCHEMAS;
+/** The fixture's operation, which must be one of the operation table's. */
+function operationOf(fixture: Fixture): OperationName {
+  if (!isOperationName(fixture.operation)) throw new Error(`no schema for ${fixture.operation}`);
+  return fixture.operation;
+}
 
-function schemaFor(operation: string): z.ZodType<unknown> {
-  const schema = SCHEMAS[operation];
-  if (!schema) throw new Error(`no schema for ${operation}`);
-  return schema;
+/** The fixture's recorded input (JSON: the fixture vouches for its shape) as the input of its operation. */
+function inputOf<Op extends OperationName>(fixture: Fixture, operation: Op): OperationInput<Op> {
+  if (fixture.operation !== operation) throw new Error(`fixture is for ${fixture.operation}, not ${operation}`);
+  return fixture.input as OperationInput<Op>;
 }
 
 // ------------------------------------------------------------------------ recording upstream
@@ -249,7 +253,8 @@ describe('golden provider operations', () => {
     const answers: Classification[] = [];
     const client = clientWith(PROVIDERS[fixture.provider], fixture.accountId ?? 'acct-1', { onAnswer: (_id, c) => answers.push(c) });
 
-    const result = await client.call(fixture.operation, fixture.input, schemaFor(fixture.operation));
+    const operation = operationOf(fixture);
+    const result = await client.call(operation, inputOf(fixture, operation));
 
     expect(result.data).toEqual(fixture.expected);
     expect(upstream.received).toHaveLength(fixture.exchanges.length);
@@ -285,7 +290,7 @@ describe('ProviderClient over real HTTP', () => {
   it('concatenates pages linked by next_cursor and sends the cursor on the second request', async () => {
     const fixture = loadFixture('unified.crm.findAccounts.paginated.json');
     upstream.script(...fixture.exchanges.map((e) => replyOf(e)));
-    const result = await clientFor(unifiedProvider).call('crm.findAccounts', { domain: 'acme.com' }, z.array(AccountSchema));
+    const result = await clientFor(unifiedProvider).call('crm.findAccounts', { domain: 'acme.com' });
 
     expect(result.data.map((a) => a.id)).toEqual(['acc_acme', 'acc_acme_eu', 'acc_acme_labs']);
     expect(result.meta.pages).toBe(2);
@@ -298,7 +303,7 @@ describe('ProviderClient over real HTTP', () => {
     const fixture = loadFixture('unified.crm.findAccounts.paginated.json');
     upstream.script(...fixture.exchanges.map((e) => replyOf(e)));
     const client = clientFor(unifiedProvider, {}, { operations: { 'crm.findAccounts': { pagination: { maxPages: 1 } } } });
-    const result = await client.call('crm.findAccounts', { domain: 'acme.com' }, z.array(AccountSchema));
+    const result = await client.call('crm.findAccounts', { domain: 'acme.com' });
     expect(upstream.received).toHaveLength(1);
     expect(result.data.map((a) => a.id)).toEqual(['acc_acme', 'acc_acme_eu']);
   });
@@ -309,7 +314,7 @@ describe('ProviderClient over real HTTP', () => {
       headers: { 'ratelimit-limit': '1000', 'ratelimit-remaining': '0', 'ratelimit-reset': '3', 'retry-after': '3' },
       body: RATE_LIMITED_BODY,
     });
-    const failure = await failureOf(clientFor(unifiedProvider).call('crm.findAccounts', { domain: 'acme.com' }, z.array(AccountSchema)));
+    const failure = await failureOf(clientFor(unifiedProvider).call('crm.findAccounts', { domain: 'acme.com' }));
     expect(failure.type).toBe('UpstreamRateLimited');
     expect(failure.nonRetryable).toBe(false);
     expect(failure.nextRetryDelay).toBe(3000);
@@ -327,7 +332,7 @@ describe('ProviderClient over real HTTP', () => {
   it('fails a write on 401 as non-retryable UpstreamAuthFailed without the secret in the failure', async () => {
     upstream.script({ status: 401, body: { status: 401, error_code: 'UNAUTHORIZED', message: 'missing or invalid bearer token' } });
     const failure = await failureOf(
-      clientFor(unifiedProvider).call('crm.updateLeadOwner', { crmLeadId: 'lead_1', ownerId: 'usr_ava', idempotencyKey: 'k' }, WriteSchema),
+      clientFor(unifiedProvider).call('crm.updateLeadOwner', { crmLeadId: 'lead_1', ownerId: 'usr_ava', idempotencyKey: 'k' }),
     );
     expect(failure.type).toBe('UpstreamAuthFailed');
     expect(failure.nonRetryable).toBe(true);
@@ -344,7 +349,7 @@ describe('ProviderClient over real HTTP', () => {
       next_cursor: null,
     };
     upstream.script({ status: 200, headers: exchange.headers, body: drifted });
-    const failure = await failureOf(clientFor(unifiedProvider).call('crm.findAccounts', { domain: 'globex.com' }, z.array(AccountSchema)));
+    const failure = await failureOf(clientFor(unifiedProvider).call('crm.findAccounts', { domain: 'globex.com' }));
     expect(failure.type).toBe('MappingError');
     expect(failure.nonRetryable).toBe(true);
     expect(failure.message).toContain('mapped response does not fit at 0.ownerId');
@@ -357,7 +362,7 @@ describe('ProviderClient over real HTTP', () => {
       body: { result: [{ id: 'emp_x', emails: [{ email: 42, type: 'WORK' }], employment_status: 'ACTIVE', time_off: [] }], next_cursor: null },
     });
     const failure = await failureOf(
-      clientFor(unifiedProvider).call('hris.findEmployees', { emails: ['x@demo-sales.example'] }, z.array(EmployeeSchema)),
+      clientFor(unifiedProvider).call('hris.findEmployees', { emails: ['x@demo-sales.example'] }),
     );
     expect(failure.type).toBe('MappingError');
     expect(failure.nonRetryable).toBe(true);
@@ -366,7 +371,7 @@ describe('ProviderClient over real HTTP', () => {
 
   it('throws a non-retryable MappingError when a 2xx JSON answer is not valid JSON', async () => {
     upstream.script({ status: 200, rawBody: '{"result": [' });
-    const failure = await failureOf(clientFor(unifiedProvider).call('crm.findAccounts', { domain: 'acme.com' }, z.array(AccountSchema)));
+    const failure = await failureOf(clientFor(unifiedProvider).call('crm.findAccounts', { domain: 'acme.com' }));
     expect(failure.type).toBe('MappingError');
     expect(failure.nonRetryable).toBe(true);
     expect(failure.message).toContain('response is not valid JSON');
@@ -384,7 +389,7 @@ describe('ProviderClient over real HTTP', () => {
       accountId: 'acct-1',
       secret: SECRET,
     });
-    const failure = await failureOf(client.call('crm.findAccounts', { domain: 'acme.com' }, z.array(AccountSchema)));
+    const failure = await failureOf(client.call('crm.findAccounts', { domain: 'acme.com' }));
     expect(failure.type).toBe('UpstreamNetworkError');
     expect(failure.nonRetryable).toBe(false);
     expect(failure.message).toContain('ECONNREFUSED');
@@ -398,7 +403,7 @@ describe('ProviderClient over real HTTP', () => {
     upstream.script({ ...replyOf(exchange), delayMs: 2000 });
     const client = clientFor(clearbitProvider, {}, { timeoutMs: 200 });
 
-    const failure = await failureOf(client.call('enrichment.company', { domain: 'acme.com' }, EnrichmentSchema));
+    const failure = await failureOf(client.call('enrichment.company', { domain: 'acme.com' }));
     expect(failure.type).toBe('UpstreamTimeout');
     expect(failure.nonRetryable).toBe(false);
     expect(failure.message).toBe('clearbit enrichment.company: no answer within 200 ms');
@@ -411,10 +416,10 @@ describe('ProviderClient over real HTTP', () => {
     upstream.script(replyOf(exchange, { 'Idempotent-Replayed': 'true' }), replyOf(exchange));
     const client = clientFor(unifiedProvider);
 
-    const replay = await client.call('crm.createLead', fixture.input, WriteSchema);
+    const replay = await client.call('crm.createLead', inputOf(fixture, 'crm.createLead'));
     expect(replay.meta.replayed).toBe(true);
     expect(replay.data).toEqual(fixture.expected);
-    const fresh = await client.call('crm.createLead', fixture.input, WriteSchema);
+    const fresh = await client.call('crm.createLead', inputOf(fixture, 'crm.createLead'));
     expect(fresh.meta.replayed).toBe(false);
     expect(upstream.received.map((r) => r.headers['idempotency-key'])).toEqual(['lead-7f3a:assign', 'lead-7f3a:assign']);
   });
@@ -428,11 +433,11 @@ describe('ProviderClient over real HTTP', () => {
       headers: { 'RateLimit-Limit': '1000', 'RateLimit-Remaining': '998', 'RateLimit-Reset': '42' },
       body: { result: [], next_cursor: null },
     });
-    const ok = await client.call('crm.findAccounts', { domain: 'example.org' }, z.array(AccountSchema));
+    const ok = await client.call('crm.findAccounts', { domain: 'example.org' });
     expect(ok.data).toEqual([]);
 
     upstream.script({ status: 429, headers: { 'ratelimit-limit': '1000', 'ratelimit-remaining': '0', 'ratelimit-reset': '7' }, body: RATE_LIMITED_BODY });
-    const failure = await failureOf(client.call('crm.findAccounts', { domain: 'example.org' }, z.array(AccountSchema)));
+    const failure = await failureOf(client.call('crm.findAccounts', { domain: 'example.org' }));
     expect(failure.nextRetryDelay).toBe(7000);
 
     expect(calls.map(([id]) => id)).toEqual(['t/c', 't/c']);
@@ -448,7 +453,7 @@ describe('ProviderClient over real HTTP', () => {
 
   it('fails an operation the provider does not define as ConnectionMisconfigured, without calling upstream', async () => {
     upstream.script();
-    const failure = await failureOf(clientFor(clearbitProvider).call('crm.findAccounts', {}, z.unknown()));
+    const failure = await failureOf(clientFor(clearbitProvider).call('crm.findAccounts', { domain: 'acme.com' }));
     expect(failure.type).toBe('ConnectionMisconfigured');
     expect(failure.nonRetryable).toBe(true);
     expect(upstream.received).toHaveLength(0);

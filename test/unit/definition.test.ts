@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { ProviderClient } from '../../src/connectors/client';
-import { AccountSchema } from '../../src/connectors/normalized';
 import { compileProvider, deepMerge, DefinitionError, type DefinitionOverride } from '../../src/connectors/definition';
 import { clearbitProvider } from '../../src/connectors/providers/clearbit';
 import { salesforceProvider } from '../../src/connectors/providers/salesforce';
@@ -11,6 +10,7 @@ import { DEMO_TOKEN, DEMO_WORKSPACE_ID } from '../../sandbox/seed';
 import { startSandbox, type RunningSandbox } from '../../sandbox/server';
 import { TenantRegistry } from '../../src/tenants/registry';
 import type { TenantInput } from '../../src/tenants/schema';
+import { failureOf } from '../support/failures';
 
 /** The platform's account mapping with extra fields appended, the way a tenant would extend it. */
 function accountMappingWith(extra: string): string {
@@ -243,7 +243,7 @@ describe('Connectors with tenant mapping overrides', () => {
     const connectors = new Connectors(tenants, { now: () => NOW });
     const result = await connectors
       .client('demo', 'crm')
-      .call('crm.findAccounts', { domain: 'acme.com' }, z.array(AccountSchema.extend({ industry: z.string().nullable(), crmName: z.string(), crmOwner: z.string() })));
+      .call('crm.findAccounts', { domain: 'acme.com' });
     expect(result.data).toEqual([
       {
         id: 'acc_acme',
@@ -274,16 +274,29 @@ describe('Connectors with tenant mapping overrides', () => {
       },
     });
     const Layered = z.array(z.object({ layer: z.string() }).passthrough());
-    const accounts = await connectors.client('demo', 'crm').call('crm.findAccounts', { domain: 'globex.com' }, Layered);
+    const accounts = await connectors.client('demo', 'crm').call('crm.findAccounts', { domain: 'globex.com' });
     expect(accounts.data.map((a) => a.layer)).toEqual(['tenant']);
     const employees = await connectors
       .client('demo', 'hris')
-      .call('hris.findEmployees', { emails: ['ava.chen@demo-sales.example'] }, Layered);
+      .callWithSchema('hris.findEmployees', { emails: ['ava.chen@demo-sales.example'] }, Layered);
     expect(employees.data).toEqual([{ email: 'ava.chen@demo-sales.example', layer: 'environment' }]);
 
     const crm = tenants.get('demo')?.connections.crm;
     if (!crm) throw new Error('demo tenant has no crm connection');
     expect(connectors.compiledFor(crm).definition.timeoutMs).toBe(2500);
+  });
+
+  it('checks a call against its operation\'s normalized schema: a mapping that leaves out a field fails as a MappingError naming it', async () => {
+    const tenants = new TenantRegistry();
+    tenants.add(tenantWithCrmMappings(undefined));
+    const connectors = new Connectors(tenants, {
+      now: () => NOW,
+      environmentOverrides: { unified: { operations: { 'hris.findEmployees': { response: '[result.{ "email": $lowercase(emails[0].email) }]' } } } },
+    });
+    const failure = await failureOf(connectors.client('demo', 'hris').call('hris.findEmployees', { emails: ['ava.chen@demo-sales.example'] }));
+    expect(failure.type).toBe('MappingError');
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toMatch(/^unified hris\.findEmployees: mapped response does not fit at 0\.employmentStatus: /);
   });
 
   it('validateAll accepts a registry whose tenants use valid definitions', () => {
@@ -341,7 +354,7 @@ describe('Connectors with tenant mapping overrides', () => {
     tenants.add(tenantWithCrmMappings(undefined));
     const client = new Connectors(tenants).client('demo', 'crm');
     expect(client).toBeInstanceOf(ProviderClient);
-    const result = await client.call('crm.findAccounts', { domain: 'globex.com' }, z.array(AccountSchema));
+    const result = await client.call('crm.findAccounts', { domain: 'globex.com' });
     expect(result.data.map((a) => a.id)).toEqual(['acc_globex']);
     expect(tenants.get('demo')?.connections.crm.accountId).toBe(DEMO_WORKSPACE_ID);
     expect(tenants.get('demo')?.connections.crm.secret).toEqual({ value: DEMO_TOKEN });

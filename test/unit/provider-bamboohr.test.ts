@@ -2,7 +2,6 @@ import { ProviderClient } from '../../src/connectors/client';
 import { businessClock } from '../../src/clock';
 import { localDate } from '../../src/domain/calendar';
 import { compileProvider } from '../../src/connectors/definition';
-import { OPERATION_SCHEMAS } from '../../src/connectors/normalized';
 import { bamboohrProvider } from '../../src/connectors/providers/bamboohr';
 import { DEMO_REP_ON_PTO, DEMO_REPS, DEMO_TOKEN, DEMO_WORKSPACE_ID, demoWorkspace } from '../../sandbox/seed';
 import type { SandboxWorkspace } from '../../sandbox/types';
@@ -25,9 +24,9 @@ function client(opts: { company?: string; key?: string } = {}): { client: Provid
   return { client: new ProviderClient(compileProvider(bamboohrProvider), target, { fetch: recording }), answers };
 }
 
-const findEmployees = (c: ProviderClient, emails: string[]) => c.call('hris.findEmployees', { emails }, OPERATION_SCHEMAS['hris.findEmployees']);
+const findEmployees = (c: ProviderClient, emails: string[]) => c.call('hris.findEmployees', { emails });
 const timeOff = (c: ProviderClient, startDate: string, endDate: string) =>
-  c.call('hris.timeOff', { emails: DEMO_REPS.map((r) => r.email), startDate, endDate }, OPERATION_SCHEMAS['hris.timeOff']);
+  c.call('hris.timeOff', { emails: DEMO_REPS.map((r) => r.email), startDate, endDate });
 
 describe('bamboohr hris.findEmployees', () => {
   it('picks the asked-for emails (any case) out of the directory: ACTIVE, no zone, no leave', async () => {

@@ -1,6 +1,5 @@
 import { ProviderClient, type ClientOptions } from '../../src/connectors/client';
 import { compileProvider } from '../../src/connectors/definition';
-import { OPERATION_SCHEMAS } from '../../src/connectors/normalized';
 import { googleProvider } from '../../src/connectors/providers/google';
 import { DEMO_REPS, DEMO_REP_BUSY, DEMO_TOKEN, DEMO_WORKSPACE_ID, demoWorkspace } from '../../sandbox/seed';
 import type { SandboxWorkspace } from '../../sandbox/types';
@@ -47,7 +46,7 @@ function client(secret: string, options: ClientOptions = {}): ProviderClient {
 }
 
 function availability(c: ProviderClient, emails: string[], window = WINDOW) {
-  return c.call('calendar.availability', { emails, ...window }, OPERATION_SCHEMAS['calendar.availability']);
+  return c.call('calendar.availability', { emails, ...window });
 }
 
 describe('Google Calendar token endpoint', () => {

@@ -2,7 +2,6 @@ import { ProviderClient } from '../../src/connectors/client';
 import { businessClock } from '../../src/clock';
 import { localDate } from '../../src/domain/calendar';
 import { compileProvider } from '../../src/connectors/definition';
-import { OPERATION_SCHEMAS } from '../../src/connectors/normalized';
 import { hibobProvider } from '../../src/connectors/providers/hibob';
 import { DEMO_REP_ON_PTO, DEMO_REPS, DEMO_TOKEN, DEMO_WORKSPACE_ID, demoWorkspace } from '../../sandbox/seed';
 import type { SandboxWorkspace } from '../../sandbox/types';
@@ -25,9 +24,9 @@ function client(opts: { serviceUser?: string; token?: string } = {}): { client: 
   return { client: new ProviderClient(compileProvider(hibobProvider), target, { fetch: recording }), answers };
 }
 
-const findEmployees = (c: ProviderClient, emails: string[]) => c.call('hris.findEmployees', { emails }, OPERATION_SCHEMAS['hris.findEmployees']);
+const findEmployees = (c: ProviderClient, emails: string[]) => c.call('hris.findEmployees', { emails });
 const timeOff = (c: ProviderClient, emails: string[], startDate: string, endDate: string) =>
-  c.call('hris.timeOff', { emails, startDate, endDate }, OPERATION_SCHEMAS['hris.timeOff']);
+  c.call('hris.timeOff', { emails, startDate, endDate });
 
 describe('hibob hris.findEmployees', () => {
   it('searches people by root.email, inactive included, and maps lifecycle to employment without a zone', async () => {

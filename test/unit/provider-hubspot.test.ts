@@ -1,6 +1,5 @@
 import { ProviderClient, type ClientOptions } from '../../src/connectors/client';
 import { compileProvider } from '../../src/connectors/definition';
-import { OPERATION_SCHEMAS } from '../../src/connectors/normalized';
 import { hubspotProvider } from '../../src/connectors/providers/hubspot';
 import { DEMO_REPS, DEMO_TOKEN, demoWorkspace } from '../../sandbox/seed';
 import { startSandbox, type RunningSandbox } from '../../sandbox/server';
@@ -76,15 +75,14 @@ function client(secret: string, options: ClientOptions = {}): ProviderClient {
   return new ProviderClient(compiled, { connectionId: 'test/hubspot', baseUrl: sandbox.url, accountId: null, secret }, options);
 }
 
-const findAccounts = (c: ProviderClient, domain: string) => c.call('crm.findAccounts', { domain }, OPERATION_SCHEMAS['crm.findAccounts']);
+const findAccounts = (c: ProviderClient, domain: string) => c.call('crm.findAccounts', { domain });
 const createLead = (c: ProviderClient, email: string, ownerId: string, key = `${email}:assign`) =>
   c.call(
     'crm.createLead',
     { lead: { email, firstName: 'Jane', lastName: 'Doe', fullName: 'Jane Doe', company: 'Globex', title: 'VP Sales', phone: null }, ownerId, idempotencyKey: key },
-    OPERATION_SCHEMAS['crm.createLead'],
   );
 const updateOwner = (c: ProviderClient, crmLeadId: string, ownerId: string) =>
-  c.call('crm.updateLeadOwner', { crmLeadId, ownerId, idempotencyKey: `${crmLeadId}:reassign` }, OPERATION_SCHEMAS['crm.updateLeadOwner']);
+  c.call('crm.updateLeadOwner', { crmLeadId, ownerId, idempotencyKey: `${crmLeadId}:reassign` });
 
 /** Every contact of a workspace, through HubSpot's list API. */
 async function contacts(token: string): Promise<Array<{ id: string; properties: Record<string, string | null> }>> {

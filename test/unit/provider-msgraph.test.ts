@@ -1,7 +1,6 @@
 import type { Classification } from '../../src/connectors/classify';
 import { ProviderClient, type ClientOptions } from '../../src/connectors/client';
 import { compileProvider } from '../../src/connectors/definition';
-import { OPERATION_SCHEMAS } from '../../src/connectors/normalized';
 import { msgraphProvider } from '../../src/connectors/providers/msgraph';
 import { schedulingMailbox } from '../../sandbox/providers/msgraph';
 import { DEMO_REPS, DEMO_REP_BUSY, DEMO_REP_ON_PTO, DEMO_TOKEN, DEMO_WORKSPACE_ID, demoWorkspace } from '../../sandbox/seed';
@@ -57,7 +56,7 @@ function client(secret: string, options: ClientOptions = {}, mailbox = schedulin
 }
 
 function availability(c: ProviderClient, emails: string[], window = WINDOW) {
-  return c.call('calendar.availability', { emails, ...window }, OPERATION_SCHEMAS['calendar.availability']);
+  return c.call('calendar.availability', { emails, ...window });
 }
 
 describe('Microsoft identity platform token endpoint', () => {

@@ -1,6 +1,5 @@
 import { ProviderClient } from '../../src/connectors/client';
 import { compileProvider, type DefinitionOverride } from '../../src/connectors/definition';
-import { OPERATION_SCHEMAS } from '../../src/connectors/normalized';
 import { oktaProvider } from '../../src/connectors/providers/okta';
 import { searchEmails } from '../../sandbox/providers/okta';
 import { DEMO_REPS, DEMO_TOKEN, demoWorkspace } from '../../sandbox/seed';
@@ -21,7 +20,7 @@ function client(opts: { token?: string; override?: DefinitionOverride } = {}): {
   return { client: new ProviderClient(compileProvider(oktaProvider, opts.override), target, { fetch: recording }), answers };
 }
 
-const findEmployees = (c: ProviderClient, emails: string[]) => c.call('hris.findEmployees', { emails }, OPERATION_SCHEMAS['hris.findEmployees']);
+const findEmployees = (c: ProviderClient, emails: string[]) => c.call('hris.findEmployees', { emails });
 
 /** The platform's search expression, with a smaller page size: the emulator then pages. */
 function pageSize(limit: number): DefinitionOverride {

@@ -1,6 +1,5 @@
 import { ProviderClient } from '../../src/connectors/client';
 import { compileProvider } from '../../src/connectors/definition';
-import { EnrichmentSchema } from '../../src/connectors/normalized';
 import { pdlProvider } from '../../src/connectors/providers/pdl';
 import { DEMO_TOKEN, demoWorkspace } from '../../sandbox/seed';
 import { failureOf, detailsOf } from '../support/failures';
@@ -21,7 +20,7 @@ function pdl(key: string = DEMO_TOKEN): ProviderClient {
   return new ProviderClient(compileProvider(pdlProvider), { connectionId: 'acme/pdl', baseUrl: sandbox.url, accountId: null, secret: key }, { now: clock });
 }
 
-const enrich = (domain: string, key?: string) => pdl(key).call('enrichment.company', { domain }, EnrichmentSchema);
+const enrich = (domain: string, key?: string) => pdl(key).call('enrichment.company', { domain });
 
 describe('pdl company enrichment', () => {
   it('maps a flat PDL company record onto the normalized company facts', async () => {

@@ -1,6 +1,5 @@
 import { ProviderClient, type ClientOptions } from '../../src/connectors/client';
 import { compileProvider } from '../../src/connectors/definition';
-import { OPERATION_SCHEMAS } from '../../src/connectors/normalized';
 import { pipedriveProvider } from '../../src/connectors/providers/pipedrive';
 import { DEMO_REPS, DEMO_TOKEN, demoWorkspace } from '../../sandbox/seed';
 import { startSandbox, type RunningSandbox } from '../../sandbox/server';
@@ -73,16 +72,15 @@ async function raw(path: string, init: { method?: string; token?: string; body?:
   return { status: res.status, headers: res.headers, body: (await res.json()) as unknown };
 }
 
-const findAccounts = (c: ProviderClient, domain: string) => c.call('crm.findAccounts', { domain }, OPERATION_SCHEMAS['crm.findAccounts']);
-const findLead = (c: ProviderClient, email: string) => c.call('crm.findLead', { email }, OPERATION_SCHEMAS['crm.findLead']);
+const findAccounts = (c: ProviderClient, domain: string) => c.call('crm.findAccounts', { domain });
+const findLead = (c: ProviderClient, email: string) => c.call('crm.findLead', { email });
 const createLead = (c: ProviderClient, email: string, ownerId: string) =>
   c.call(
     'crm.createLead',
     { lead: { email, firstName: 'Jane', lastName: 'Doe', fullName: 'Jane Doe', phone: '+1 415 555 0100' }, ownerId, idempotencyKey: `${email}:assign` },
-    OPERATION_SCHEMAS['crm.createLead'],
   );
 const updateOwner = (c: ProviderClient, crmLeadId: string, ownerId: string) =>
-  c.call('crm.updateLeadOwner', { crmLeadId, ownerId, idempotencyKey: `${crmLeadId}:reassign` }, OPERATION_SCHEMAS['crm.updateLeadOwner']);
+  c.call('crm.updateLeadOwner', { crmLeadId, ownerId, idempotencyKey: `${crmLeadId}:reassign` });
 
 /** What the lead activity does on a CRM without upsert: look the email up, create only when absent. */
 async function assign(c: ProviderClient, email: string, ownerId: string): Promise<{ crmLeadId: string; created: boolean }> {

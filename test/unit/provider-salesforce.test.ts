@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { createCrmActivities } from '../../activities/crm';
-import { OPERATION_SCHEMAS } from '../../src/connectors/normalized';
 import { ProviderClient, type ClientOptions } from '../../src/connectors/client';
+import type { OperationInput } from '../../src/connectors/normalized';
 import { compileProvider, type DefinitionOverride } from '../../src/connectors/definition';
 import { salesforceProvider } from '../../src/connectors/providers/salesforce';
 import type { Connectors } from '../../src/connectors/registry';
@@ -59,14 +59,14 @@ function client(secret: string, options: ClientOptions = {}, ...overrides: Defin
   return new ProviderClient(compileProvider(salesforceProvider, ...overrides), { connectionId: 'tenant/salesforce', baseUrl: sandbox.url, accountId: null, secret }, options);
 }
 
-const findAccounts = (c: ProviderClient, domain: string) => c.call('crm.findAccounts', { domain }, OPERATION_SCHEMAS['crm.findAccounts']);
-const findByDomains = (c: ProviderClient, domains: string[]) => c.call('crm.findAccountsByDomains', { domains }, OPERATION_SCHEMAS['crm.findAccountsByDomains']);
-const createLead = (c: ProviderClient, input: { lead: Record<string, unknown>; ownerId: string; idempotencyKey: string }) =>
-  c.call('crm.createLead', input, OPERATION_SCHEMAS['crm.createLead']);
+const findAccounts = (c: ProviderClient, domain: string) => c.call('crm.findAccounts', { domain });
+const findByDomains = (c: ProviderClient, domains: string[]) => c.call('crm.findAccountsByDomains', { domains });
+const createLead = (c: ProviderClient, input: OperationInput<'crm.createLead'>) =>
+  c.call('crm.createLead', input);
 const updateOwner = (c: ProviderClient, crmLeadId: string, ownerId: string) =>
-  c.call('crm.updateLeadOwner', { crmLeadId, ownerId, idempotencyKey: `${crmLeadId}:reassign` }, OPERATION_SCHEMAS['crm.updateLeadOwner']);
+  c.call('crm.updateLeadOwner', { crmLeadId, ownerId, idempotencyKey: `${crmLeadId}:reassign` });
 
-const JANE = { email: 'jane.doe@globex.com', firstName: 'Jane', lastName: 'Doe', company: 'Globex', title: 'VP Sales', phone: null, source: 'form' };
+const JANE: OperationInput<'crm.createLead'>['lead'] = { email: 'jane.doe@globex.com', firstName: 'Jane', lastName: 'Doe', company: 'Globex', title: 'VP Sales', phone: null, source: 'form' };
 
 /** A raw REST call, for what the emulator holds and answers beyond the connector's view. */
 async function rest(secret: string, path: string, init: RequestInit = {}): Promise<{ status: number; headers: Headers; body: unknown }> {

@@ -5,8 +5,8 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger, type LogEntry } from '@temporalio/worker';
 import { createActivities, type Activities } from '../../activities';
 import { ProviderClient } from '../../src/connectors/client';
+import type { OperationInput } from '../../src/connectors/normalized';
 import { compileProvider } from '../../src/connectors/definition';
-import { DirectChannelSchema, MessageSchema, MessagingUserSchema, SentMessageSchema } from '../../src/connectors/normalized';
 import { slackProvider } from '../../src/connectors/providers/slack';
 import { unifiedProvider } from '../../src/connectors/providers/unified';
 import { Connectors } from '../../src/connectors/registry';
@@ -32,11 +32,11 @@ function slack(token: string = DEMO_TOKEN): ProviderClient {
 }
 
 const send = (input: Record<string, unknown>, token?: string) =>
-  slack(token).call('messaging.send', { text: 'New lead: Jane Doe (Globex) is yours.', idempotencyKey: 'notify:1', ...input }, MessageSchema);
+  slack(token).call('messaging.send', { text: 'New lead: Jane Doe (Globex) is yours.', idempotencyKey: 'notify:1', ...input });
 
 describe('slack users.lookupByEmail', () => {
   it('finds a workspace member by email (any case) and returns their Slack user ID, not the CRM ID', async () => {
-    const result = await slack().call('messaging.lookupUser', { email: ben.email.toUpperCase() }, MessagingUserSchema);
+    const result = await slack().call('messaging.lookupUser', { email: ben.email.toUpperCase() });
     expect(result.data).toEqual({ userId: slackUserId(ben.email) });
     expect(result.data.userId).toMatch(/^U[0-9A-F]{10}$/);
     expect(result.data.userId).not.toBe(ben.id);
@@ -44,7 +44,7 @@ describe('slack users.lookupByEmail', () => {
   });
 
   it('turns 200 users_not_found into a non-retryable UpstreamNotFound', async () => {
-    const failure = await failureOf(slack().call('messaging.lookupUser', { email: 'nobody@demo-sales.example' }, MessagingUserSchema));
+    const failure = await failureOf(slack().call('messaging.lookupUser', { email: 'nobody@demo-sales.example' }));
     expect(failure.type).toBe('UpstreamNotFound');
     expect(failure.nonRetryable).toBe(true);
     expect(detailsOf(failure)).toMatchObject({ status: 200, reason: 'HTTP 200 not found: users_not_found' });
@@ -205,7 +205,7 @@ describe('slack message metadata, conversations.open and conversations.history',
     expect(await slackApi('conversations.open', { users: userId }, 'form')).toEqual({ ok: true, channel: { id: posted.data.channel } });
     expect(await slackApi('conversations.open', { users: 'U0NOBODY000' }, 'json')).toEqual({ ok: false, error: 'user_not_found' });
 
-    const opened = await slack().call('messaging.openDirect', { userId }, DirectChannelSchema);
+    const opened = await slack().call('messaging.openDirect', { userId });
     expect(opened.data).toEqual({ channelId: dmChannelId(ava.email) });
     expect(sandbox.events().at(-1)).toMatchObject({ method: 'POST', path: '/api/conversations.open', body: { users: userId }, status: 200 });
     const dm = await history(opened.data.channelId, { include_all_metadata: 'true' });
@@ -241,11 +241,11 @@ describe('slack message metadata, conversations.open and conversations.history',
 
 describe('slack messaging.findSent', () => {
   const findSent = (channelId: string, idempotencyKey: string, oldest = iso(START - 120_000)) =>
-    slack().call('messaging.findSent', { channelId, idempotencyKey, oldest }, SentMessageSchema);
+    slack().call('messaging.findSent', { channelId, idempotencyKey, oldest });
 
   it('finds a DM posted to a user ID through openDirect, and a channel post, by idempotency key', async () => {
     const dm = await send({ userId: slackUserId(ben.email), idempotencyKey: 'find:dm' });
-    const { data } = await slack().call('messaging.openDirect', { userId: slackUserId(ben.email) }, DirectChannelSchema);
+    const { data } = await slack().call('messaging.openDirect', { userId: slackUserId(ben.email) });
     sandbox.clearEvents();
     expect((await findSent(data.channelId, 'find:dm')).data).toEqual({ messageId: dm.data.messageId });
     expect(sandbox.events()).toMatchObject([
@@ -385,14 +385,14 @@ describe('notify activity on Slack: a retry does not post twice', () => {
 
 describe('the Accept message as Block Kit: data of the provider definitions', () => {
   /** The body a definition sends for `messaging.send`, captured without a network. */
-  async function sentBody(definition: typeof slackProvider, input: Record<string, unknown>): Promise<Record<string, unknown>> {
+  async function sentBody(definition: typeof slackProvider, input: Omit<OperationInput<'messaging.send'>, 'idempotencyKey'>): Promise<Record<string, unknown>> {
     let body: unknown;
     const fetchStub = (async (_url: unknown, init?: { body?: unknown }) => {
       body = JSON.parse(String(init?.body));
       return new Response(JSON.stringify({ ok: true, ts: '1.000100', channel: 'D1', result: { id: 'm1', channel_id: 'D1' } }), { status: 200, headers: { 'content-type': 'application/json' } });
     }) as typeof fetch;
     const provider = new ProviderClient(compileProvider(definition), { connectionId: 'acme/messaging', baseUrl: 'https://api.example', accountId: 'acct', secret: 'token' }, { fetch: fetchStub, now: clock });
-    await provider.call('messaging.send', { idempotencyKey: 'notify:blocks', ...input }, MessageSchema);
+    await provider.call('messaging.send', { idempotencyKey: 'notify:blocks', ...input });
     return body as Record<string, unknown>;
   }
   const accept = { value: 'acme|ld_0123456789abcdef01234567|usr_ben', text: 'New lead: *Jane Doe*' };

@@ -2,8 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Classification } from '../../src/connectors/classify';
 import { ProviderClient, type ClientOptions } from '../../src/connectors/client';
+import type { OperationInput } from '../../src/connectors/normalized';
 import { compileProvider } from '../../src/connectors/definition';
-import { OPERATION_SCHEMAS } from '../../src/connectors/normalized';
 import { teamsProvider } from '../../src/connectors/providers/teams';
 import { dmChannelId } from '../../sandbox/providers/unified';
 import { DEMO_TOKEN, DEMO_WORKSPACE_ID, demoWorkspace } from '../../sandbox/seed';
@@ -49,8 +49,8 @@ function client(workflow = DEMO_WORKSPACE_ID, sig = DEMO_TOKEN, options: ClientO
   return new ProviderClient(compileProvider(teamsProvider), { connectionId: 'demo/messaging', baseUrl: url, accountId: workflow, secret: sig }, options);
 }
 
-function send(c: ProviderClient, input: Record<string, unknown>) {
-  return c.call('messaging.send', input, OPERATION_SCHEMAS['messaging.send']);
+function send(c: ProviderClient, input: OperationInput<'messaging.send'>) {
+  return c.call('messaging.send', input);
 }
 
 function messages(workspace = DEMO_WORKSPACE_ID) {

@@ -1,7 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { ProviderClient, type ClientOptions } from '../../src/connectors/client';
 import { compileProvider } from '../../src/connectors/definition';
-import { MessageSchema } from '../../src/connectors/normalized';
 import { webhookProvider } from '../../src/connectors/providers/webhook';
 import { DEMO_REPS, DEMO_TOKEN, DEMO_WORKSPACE_ID, demoWorkspace } from '../../sandbox/seed';
 import { failureOf, detailsOf } from '../support/failures';
@@ -37,7 +36,7 @@ const NOTIFICATION = {
   idempotencyKey: 'notify:usr_ben:0',
 };
 
-const send = (client: ProviderClient, input: Record<string, unknown> = {}) => client.call('messaging.send', { ...NOTIFICATION, ...input }, MessageSchema);
+const send = (client: ProviderClient, input: Record<string, unknown> = {}) => client.call('messaging.send', { ...NOTIFICATION, ...input });
 
 /** A fetch that lets a test see, or change, what leaves the client. */
 function interceptingFetch(change: (init: RequestInit) => RequestInit, seen: RequestInit[] = []): typeof fetch {
