@@ -1,11 +1,10 @@
-import { condition, patched, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
+import { condition, patched } from '@temporalio/workflow';
 import { addWorkingTime } from '../src/domain/availability';
 import type { NormalizedLead } from '../src/domain/lead';
 import type { AcceptRequest, EscalationRecord, LeadStatus, ReassignmentRecord, ReassignRequest, RouteLeadInput, RouteLeadResult, SlaClock } from '../src/domain/leadState';
 import { escalationCandidates, type PolicyTrace } from '../src/domain/policy/engine';
 import type { EffectivePolicy } from '../src/domain/policy/store';
 import type { RoutingConfig } from '../src/domain/routing';
-import { LeadOwner, RoutingRule } from '../src/temporal/searchAttributes';
 import { checkAvailability, claims, ownerNameOf, summary, writesFor } from './steps';
 import type { LeadRun } from './leadRun';
 import { describeFailure as failureOf, type LeadTracker } from './tracker';
@@ -25,14 +24,15 @@ export interface LifecycleContext {
   accepts: AcceptRequest[];
   writes: Writes;
   setStatus: (status: LeadStatus) => void;
+  setOwner: LeadRun['setOwner'];
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** The lifecycle's view of a run, once its decision is known: the one place it is put together. */
 export function lifecycleContext(run: LeadRun, input: RouteLeadInput, loaded: { config: RoutingConfig; policy: EffectivePolicy }, decision: PolicyTrace, lead: NormalizedLead): LifecycleContext {
-  const { t, reassignments, accepts, setStatus } = run;
-  return { t, input, config: loaded.config, policy: loaded.policy, decision, lead, reassignments, accepts, writes: writesFor(decision.urgency, loaded.policy), setStatus };
+  const { t, reassignments, accepts, setStatus, setOwner } = run;
+  return { t, input, config: loaded.config, policy: loaded.policy, decision, lead, reassignments, accepts, writes: writesFor(decision.urgency, loaded.policy), setStatus, setOwner };
 }
 
 /**
@@ -90,21 +90,6 @@ export async function followThrough(ctx: LifecycleContext): Promise<void> {
 function timerLabel(sla: SlaClock | null, closeAt: number): string {
   if (!sla) return `reassignment window: the run stays open until ${iso(closeAt)}`;
   return sla.reminded ? `grace period: the lead moves on from ${sla.ownerId} at ${sla.escalateAt} unless accepted` : `SLA: ${sla.ownerId} must accept by ${sla.dueAt}`;
-}
-
-/**
- * Keeps the run's memo (shown in the Web UI) true to the lead: the current owner, how they got
- * it, and every move so far. Called wherever the owner changes. Patched: runs recorded before it
- * replay without these memo changes.
- */
-export function ownerToMemo(t: LeadTracker): void {
-  if (!patched('owner-in-memo')) return;
-  const { owner, escalations, reassignments } = t.state;
-  const moves = [
-    ...escalations.filter((e) => e.crmWritten).map((e) => ({ kind: 'escalation', n: e.n, from: e.from, to: e.to, at: e.at, actor: 'system:sla', reason: e.reason })),
-    ...reassignments.filter((r) => r.crmWritten).map((r) => ({ kind: 'reassignment', from: r.from, to: r.to, at: r.at, actor: r.actor, reason: r.reason })),
-  ].sort((a, b) => a.at.localeCompare(b.at));
-  upsertMemo({ owner: owner && { id: owner.id, name: owner.name, via: owner.via, ruleId: owner.ruleId, since: owner.assignedAt }, moves });
 }
 
 /**
@@ -308,15 +293,11 @@ async function moveOwner(ctx: LifecycleContext, move: Move): Promise<void> {
   }
   move.record.crmWritten = true;
   const name = ownerNameOf(config, ctx.policy, move.to);
-  t.state.owner = { id: move.to, name, ruleId: move.manual ? null : (t.state.owner?.ruleId ?? null), via: move.manual ? 'manual' : 'escalation', assignedAt: iso(t.now()) };
+  const ruleId = move.manual ? null : (t.state.owner?.ruleId ?? null);
   t.state.accepted = null;
   startClock(ctx, move.to);
   ctx.setStatus('routed');
-  upsertSearchAttributes([
-    { key: LeadOwner, value: move.to },
-    ...(move.manual ? [{ key: RoutingRule, value: 'manual' }] : []),
-  ]);
-  ownerToMemo(t);
+  ctx.setOwner({ id: move.to, name, ruleId, via: move.manual ? 'manual' : 'escalation', assignedAt: iso(t.now()) }, { manualRule: move.manual === true });
   const newRep = config.team.find((m) => m.id === move.to);
   const oldRep = config.team.find((m) => m.id === previous);
   if (newRep) {
@@ -369,12 +350,7 @@ export async function assignNamedOwner(ctx: LifecycleContext, pending: ReassignR
     }
     const at = new Date(t.now()).toISOString();
     t.state.reassignments.push({ ...record, at, crmWritten: true, error: null });
-    t.state.owner = { id: req.ownerId, name: ownerNameOf(config, policy, req.ownerId), ruleId: null, via: 'manual', assignedAt: at };
-    upsertSearchAttributes([
-      { key: LeadOwner, value: req.ownerId },
-      { key: RoutingRule, value: 'manual' },
-    ]);
-    ownerToMemo(t);
+    ctx.setOwner({ id: req.ownerId, name: ownerNameOf(config, policy, req.ownerId), ruleId: null, via: 'manual', assignedAt: at }, { manualRule: true });
     const rep = config.team.find((m) => m.id === req.ownerId);
     if (rep) {
       await t.notify('reassignment', rep.email, leadSteps.notifyNamedOwner, () =>

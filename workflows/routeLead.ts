@@ -3,8 +3,8 @@ import { normalizeLead } from '../src/domain/lead';
 import type { RouteLeadInput, RouteLeadResult } from '../src/domain/leadState';
 import { decidePolicy, recordPoolSkips, type PolicyDecision, type PolicyTrace, type Via } from '../src/domain/policy/engine';
 import type { EffectivePolicy } from '../src/domain/policy/store';
-import { LeadDomain, LeadOwner, LeadTenant, RoutingRule, RoutingStatus } from '../src/temporal/searchAttributes';
-import { assignNamedOwner, followThroughAndClose, lifecycleContext, ownerToMemo, releaseCredit } from './lifecycle';
+import { LeadDomain, LeadTenant, RoutingRule, RoutingStatus } from '../src/temporal/searchAttributes';
+import { assignNamedOwner, followThroughAndClose, lifecycleContext, releaseCredit } from './lifecycle';
 import { followUpRun } from './followUp';
 import { openLeadRun } from './leadRun';
 import { checkAvailability, claims, enrich, local, matchAccount, ownerNameOf, summary, writesFor } from './steps';
@@ -117,10 +117,8 @@ export async function routeLead(input: RouteLeadInput): Promise<RouteLeadResult>
     setStatus('routed');
     return followThroughAndClose(ctx);
   }
-  t.state.owner = { id: owner.id, name: ownerName(owner.id), ruleId, via: owner.via, assignedAt: new Date(t.now()).toISOString() };
   if (decision.plan.kind === 'pool' && owner.via !== 'fallback') t.state.poolCredit = { poolId: decision.plan.pool.id, repId: owner.id };
-  upsertSearchAttributes([{ key: LeadOwner, value: owner.id }]);
-  ownerToMemo(t);
+  run.setOwner({ id: owner.id, name: ownerName(owner.id), ruleId, via: owner.via, assignedAt: new Date(t.now()).toISOString() });
 
   setStatus('notifying');
   const rep = config.team.find((m) => m.id === owner.id);
