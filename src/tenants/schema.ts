@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PROVIDER_IDS } from '../connectors/providers';
 import { isTimeZone } from '../domain/availability';
 
 /** A credential reference: configuration names where a secret lives, never the secret itself. */
@@ -14,23 +15,8 @@ export const SecretRefSchema = z.union([
 ]);
 export type SecretRef = z.infer<typeof SecretRefSchema>;
 
-export const PROVIDER_IDS = [
-  'unified',
-  'clearbit',
-  'salesforce',
-  'hubspot',
-  'pipedrive',
-  'bamboohr',
-  'okta',
-  'hibob',
-  'google',
-  'msgraph',
-  'slack',
-  'teams',
-  'webhook',
-  'pdl',
-] as const;
-export type ProviderId = (typeof PROVIDER_IDS)[number];
+/** The provider IDs come from the platform definitions: a provider is one a connection can name once it has a definition. */
+export { PROVIDER_IDS, type ProviderId } from '../connectors/providers';
 
 /** An OAuth 2.0 connection's client and grant (Salesforce, HubSpot, Google, Microsoft). */
 const OAuthSettingsSchema = z

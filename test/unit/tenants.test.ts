@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { describeSecret, resolveSecret, SECRET_FILE_TTL_MS } from '../../src/tenants/secrets';
 import { Connectors } from '../../src/connectors/registry';
 import { ConfigError, TenantRegistry, sha256Hex } from '../../src/tenants/registry';
-import type { TenantInput } from '../../src/tenants/schema';
+import { PLATFORM_PROVIDERS } from '../../src/connectors/providers';
+import { PROVIDER_IDS, type ProviderId, type TenantInput } from '../../src/tenants/schema';
 import { demoTenant } from '../../sandbox/demoTenant';
 
 const tenant = (over: (t: TenantInput) => void = () => {}): TenantInput => {
@@ -33,6 +34,15 @@ describe('tenant configuration', () => {
     const registry = new TenantRegistry();
     expect(() => registry.add(tenant((t) => (t.routing.team[0]!.timezone = 'Mars/Olympus')))).toThrow(/routing\.team\.0\.timezone: must be an IANA time zone/);
     expect(() => registry.add(tenant((t) => (t.routing.team[1]!.workingHours = { days: [1], start: '9am', end: '17:00' })))).toThrow(/routing\.team\.1\.workingHours\.start: must be HH:MM/);
+  });
+
+  it('takes as a connection\'s provider exactly the providers that have a platform definition', () => {
+    expect(PROVIDER_IDS).toEqual(Object.keys(PLATFORM_PROVIDERS));
+    for (const provider of PROVIDER_IDS) expect(PLATFORM_PROVIDERS[provider].id).toBe(provider);
+    const registry = new TenantRegistry();
+    expect(() => registry.add(tenant((t) => (t.connections.crm = { ...t.connections.crm, provider: 'zoho' as ProviderId })))).toThrow(
+      /connections\.crm\.provider: Invalid option: expected one of "unified"\|"clearbit"\|"salesforce"\|.*\|"pdl"/,
+    );
   });
 
   it('refuses a credential that names no environment variable correctly', () => {

@@ -1,5 +1,4 @@
 import type { ProviderDefinitionInput } from '../definition';
-import type { ProviderId } from '../../tenants/schema';
 import { unifiedProvider } from './unified';
 import { clearbitProvider } from './clearbit';
 import { salesforceProvider } from './salesforce';
@@ -15,8 +14,7 @@ import { teamsProvider } from './teams';
 import { webhookProvider } from './webhook';
 import { pdlProvider } from './pdl';
 
-/** Platform defaults, the bottom of every override stack: one declarative definition per provider. */
-export const PLATFORM_PROVIDERS: Record<ProviderId, ProviderDefinitionInput> = {
+const DEFINITIONS = {
   unified: unifiedProvider,
   clearbit: clearbitProvider,
   salesforce: salesforceProvider,
@@ -31,4 +29,11 @@ export const PLATFORM_PROVIDERS: Record<ProviderId, ProviderDefinitionInput> = {
   teams: teamsProvider,
   webhook: webhookProvider,
   pdl: pdlProvider,
-};
+} satisfies Record<string, ProviderDefinitionInput>;
+
+/** The providers a connection can name: one for each definition, in this order. */
+export type ProviderId = keyof typeof DEFINITIONS;
+export const PROVIDER_IDS = Object.keys(DEFINITIONS) as [ProviderId, ...ProviderId[]];
+
+/** Platform defaults, the bottom of every override stack: one declarative definition per provider. */
+export const PLATFORM_PROVIDERS: Record<ProviderId, ProviderDefinitionInput> = DEFINITIONS;
