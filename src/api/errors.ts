@@ -87,8 +87,11 @@ export const notFound: RequestHandler = (req, _res, next) => {
   next(new ApiError(404, 'not_found', `No route for ${req.method} ${req.path}`));
 };
 
-/** gRPC codes of a request Temporal will refuse however often it is retried. */
-const PERMANENT_GRPC_CODES = new Set([3 /* INVALID_ARGUMENT */, 7 /* PERMISSION_DENIED */, 9 /* FAILED_PRECONDITION */, 11 /* OUT_OF_RANGE */, 12 /* UNIMPLEMENTED */]);
+/**
+ * gRPC codes of a request Temporal will refuse however often it is retried. Not
+ * FAILED_PRECONDITION: a query answers it while no worker polls the task queue, which passes.
+ */
+const PERMANENT_GRPC_CODES = new Set([3 /* INVALID_ARGUMENT */, 7 /* PERMISSION_DENIED */, 11 /* OUT_OF_RANGE */, 12 /* UNIMPLEMENTED */]);
 
 function grpcCode(err: unknown): number | null {
   for (let at: unknown = err, depth = 0; at && depth < 5; at = (at as { cause?: unknown }).cause, depth++) {

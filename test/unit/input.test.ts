@@ -75,6 +75,8 @@ describe('answers to Temporal errors', () => {
     expect(await statusFor(new ServiceError('Failed to start', { cause: grpc(14) }))).toEqual({ status: 503, code: 'unavailable', logged: 1 });
     expect(await statusFor(grpc(4))).toEqual({ status: 503, code: 'unavailable', logged: 1 });
     expect(await statusFor(new ServiceError('Failed to start', { cause: grpc(3) }))).toEqual({ status: 500, code: 'internal', logged: 1 });
-    expect(await statusFor(grpc(9))).toEqual({ status: 500, code: 'internal', logged: 1 });
+    expect(await statusFor(grpc(7))).toEqual({ status: 500, code: 'internal', logged: 1 });
+    // A query while no worker polls the lead's task queue: the worker comes back, so retry.
+    expect(await statusFor(grpc(9))).toEqual({ status: 503, code: 'unavailable', logged: 1 });
   });
 });

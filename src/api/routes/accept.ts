@@ -6,11 +6,11 @@ import type { AcceptRequest } from '../../domain/leadState';
 import { resolveSecret } from '../../tenants/secrets';
 import type { Tenant } from '../../tenants/schema';
 import { LEAD_ID_PATTERN, leadWorkflowId } from '../../protocol/ids';
-import { acceptSignal, leadStateQuery } from '../../protocol/messages';
+import { acceptSignal } from '../../protocol/messages';
 import { tenantOf } from '../auth';
 import type { ApiContext } from '../context';
 import { ApiError, parseRequest } from '../errors';
-import { leadHandle, notFoundAsApiError } from './get-lead';
+import { leadHandle, notFoundAsApiError, stateForCheck } from './get-lead';
 import { parseSlackInteraction, verifySlackSignature } from '../signatures';
 import { ACCEPT_BUTTON_ACTION_ID, decodeAcceptButtonValue, unverifiedTokenTenant, verifyAcceptToken } from '../../accept/tokens';
 
@@ -27,8 +27,8 @@ async function signalAccept(ctx: ApiContext, tenant: Tenant, leadId: string, req
   const closed = (status: string) => new ApiError(409, 'lead_closed', `Lead ${leadId} is ${status}`);
   if (described.status.name !== 'RUNNING') throw closed(described.status.name.toLowerCase());
   if (req.ownerId !== null) {
-    const state = await handle.query(leadStateQuery).catch(notFoundAsApiError(leadId));
-    if (state.owner?.id !== req.ownerId) {
+    const state = await stateForCheck(handle, leadId);
+    if (state && state.owner?.id !== req.ownerId) {
       throw new ApiError(409, 'not_the_owner', `Lead ${leadId} is not with ${req.ownerId} (any more): this accept is from an earlier notification and accepted nothing`);
     }
   }
