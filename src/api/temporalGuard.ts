@@ -41,9 +41,10 @@ export function temporalGuard(ctx: Pick<ApiContext, 'client' | 'temporalTimeoutM
       });
     }, SUSPECT_AFTER_MS);
     res.once('close', () => clearTimeout(suspect));
-    // A success from a guarded route is an answer from Temporal (every such route calls it).
+    // An answer below 500 from a guarded route is evidence the service answers (the routes call
+    // Temporal; one refused before it did errs on the side of waiting, never of refusing).
     res.once('finish', () => {
-      if (res.statusCode < 300) reachability.answeredNow();
+      if (res.statusCode < 500) reachability.answeredNow();
     });
     void ctx.client.connection.withDeadline(Date.now() + ctx.temporalTimeoutMs, async () => next());
   };

@@ -15,13 +15,17 @@ export interface ReachabilityOptions {
   freshMs: number;
 }
 
-export const DEFAULT_REACHABILITY: ReachabilityOptions = { probeTimeoutMs: 1_000, freshMs: 1_000 };
+/** Two attempts of 800 ms fit in /healthz's 2-second deadline. */
+export const DEFAULT_REACHABILITY: ReachabilityOptions = { probeTimeoutMs: 800, freshMs: 1_000 };
 
-/** Settles like `promise`, or rejects with `message` after `ms`. */
+/** What `withTimeout` rejects with when time runs out. */
+export class TimeoutError extends Error {}
+
+/** Settles like `promise`, or rejects with a TimeoutError saying `message` after `ms`. */
 export function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), ms);
+    timer = setTimeout(() => reject(new TimeoutError(message)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
@@ -78,7 +82,11 @@ export class TemporalReachability {
   /** Probes now, or joins the probe under way. Never rejects; takes at most about `probeTimeoutMs`. */
   check(): Promise<Reachability> {
     const started = Date.now();
-    this.probing ??= withTimeout(this.track(this.probe()), this.options.probeTimeoutMs + 100, `no answer within ${this.options.probeTimeoutMs} ms`)
+    const attempt = () => withTimeout(this.track(this.probe()), this.options.probeTimeoutMs + 100, `no answer within ${this.options.probeTimeoutMs} ms`);
+    // A refused connection is an outage at once; a probe that only ran out of time is asked once
+    // more, so one stall of this process (or one slow answer) is not taken for an outage.
+    this.probing ??= attempt()
+      .catch((err: unknown) => (timedOut(err) && this.lastAnswerAt < started ? attempt() : Promise.reject(err)))
       .then(
         (): Reachability => ({ reachable: true, detail: this.label, checkedAt: Date.now() }),
         (err: unknown): Reachability =>
@@ -113,6 +121,11 @@ export class TemporalReachability {
 
 /** gRPC codes of a call that got no answer from the server: CANCELLED, DEADLINE_EXCEEDED, UNAVAILABLE. */
 const NO_ANSWER = new Set([1, 4, 14]);
+
+/** The probe ran out of time (its own timer, or the call's DEADLINE_EXCEEDED) rather than being refused a connection. */
+function timedOut(err: unknown): boolean {
+  return err instanceof TimeoutError || (isGrpcServiceError(err) && err.code === 4);
+}
 
 /** A refusal (say PERMISSION_DENIED) is still an answer: the server is there. */
 function answered(err: unknown): boolean {
