@@ -77,6 +77,8 @@ export function readMessageKey(leadId: string, key: string, summary: string | nu
   if (rest.startsWith('notify:fallback:')) return 'fallback';
   if (rest.startsWith('notify:fan_out:')) return 'fan_out';
   if (rest.startsWith('remind:')) return 'reminder';
+  // The message to an owner a person named for a lead the CRM had refused (leadKeys.assignNamedNotice).
+  if (/^assign:.+:notify$/.test(rest)) return 'reassignment';
   const move = /^(escalation|reassign):.+:(to|from|fallback)$/.exec(rest);
   if (move) {
     if (move[2] === 'fallback') return 'fallback';

@@ -6,6 +6,7 @@ import { signAcceptToken } from '../../src/accept/tokens';
 import { slackSignature } from '../../src/api/signatures';
 import type { LeadState } from '../../src/domain/leadState';
 import { DEMO_ACCEPT_LINK_SECRET, DEMO_SLACK_SIGNING_SECRET } from '../../sandbox/demoTenant';
+import { DEMO_REPS } from '../../sandbox/seed';
 import { RoutingRule } from '../../src/temporal/searchAttributes';
 import { reassignSignal } from '../../src/protocol/messages';
 import { envelopeOf, rawRequest, type RawRequest } from '../support/raw';
@@ -138,6 +139,9 @@ describe('limits checked before Temporal sees the input', () => {
     await expectRefused({ method: 'GET', path: '/v1/leads?owner=usr%01ava' }, 400, 'invalid_request', 'query.owner');
     await expectRefused({ method: 'GET', path: `/v1/leads?domain=${'d'.repeat(254)}` }, 400, 'invalid_request', 'query.domain');
     await expectRefused({ method: 'GET', path: `/v1/leads?status=${'routed'.repeat(10)}` }, 400, 'invalid_request', 'query.status');
+    // An offset that pushes an instant out of the years 0001-9999 in UTC: the visibility store would refuse it.
+    await expectRefused({ method: 'GET', path: `/v1/leads?to=${encodeURIComponent('9999-12-31T23:59:59-23:59')}` }, 400, 'invalid_request', 'query.to');
+    await expectRefused({ method: 'GET', path: `/v1/leads?from=${encodeURIComponent('0000-01-01T00:00:00+23:59')}` }, 400, 'invalid_request', 'query.from');
   });
 
   it('refuses control characters in any field or header with 400 naming it', async () => {
@@ -252,6 +256,38 @@ describe('a reassignment to the current owner', () => {
       return described.status.name === 'COMPLETED' ? described : undefined;
     });
     await expectRefused({ method: 'POST', path: `/v1/leads/${leadId}/reassign`, apiKey: quick.apiKey, ...json({ ownerId: state.owner!.id, reason: 'again' }) }, 409, 'already_the_owner', 'ownerId');
+    const now = await handle.describe();
+    expect({ runId: now.runId, status: now.status.name }).toEqual({ runId: closed.runId, status: 'COMPLETED' });
+  });
+});
+
+describe('a reassignment\'s request ID', () => {
+  it('may not take a name the lead keeps for its own pool transfers', async () => {
+    const { leadId, state } = await routedLead('reserved-key');
+    const other = DEMO_REPS.find((r) => r.id !== state.owner!.id)!.id;
+    for (const key of ['escalation:1', 'escalation:2:undo', 'crm-refused']) {
+      await expectRefused({ method: 'POST', path: `/v1/leads/${leadId}/reassign`, ...json({ ownerId: other, reason: 'mine' }, { 'idempotency-key': key }) }, 400, 'invalid_request', 'Idempotency-Key');
+    }
+    expect((await t.leadState(leadId)).reassignments).toEqual([]);
+  });
+
+  it('retried after the lead\'s run closed, starts no new run: the closed run carried it out', async () => {
+    const quick = t.scenarios[1]!;
+    const auth = { authorization: `Bearer ${quick.apiKey}` };
+    const { leadId, state } = await routedLead('retried-after-close', quick.apiKey);
+    const handle = t.stack.temporal.client.workflow.getHandle(`lead:${quick.tenant.id}:${leadId}`);
+    const other = DEMO_REPS.find((r) => r.id !== state.owner!.id)!.id;
+    const body = { ownerId: other, reason: 'moved' };
+    expect((await t.request('POST', `/v1/leads/${leadId}/reassign`, body, { ...auth, 'idempotency-key': 'once-1' })).status).toBe(202);
+    await t.waitForLead(leadId, (s) => s.reassignments.some((r) => r.requestId === 'once-1' && r.crmWritten), 'the reassignment written', quick.apiKey);
+    await t.request('POST', `/v1/leads/${leadId}/accept`, {}, auth);
+    const closed = await eventually(async () => {
+      const described = await handle.describe();
+      return described.status.name === 'COMPLETED' ? described : undefined;
+    });
+    const retry = await t.request('POST', `/v1/leads/${leadId}/reassign`, body, { ...auth, 'idempotency-key': 'once-1' });
+    expect(retry.status).toBe(202);
+    expect(retry.body).toMatchObject({ leadId, requestId: 'once-1', ownerId: other, run: 'none' });
     const now = await handle.describe();
     expect({ runId: now.runId, status: now.status.name }).toEqual({ runId: closed.runId, status: 'COMPLETED' });
   });

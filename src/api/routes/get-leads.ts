@@ -6,6 +6,17 @@ import { tenantOf } from '../auth';
 import type { ApiContext } from '../context';
 import { parseRequest } from '../errors';
 
+/**
+ * An ISO 8601 instant whose UTC form is an RFC 3339 time (years 0001-9999): an offset can push
+ * 9999-12-31T23:59-23:59 into year 10000, which the visibility store refuses.
+ */
+const instant = z.iso
+  .datetime({ offset: true })
+  .refine((v) => {
+    const year = new Date(v).getUTCFullYear();
+    return year >= 1 && year <= 9999;
+  }, 'must fall between the years 0001 and 9999 in UTC');
+
 /** Every filter is capped and free of control characters: a NUL would make the visibility store fail. */
 const ListQuery = z
   .object({
@@ -13,8 +24,8 @@ const ListQuery = z
     status: z.string().trim().max(32).regex(/^[a-z_]+$/, 'must be a routing status').optional(),
     domain: line(253).min(1).toLowerCase().optional(),
     rule: line(100).min(1).optional(),
-    from: z.iso.datetime({ offset: true }).optional(),
-    to: z.iso.datetime({ offset: true }).optional(),
+    from: instant.optional(),
+    to: instant.optional(),
     limit: z.coerce.number().int().min(1).max(500).default(50),
   })
   .strict();

@@ -8,7 +8,7 @@ import { tenantOf } from '../auth';
 import type { ApiContext } from '../context';
 import { ApiError, parseHeader, parseRequest } from '../errors';
 import { IdempotencyKeySchema, newKey } from '../ids';
-import { leadHandle, notFoundAsApiError } from './get-lead';
+import { leadHandle, notFoundAsApiError, stateForCheck } from './get-lead';
 import { leadFollowUp } from '../../../workflows';
 
 const ReassignBody = z
@@ -18,6 +18,9 @@ const ReassignBody = z
     actor: line(200).min(1).optional(),
   })
   .strict();
+
+/** Transfer reasons the lead's run uses for itself (src/protocol/keys.ts): a request ID may not take them. */
+const RESERVED_REQUEST_ID = /^(escalation:\d+(:undo)?|crm-refused)$/;
 
 /**
  * A reassignment to the lead's current owner would change nothing, yet write the CRM and notify:
@@ -45,12 +48,13 @@ export function postLeadReassign(router: Router, ctx: ApiContext): void {
     if (!known) {
       throw new ApiError(400, 'invalid_request', `ownerId ${body.ownerId} is not on the routing team`, [{ field: 'ownerId', message: 'is not on the routing team' }]);
     }
-    const requestId = parseHeader(IdempotencyKeySchema, req, 'Idempotency-Key') ?? newKey();
+    const requestId = parseHeader(IdempotencyKeySchema.refine((key) => !RESERVED_REQUEST_ID.test(key), 'is a name the lead keeps for its own pool transfers'), req, 'Idempotency-Key') ?? newKey();
     const handle = leadHandle(ctx.client, tenant, leadId);
     const described = await handle.describe().catch(notFoundAsApiError(leadId));
     const request: ReassignRequest = { ownerId: body.ownerId, reason: body.reason, actor: body.actor ?? `api-key:${tenant.id}`, requestId };
     if (described.status.name === 'RUNNING') {
-      refuseCurrentOwner(leadId, await handle.query(leadStateQuery).catch(notFoundAsApiError(leadId)), request);
+      const state = await stateForCheck(handle, leadId);
+      if (state) refuseCurrentOwner(leadId, state, request);
       const signalled = await handle.signal(reassignSignal, request).then(
         () => true,
         (err: unknown) => {
@@ -68,6 +72,11 @@ export function postLeadReassign(router: Router, ctx: ApiContext): void {
     const previous = await handle.query(leadStateQuery);
     if (!previous.lead) throw new ApiError(409, 'lead_closed', `Lead ${leadId} closed before it was normalized; nothing to reassign`);
     refuseCurrentOwner(leadId, previous, request);
+    // A retry of a request the closed run already carried out: nothing to do again.
+    if (previous.reassignments.some((r) => r.requestId === requestId && r.crmWritten)) {
+      res.status(202).json({ leadId, requestId, ownerId: request.ownerId, run: 'none' });
+      return;
+    }
     try {
       await ctx.client.workflow.start(leadFollowUp, {
       workflowId: handle.workflowId,
