@@ -1,3 +1,5 @@
+import { clockOffsetFields, type ClockOffset } from './protocol/clock';
+
 /**
  * Business time: the instant the engine judges working hours, time off, meetings, caps' periods
  * and SLA clocks at. It is the real time, plus an offset that only a simulation sets
@@ -36,6 +38,6 @@ export function clockFromEnv(env: Record<string, string | undefined> = process.e
 export const businessClock: BusinessClock = clockFromEnv();
 
 /** The offset for requests to entity workflows that judge time too (pools); nothing in real time. */
-export function clockFields(clock: BusinessClock): { clockOffsetMs?: number } {
-  return clock.offsetMs ? { clockOffsetMs: clock.offsetMs } : {};
+export function clockFields(clock: BusinessClock): ClockOffset {
+  return clockOffsetFields(clock.offsetMs);
 }

@@ -6,7 +6,7 @@ import { LeadDomain, LeadTenant } from '../src/temporal/searchAttributes';
 import type { LeadRun } from './leadRun';
 import { openLeadRun } from './leadRun';
 import { assignNamedOwner, followThroughAndClose, lifecycleContext } from './lifecycle';
-import { local, summary } from './steps';
+import { loadRouting } from './steps';
 
 /**
  * A reassignment after the lead's run closed: the same lead (same workflow ID), its final state
@@ -22,10 +22,7 @@ export async function followUpRun(run: LeadRun, input: RouteLeadInput, follow: L
   Object.assign(t.state, follow.previous);
   const previous = follow.previous;
   const lead = previous.lead ?? normalizeLead(input.lead);
-  const { config, policy, clockOffsetMs } = await t.step(leadSteps.loadPolicy, () =>
-    local.loadRoutingConfig.executeWithOptions(summary(`routing config and policy of ${input.tenantId}`), [{ tenantId: input.tenantId }]),
-  );
-  t.clockOffsetMs = clockOffsetMs ?? 0;
+  const { config, policy } = await loadRouting(t, input.tenantId);
   const decision = previous.decision;
   if (!decision) {
     t.note(leadSteps.followUp, 'the lead never reached a decision, so there is nothing to reassign');

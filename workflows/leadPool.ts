@@ -2,6 +2,7 @@ import { allHandlersFinished, condition, continueAsNew, setHandler, workflowInfo
 import type { ClaimRequest, ClaimResult, PoolPreview, PoolStatsRequest, TransferRequest } from '../src/domain/leadState';
 import { claim, emptyPoolState, poolCounts, poolStats, rollPeriods, transfer, type PoolCounts, type PoolState } from '../src/domain/pools';
 import { claimUpdate, poolQueriesAsAnswered, transferClaimUpdate } from '../src/protocol/messages';
+import { businessTimeOf, type ClockOffset } from '../src/protocol/clock';
 
 export interface LeadPoolInput {
   tenantId: string;
@@ -11,8 +12,8 @@ export interface LeadPoolInput {
   recent?: Array<[leadId: string, ownerId: string]>;
 }
 
-/** Business time for a request: the workflow's clock plus the caller's simulation offset, if any (see src/clock.ts). */
-const businessNow = (req: { clockOffsetMs?: number } | undefined): number => Date.now() + (req?.clockOffsetMs ?? 0);
+/** Business time for a request: the workflow's clock plus the caller's simulation offset, if any. */
+const businessNow = (req: ClockOffset | undefined): number => businessTimeOf(req, Date.now());
 
 /** How to call the pool's queries, for whoever asks without a request. */
 const QUERY_USAGE =

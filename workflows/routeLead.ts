@@ -7,7 +7,7 @@ import { LeadDomain, LeadTenant, RoutingRule, RoutingStatus } from '../src/tempo
 import { assignNamedOwner, followThroughAndClose, lifecycleContext, releaseCredit } from './lifecycle';
 import { followUpRun } from './followUp';
 import { openLeadRun } from './leadRun';
-import { checkAvailability, claims, enrich, local, matchAccount, ownerNameOf, summary, writesFor } from './steps';
+import { checkAvailability, claims, enrich, loadRouting, matchAccount, ownerNameOf, summary, writesFor } from './steps';
 
 import { describeFailure as failureOf, type LeadTracker } from './tracker';
 
@@ -41,10 +41,7 @@ export async function routeLead(input: RouteLeadInput): Promise<RouteLeadResult>
     { key: RoutingStatus, value: 'received' },
   ]);
 
-  const { config, policy, clockOffsetMs } = await t.step(leadSteps.loadPolicy, () =>
-    local.loadRoutingConfig.executeWithOptions(summary(`routing config and policy of ${tenantId}`), [{ tenantId }]),
-  );
-  t.clockOffsetMs = clockOffsetMs ?? 0;
+  const { config, policy } = await loadRouting(t, tenantId);
   t.state.policyVersion = policy.version;
 
   setStatus('matching');

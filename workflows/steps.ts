@@ -51,6 +51,18 @@ export function ownerNameOf(config: RoutingConfig, policy: EffectivePolicy, id: 
   return config.team.find((m) => m.id === id)?.name ?? (id === policy.policy.fallback.ownerId ? policy.policy.fallback.label : null);
 }
 
+/**
+ * A run's first step: the tenant's routing config and the policy version it routes with, in
+ * history; the run's business clock follows the offset recorded with them (src/clock.ts).
+ */
+export async function loadRouting(t: LeadTracker, tenantId: string): Promise<{ config: RoutingConfig; policy: EffectivePolicy }> {
+  const { config, policy, clockOffsetMs } = await t.step(leadSteps.loadPolicy, () =>
+    local.loadRoutingConfig.executeWithOptions(summary(`routing config and policy of ${tenantId}`), [{ tenantId }]),
+  );
+  t.clockOffsetMs = clockOffsetMs ?? 0;
+  return { config, policy };
+}
+
 /** One line for an activity's summary in the Web UI. */
 export function summary(text: string): { summary: string } {
   return { summary: text.slice(0, 200) };

@@ -1,5 +1,6 @@
 import type { FailureRecord, LeadState, NotificationRecord, RouteLeadInput, StepTiming } from '../src/domain/leadState';
 import type { Upstream, WithoutCalls } from '../src/domain/upstream';
+import { clockOffsetFields, type ClockOffset } from '../src/protocol/clock';
 
 /** The type and message of a failure, looking through an ActivityFailure to its cause. */
 export function describeFailure(err: unknown): { type: string; message: string } {
@@ -55,8 +56,8 @@ export class LeadTracker {
   }
 
   /** The offset for requests to entities that judge time too (pools); nothing in real time. */
-  clockFields(): { clockOffsetMs?: number } {
-    return this.clockOffsetMs ? { clockOffsetMs: this.clockOffsetMs } : {};
+  clockFields(): ClockOffset {
+    return clockOffsetFields(this.clockOffsetMs);
   }
 
   private begin(step: string): StepTiming {
