@@ -1,5 +1,6 @@
 import { sha256Hex } from '../src/tenants/registry';
-import type { ConnectionCategory, ProviderId, TenantInput } from '../src/tenants/schema';
+import type { ProviderId } from '../src/connectors/providers';
+import type { ConnectionCategory, TenantInput } from '../src/tenants/schema';
 import { DEMO_REPS, DEMO_TOKEN, DEMO_WORKSPACE_ID, demoWorkspace } from './seed';
 import type { SandboxWorkspace } from './types';
 

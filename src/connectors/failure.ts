@@ -3,7 +3,6 @@ import type { Classification, Outcome } from './classify';
 import type { RateLimitState } from './ratelimit';
 import { UpstreamFailure, type UpstreamFailureType } from '../protocol/failures';
 
-export { UpstreamFailure, type UpstreamFailureType } from '../protocol/failures';
 
 const TYPE_BY_OUTCOME: Record<Exclude<Outcome, 'ok'>, UpstreamFailureType> = {
   rate_limited: UpstreamFailure.RateLimited,

@@ -1,6 +1,7 @@
 import type jsonata from 'jsonata';
 import { logger } from '../log';
-import { UpstreamFailure, upstreamFailure } from './failure';
+import { upstreamFailure } from './failure';
+import { UpstreamFailure } from '../protocol/failures';
 
 /**
  * OAuth 2.0 access tokens for a worker's connections (refresh-token grant, RFC 6749 §6).

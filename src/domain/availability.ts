@@ -9,8 +9,6 @@ import type {
 } from './routing';
 import { calendarFields, localTime, zonedTimeToUtc } from './calendar';
 
-// The zone's calendar lives in ./calendar; re-exported for the callers that import it from here.
-export { localDate, localTime, zonedTimeToUtc } from './calendar';
 
 /** Minutes since local midnight from "HH:MM" ("24:00" → 1440). */
 function minutesOf(hhmm: string): number {

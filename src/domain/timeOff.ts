@@ -1,4 +1,4 @@
-import { zonedTimeToUtc } from './availability';
+import { zonedTimeToUtc } from './calendar';
 import type { EmployeeRecord } from './routing';
 
 /*

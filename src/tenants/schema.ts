@@ -16,7 +16,6 @@ export const SecretRefSchema = z.union([
 export type SecretRef = z.infer<typeof SecretRefSchema>;
 
 /** The provider IDs come from the platform definitions: a provider is one a connection can name once it has a definition. */
-export { PROVIDER_IDS, type ProviderId } from '../connectors/providers';
 
 /** An OAuth 2.0 connection's client and grant (Salesforce, HubSpot, Google, Microsoft). */
 const OAuthSettingsSchema = z

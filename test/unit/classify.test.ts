@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { classifyResponse, upstreamMessage, type UpstreamAnswer } from '../../src/connectors/classify';
-import { failureFromClassification, UpstreamFailure, upstreamFailure, type UpstreamFailureDetails } from '../../src/connectors/failure';
+import { UpstreamFailure } from '../../src/protocol/failures';
+import { failureFromClassification, upstreamFailure, type UpstreamFailureDetails } from '../../src/connectors/failure';
 
 const NOW_MS = Date.parse('2030-01-07T15:00:00.000Z');
 

@@ -10,7 +10,7 @@ import { compileProvider, type DefinitionOverride, type ProviderDefinitionInput 
 import { clearbitProvider } from '../../src/connectors/providers/clearbit';
 import { PLATFORM_PROVIDERS } from '../../src/connectors/providers';
 import { unifiedProvider } from '../../src/connectors/providers/unified';
-import { PROVIDER_IDS } from '../../src/tenants/schema';
+import { PROVIDER_IDS } from '../../src/connectors/providers';
 import { failureOf, detailsOf } from '../support/failures';
 
 /**

@@ -1,4 +1,5 @@
-import { addWorkingTime, evaluateRep, localTime, withinWorkingHours } from '../../src/domain/availability';
+import { addWorkingTime, evaluateRep, withinWorkingHours } from '../../src/domain/availability';
+import { localTime } from '../../src/domain/calendar';
 import { nextInRotation } from '../../src/domain/decision';
 import type { CalendarFacts, EmployeeRecord, HrisFacts, TeamMember } from '../../src/domain/routing';
 

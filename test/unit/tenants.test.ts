@@ -5,7 +5,8 @@ import { describeSecret, resolveSecret, SECRET_FILE_TTL_MS } from '../../src/ten
 import { Connectors } from '../../src/connectors/registry';
 import { ConfigError, TenantRegistry, sha256Hex } from '../../src/tenants/registry';
 import { PLATFORM_PROVIDERS } from '../../src/connectors/providers';
-import { PROVIDER_IDS, type ProviderId, type TenantInput } from '../../src/tenants/schema';
+import { PROVIDER_IDS, type ProviderId } from '../../src/connectors/providers';
+import type { TenantInput } from '../../src/tenants/schema';
 import { demoTenant } from '../../sandbox/demoTenant';
 
 const tenant = (over: (t: TenantInput) => void = () => {}): TenantInput => {
