@@ -23,8 +23,8 @@ function refuse(res: Response, reachability: Reachability): void {
  * - a request still waiting after `SUSPECT_AFTER_MS` triggers that probe, and is answered 503 as
  *   soon as the probe fails, instead of waiting out its deadline; unless other requests got
  *   answers meanwhile (a burst: Temporal is there, just busy), which keeps every request waiting
- *   for its own answer. A handler that finishes later
- *   has nothing left to answer; its write was idempotent, so the client's retry is safe.
+ *   for its own answer. A handler that finishes after its 503 has nothing left to answer; its
+ *   write was idempotent, so the client's retry is safe.
  */
 export function temporalGuard(ctx: Pick<ApiContext, 'client' | 'temporalTimeoutMs'>, reachability: TemporalReachability): RequestHandler {
   return async (_req, res, next) => {
