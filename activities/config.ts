@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
-import type { BusinessClock } from '../src/clock';
+import { clockFields, type BusinessClock } from '../src/clock';
 import type { Connectors } from '../src/connectors/registry';
 import type { EffectivePolicy } from '../src/domain/policy/store';
 import type { LoadedRoutingConfig, RoutingConfig } from '../src/domain/routing';
@@ -44,7 +44,7 @@ export function createConfigActivities(deps: ConfigActivityDeps) {
       const { version, policy } = await readPolicy(config);
       // A simulated business clock is recorded with the config, so the run (and its replay) judges
       // hours, leave and SLAs at the simulated time; absent in real time, as in older histories.
-      return { config, policy: { version, policy }, ...(clock.offsetMs ? { clockOffsetMs: clock.offsetMs } : {}) };
+      return { config, policy: { version, policy }, ...clockFields(clock) };
     },
   };
 }
