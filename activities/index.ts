@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import { businessClock, type BusinessClock } from '../src/clock';
 import type { Connectors } from '../src/connectors/registry';
 import type { TenantRegistry } from '../src/tenants/registry';
+import { createBuyerActivities } from './buyers';
 import { createCalendarActivities } from './calendar';
 import { createConfigActivities } from './config';
 import { createCrmActivities } from './crm';
@@ -39,6 +40,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createCalendarActivities({ connectors: deps.connectors }),
     ...createPoolActivities({ temporal: deps.temporal, entityTaskQueue: deps.entityTaskQueue, clock }),
     ...createMessagingActivities({ tenants: deps.tenants, connectors: deps.connectors, ...(deps.env ? { env: deps.env } : {}) }),
+    ...createBuyerActivities({ tenants: deps.tenants, connectors: deps.connectors, ...(deps.env ? { env: deps.env } : {}) }),
   };
 }
 
