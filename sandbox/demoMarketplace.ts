@@ -14,10 +14,10 @@ export type BuyerInput = z.input<typeof BuyerSchema>;
 
 export const DEMO_CAMPAIGN_ID = 'auto-insurance-us';
 
-/** Development-only API keys of the demo suppliers (like `demo-key`): never used outside the sandbox. */
+/** Development-only API keys of the demo suppliers (like `demo-key`), in the supplier key format `sk.<tenant>.<supplier>.<secret>`: never used outside the sandbox. */
 export const DEMO_SUPPLIER_KEYS = {
-  'acme-leads': 'acme-leads-dev-key',
-  'bright-media': 'bright-media-dev-key',
+  'acme-leads': 'sk.demo.acme-leads.acme-development-key-0001',
+  'bright-media': 'sk.demo.bright-media.bright-development-key-0001',
 } as const;
 export type DemoSupplierId = keyof typeof DEMO_SUPPLIER_KEYS;
 

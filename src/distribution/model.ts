@@ -86,8 +86,8 @@ export const CampaignSchema = z
     marginPercent: z.number().min(0).max(100).default(0),
     /** Lowest net price worth selling for. */
     floorPrice: Money.default(0),
-    /** The supplier's synchronous answer arrives within this. */
-    deadlineMs: z.number().int().min(200).max(60_000).default(5_000),
+    /** The supplier's synchronous answer arrives within this (at most 8 s: inside the API's own deadline on Temporal calls). */
+    deadlineMs: z.number().int().min(200).max(8_000).default(5_000),
     pingTimeoutMs: z.number().int().min(50).max(30_000).default(1_000),
     /** How long a bid from POST /ping can be posted against. */
     bidTtlSeconds: z.number().int().min(5).max(3600).default(60),

@@ -28,3 +28,26 @@ export function policyWorkflowId(tenantId: string): string {
 export function entityTaskQueue(taskQueue: string): string {
   return `${taskQueue}-entities`;
 }
+
+/** One entity workflow per tenant keeps its distribution catalog (campaigns, suppliers, buyers). */
+export function catalogWorkflowId(tenantId: string): string {
+  return `catalog:${tenantId}`;
+}
+
+/** A distributed lead's ID: `dl_` and 24 hex digits, derived from its supplier and idempotency key. */
+export const DISTRIBUTED_LEAD_ID_PATTERN = /^dl_[a-f0-9]{24}$/;
+
+/** One workflow per distributed lead, open until its return window ends. */
+export function distributedLeadWorkflowId(tenantId: string, leadId: string): string {
+  return `dlead:${tenantId}:${leadId}`;
+}
+
+/** A dedupe mark: running while the window lasts; its ID is a keyed hash, never the contact details. */
+export function dedupeWorkflowId(tenantId: string, scope: string, hash: string): string {
+  return `dedupe:${tenantId}:${scope}:${hash}`;
+}
+
+/** One entity workflow per buyer and per supplier keeps its caps, budget, breakers and statistics exact. */
+export function accountWorkflowId(tenantId: string, kind: 'buyer' | 'supplier', id: string): string {
+  return `account:${tenantId}:${kind}:${id}`;
+}

@@ -33,7 +33,7 @@ const UPPER = [
 ] as const;
 
 /** Checks on one condition node that need no other part of the policy. */
-function checkCondition(node: Condition, path: Path, segmentNames: string[], report: IssueSink): void {
+export function checkCondition(node: Condition, path: Path, segmentNames: string[], report: IssueSink): void {
   if ('segment' in node) {
     if (!segmentNames.includes(node.segment)) {
       report([...path, 'segment'], `unknown segment "${node.segment}" (defined: ${listOr(segmentNames, 'none')})`);

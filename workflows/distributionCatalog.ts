@@ -1,0 +1,69 @@
+import { allHandlersFinished, condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
+import { KEEP_VERSIONS_PER_DOC, type DocVersion, type DocVersionSummary, type PutDocRequest } from '../src/distribution/catalog';
+import type { Buyer, Campaign, DocKind, Supplier } from '../src/distribution/model';
+import { catalogDocQuery, catalogListQuery, catalogSnapshotQuery, catalogVersionsQuery, putCatalogDocUpdate } from '../src/distribution/catalogMessages';
+
+export interface DistributionCatalogInput {
+  tenantId: string;
+  /** kind → id → versions, oldest first (the last is current). */
+  docs?: Record<DocKind, Record<string, DocVersion[]>>;
+}
+
+const MAX_HISTORY_EVENTS = 2_000;
+
+/**
+ * A tenant's campaigns, suppliers and buyers: one durable entity per tenant. Every change is an
+ * Update (the API validates first), so this workflow's history says who changed what, when and
+ * why; leads read the current versions through a query when they start.
+ */
+export async function distributionCatalog(input: DistributionCatalogInput): Promise<void> {
+  const docs: Record<DocKind, Record<string, DocVersion[]>> = input.docs ?? { campaign: {}, supplier: {}, buyer: {} };
+  const current = <D>(kind: DocKind, id: string): DocVersion<D> | null => {
+    const versions = docs[kind][id];
+    return versions && versions.length ? (versions[versions.length - 1] as DocVersion<D>) : null;
+  };
+
+  setHandler(
+    putCatalogDocUpdate,
+    (req: PutDocRequest): DocVersion => {
+      const versions = (docs[req.kind][req.id] ??= []);
+      const latest = versions[versions.length - 1];
+      if (latest && latest.hash === req.hash) return latest;
+      const version: DocVersion = {
+        kind: req.kind,
+        id: req.id,
+        version: (latest?.version ?? 0) + 1,
+        hash: req.hash,
+        doc: req.doc,
+        updatedAt: new Date(Date.now()).toISOString(),
+        actor: req.actor,
+        note: req.note,
+      };
+      versions.push(version);
+      if (versions.length > KEEP_VERSIONS_PER_DOC) versions.splice(0, versions.length - KEEP_VERSIONS_PER_DOC);
+      return version;
+    },
+    {
+      validator: (req: PutDocRequest) => {
+        if (!req || !(req.kind in docs) || !req.id || !req.hash || req.doc === undefined) throw new Error('kind, id, doc and hash are required');
+      },
+    },
+  );
+
+  setHandler(catalogDocQuery, (kind: DocKind, id: string, version?: number) => {
+    if (version === undefined) return current(kind, id);
+    return docs[kind]?.[id]?.find((v) => v.version === version) ?? null;
+  });
+  setHandler(catalogListQuery, (kind: DocKind) => Object.keys(docs[kind] ?? {}).sort().map((id) => current(kind, id)).filter((v): v is DocVersion => v !== null));
+  setHandler(catalogVersionsQuery, (kind: DocKind, id: string): DocVersionSummary[] => (docs[kind]?.[id] ?? []).map(({ doc: _doc, ...summary }) => summary));
+  setHandler(catalogSnapshotQuery, (campaignId: string, supplierId: string | null) => {
+    const campaign = current<Campaign>('campaign', campaignId);
+    if (!campaign) return null;
+    const buyers = campaign.doc.buyers.map((id) => current<Buyer>('buyer', id)).filter((b): b is DocVersion<Buyer> => b !== null);
+    return { campaign, supplier: supplierId ? current<Supplier>('supplier', supplierId) : null, buyers };
+  });
+
+  await condition(() => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > MAX_HISTORY_EVENTS);
+  await condition(allHandlersFinished);
+  await continueAsNew<typeof distributionCatalog>({ tenantId: input.tenantId, docs });
+}
