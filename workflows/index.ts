@@ -3,3 +3,4 @@ export { leadFollowUp } from './followUp';
 export { leadPool } from './leadPool';
 export { tenantPolicy } from './tenantPolicy';
 export { simulateLead } from './simulateLead';
+export { distributionAccount } from './distributionAccount';
