@@ -1,7 +1,9 @@
 import type { Client } from '@temporalio/client';
 import { businessClock, type BusinessClock } from '../src/clock';
 import type { Connectors } from '../src/connectors/registry';
+import type { BreakerBoard } from '../src/distribution/breakerBoard';
 import type { TenantRegistry } from '../src/tenants/registry';
+import { createAccountActivities } from './accounts';
 import { createBuyerActivities } from './buyers';
 import { createCalendarActivities } from './calendar';
 import { createConfigActivities } from './config';
@@ -22,6 +24,8 @@ export interface ActivityDeps {
   entityTaskQueue: string;
   /** What time it is for routing (default the process's business clock: real time unless simulated). */
   clock?: BusinessClock;
+  /** Where buyer breaker states go for /metrics (default the connectors' board). */
+  breakers?: BreakerBoard;
 }
 
 /**
@@ -32,6 +36,7 @@ export interface ActivityDeps {
  */
 export function createActivities(deps: ActivityDeps) {
   const clock = deps.clock ?? businessClock;
+  const accounts = createAccountActivities({ temporal: deps.temporal, entityTaskQueue: deps.entityTaskQueue, breakers: deps.breakers ?? deps.connectors.breakers });
   return {
     ...createConfigActivities({ tenants: deps.tenants, connectors: deps.connectors, temporal: deps.temporal, clock }),
     ...createEnrichmentActivities({ connectors: deps.connectors }),
@@ -39,6 +44,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createHrisActivities({ tenants: deps.tenants, connectors: deps.connectors, clock }),
     ...createCalendarActivities({ connectors: deps.connectors }),
     ...createPoolActivities({ temporal: deps.temporal, entityTaskQueue: deps.entityTaskQueue, clock }),
+    ...accounts,
     ...createMessagingActivities({ tenants: deps.tenants, connectors: deps.connectors, ...(deps.env ? { env: deps.env } : {}) }),
     ...createBuyerActivities({ tenants: deps.tenants, connectors: deps.connectors, ...(deps.env ? { env: deps.env } : {}) }),
   };

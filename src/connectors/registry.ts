@@ -11,6 +11,7 @@ import { ConnectionMonitor, type ConnectionHealth } from './monitor';
 import { REQUIRED_OPERATIONS } from './normalized';
 import { OAuthTokens, type AuthStatus, type OAuthGrant, type OAuthOptions } from './oauth';
 import { PLATFORM_PROVIDERS } from './providers';
+import { BreakerBoard } from '../distribution/breakerBoard';
 
 export { PLATFORM_PROVIDERS };
 
@@ -46,6 +47,8 @@ export class Connectors {
   private readonly summariesByTenant = new WeakMap<Tenant, Record<string, ConnectionSummary>>();
   readonly monitor: ConnectionMonitor;
   readonly tokens: OAuthTokens;
+  /** Buyer endpoint breakers as the account activities learn them (for /metrics). */
+  readonly breakers = new BreakerBoard();
 
   constructor(
     private readonly tenants: TenantRegistry,

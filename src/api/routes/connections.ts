@@ -1,6 +1,7 @@
 import type { Router } from 'express';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { ConnectionView, Connectors } from '../../connectors/registry';
+import { BREAKER_STATE_VALUE } from '../../distribution/breakerBoard';
 import type { ConnectionCategory } from '../../tenants/schema';
 import { tenantOf } from '../auth';
 import type { ApiContext } from '../context';
@@ -99,6 +100,29 @@ export function metricsRegistry(connectors: Connectors, tenantIds: () => string[
     v.auth.state === 'static' ? null : v.auth.state === 'needs_reauthorization' ? 1 : 0,
   );
   series(Counter, 'leadrelay_oauth_refreshes_total', 'OAuth token refreshes asked for.', (v) => (v.auth.state === 'static' ? null : 'refreshes' in v.auth ? v.auth.refreshes : null));
+
+  // Buyer endpoint breakers, as the account activities of this process last learned them.
+  const boardOf = () => connectors.breakers.list().filter((e) => tenantIds().includes(e.tenantId));
+  new Gauge({
+    name: 'leadrelay_buyer_breaker_state',
+    help: "A buyer endpoint's circuit breaker: 0 closed, 1 half_open, 2 open.",
+    labelNames: ['tenant', 'buyer', 'endpoint'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const e of boardOf()) this.set({ tenant: e.tenantId, buyer: e.buyerId, endpoint: e.endpoint }, BREAKER_STATE_VALUE[e.state]);
+    },
+  });
+  new Counter({
+    name: 'leadrelay_buyer_breaker_transitions_total',
+    help: "Transitions of a buyer endpoint's circuit breaker, by the state entered.",
+    labelNames: ['tenant', 'buyer', 'endpoint', 'to'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const e of boardOf()) for (const [to, n] of Object.entries(e.transitions)) this.inc({ tenant: e.tenantId, buyer: e.buyerId, endpoint: e.endpoint, to }, n);
+    },
+  });
   return registry;
 }
 
