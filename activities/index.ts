@@ -8,6 +8,8 @@ import { createBuyerActivities } from './buyers';
 import { createCalendarActivities } from './calendar';
 import { createConfigActivities } from './config';
 import { createCrmActivities } from './crm';
+import { createDedupeActivities } from './dedupe';
+import { createDistributionActivities } from './distribution';
 import { createEnrichmentActivities } from './enrichment';
 import { createHrisActivities } from './hris';
 import { createMessagingActivities } from './messaging';
@@ -37,6 +39,7 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps) {
   const clock = deps.clock ?? businessClock;
   const accounts = createAccountActivities({ temporal: deps.temporal, entityTaskQueue: deps.entityTaskQueue, breakers: deps.breakers ?? deps.connectors.breakers });
+  const dedupe = createDedupeActivities({ temporal: deps.temporal, entityTaskQueue: deps.entityTaskQueue, ...(deps.env ? { env: deps.env } : {}) });
   return {
     ...createConfigActivities({ tenants: deps.tenants, connectors: deps.connectors, temporal: deps.temporal, clock }),
     ...createEnrichmentActivities({ connectors: deps.connectors }),
@@ -45,6 +48,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createCalendarActivities({ connectors: deps.connectors }),
     ...createPoolActivities({ temporal: deps.temporal, entityTaskQueue: deps.entityTaskQueue, clock }),
     ...accounts,
+    ...dedupe,
+    ...createDistributionActivities({ temporal: deps.temporal, clock, accounts, dedupe }),
     ...createMessagingActivities({ tenants: deps.tenants, connectors: deps.connectors, ...(deps.env ? { env: deps.env } : {}) }),
     ...createBuyerActivities({ tenants: deps.tenants, connectors: deps.connectors, ...(deps.env ? { env: deps.env } : {}) }),
   };

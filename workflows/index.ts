@@ -3,4 +3,7 @@ export { leadFollowUp } from './followUp';
 export { leadPool } from './leadPool';
 export { tenantPolicy } from './tenantPolicy';
 export { simulateLead } from './simulateLead';
+export { distributionCatalog } from './distributionCatalog';
+export { dedupeMark } from './dedupeMark';
 export { distributionAccount } from './distributionAccount';
+export { distributeLead } from './distributeLead';
