@@ -11,6 +11,9 @@ import { postLeadReassign } from './routes/post-lead-reassign';
 import { policyRoutes } from './routes/policy';
 import { postLeadAccept, signedAcceptRoutes } from './routes/accept';
 import { postLeads } from './routes/post-leads';
+import { distributionRoutes } from './routes/distribution';
+import { distributedLeadRoutes } from './routes/distributed-leads';
+import { supplierRoutes } from './routes/supplier-leads';
 import { temporalGuard } from './temporalGuard';
 import { TemporalReachability } from '../temporal/reachability';
 
@@ -29,6 +32,8 @@ export function createApp(ctx: ApiContext): express.Express {
   // Routes authenticated by a signature instead of an API key (Slack callbacks, accept links).
   app.post(['/v1/accept', '/v1/integrations/slack/:tenantId/interactions'], guard);
   signedAcceptRoutes(app, ctx);
+  // Suppliers send leads with their own keys (sk.<tenant>.<supplier>.<secret>), not the tenant's.
+  app.use(supplierRoutes(ctx, guard));
 
   const v1 = express.Router();
   v1.use(authenticate(ctx.tenants));
@@ -45,11 +50,13 @@ export function createApp(ctx: ApiContext): express.Express {
   v1.use(guard);
   postLeads(v1, ctx);
   getLeads(v1, ctx);
+  distributedLeadRoutes(v1, ctx);
   getLead(v1, ctx);
   postLeadReassign(v1, ctx);
   getLeadAudit(v1, ctx);
   postLeadAccept(v1, ctx);
   policyRoutes(v1, ctx);
+  distributionRoutes(v1, ctx);
   app.use(v1);
 
   app.use(notFound);
