@@ -1,0 +1,87 @@
+import { randomBytes } from 'node:crypto';
+import { demoMarketplaceCatalog, type BuyerInput, type CampaignInput, type DemoMarketplaceOptions } from '../../sandbox/demoMarketplace';
+import { startMarketplace, type RunningMarketplace } from '../../sandbox/marketplace';
+import { demoScenario } from './scenario';
+import { startTestStack, type TestStack } from './stack';
+
+export interface DistributionStack {
+  t: TestStack;
+  market: RunningMarketplace;
+  /** The supplier key of each demo supplier for this test's tenant. */
+  keys: Record<'acme-leads' | 'bright-media', string>;
+  /** PUT a document through the API (400s thrown with their details). */
+  put(kind: 'campaigns' | 'suppliers' | 'buyers', id: string, doc: unknown): Promise<any>;
+  /** A supplier's request (default acme-leads). */
+  supplier(method: string, path: string, body?: unknown, options?: { supplier?: 'acme-leads' | 'bright-media'; headers?: Record<string, string> }): Promise<{ status: number; headers: Headers; body: any; ms: number }>;
+  close(): Promise<void>;
+}
+
+let leadCounter = 0;
+/** A lead of the demo campaign, unique per call unless overridden (so campaign dedupe does not see a person twice). */
+export function uniqueLead(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const n = `${Date.now().toString(36)}${(leadCounter++).toString(36)}${randomBytes(2).toString('hex')}`;
+  const digits = String(parseInt(randomBytes(4).toString('hex'), 16) % 10_000_000).padStart(7, '0');
+  return {
+    first_name: 'Jane',
+    last_name: 'Doe',
+    email: `jane.${n}@example.com`,
+    phone: `+1415${digits}`,
+    state: 'CA',
+    zip: '94105',
+    age: 35,
+    vehicle_year: 2019,
+    insured: true,
+    ...overrides,
+  };
+}
+
+/**
+ * A test stack with the marketplace emulator and the demo catalog stored through the API (buyers
+ * narrowed or changed by `adjust`), under a fresh tenant and fresh supplier keys.
+ */
+export async function startDistributionStack(
+  options: DemoMarketplaceOptions & {
+    buyers?: string[];
+    adjust?: (c: { campaign: CampaignInput; buyers: BuyerInput[] }) => void;
+  } = {},
+): Promise<DistributionStack> {
+  const t = await startTestStack(demoScenario());
+  const market = await startMarketplace({});
+  const catalog = demoMarketplaceCatalog(market.url, options);
+  if (options.buyers) {
+    catalog.buyers = catalog.buyers.filter((b) => options.buyers!.includes(b.id));
+    catalog.campaign.buyers = options.buyers;
+  }
+  options.adjust?.({ campaign: catalog.campaign, buyers: catalog.buyers });
+  const tenantId = t.tenant.id;
+  const keys = {
+    'acme-leads': `sk.${tenantId}.acme-leads.${randomBytes(12).toString('hex')}`,
+    'bright-media': `sk.${tenantId}.bright-media.${randomBytes(12).toString('hex')}`,
+  };
+  const put = async (kind: 'campaigns' | 'suppliers' | 'buyers', id: string, doc: unknown) => {
+    const res = await t.request('PUT', `/v1/${kind}/${id}`, doc);
+    if (res.status !== 200) throw new Error(`PUT /v1/${kind}/${id} answered ${res.status}: ${JSON.stringify(res.body)}`);
+    return res.body;
+  };
+  for (const buyer of catalog.buyers) await put('buyers', buyer.id, buyer);
+  await put('campaigns', catalog.campaign.id, catalog.campaign);
+  for (const s of catalog.suppliers) {
+    const { apiKeySha256: _hashes, ...rest } = s;
+    await put('suppliers', s.id, { ...rest, apiKey: keys[s.id as keyof typeof keys] });
+  }
+  return {
+    t,
+    market,
+    keys,
+    put,
+    async supplier(method, path, body, opts = {}) {
+      const started = performance.now();
+      const res = await t.request(method, path, body, { authorization: `Bearer ${keys[opts.supplier ?? 'acme-leads']}`, ...(opts.headers ?? {}) });
+      return { ...res, ms: performance.now() - started };
+    },
+    async close() {
+      await t.close();
+      await market.close();
+    },
+  };
+}
