@@ -79,7 +79,7 @@ export async function distributeLead(input: DistributeLeadInput): Promise<Distri
   setHandler(distributionStateQuery, () => state);
   setHandler(supplierAnswerUpdate, async () => {
     const deadline = startedAt + input.deadlineMs;
-    await condition(() => state.answer !== null, Math.max(0, deadline - Date.now()));
+    await condition(() => state.answer !== null, Math.max(0, deadline - Date.now()), { summary: 'supplier answer deadline' });
     return state.answer ?? pending('still being distributed; the answer was due now');
   });
   setHandler(
@@ -87,7 +87,7 @@ export async function distributeLead(input: DistributeLeadInput): Promise<Distri
     async (req: { lead: LeadFields }) => {
       if (posted === null) posted = req.lead;
       const deadline = Date.now() + input.deadlineMs;
-      await condition(() => state.answer !== null && state.answer.status !== 'bid', Math.max(0, deadline - Date.now()));
+      await condition(() => state.answer !== null && state.answer.status !== 'bid', Math.max(0, deadline - Date.now()), { summary: 'supplier answer deadline' });
       return state.answer && state.answer.status !== 'bid' ? state.answer : pending('still being distributed; the answer was due now');
     },
     {
@@ -251,7 +251,7 @@ export async function distributeLead(input: DistributeLeadInput): Promise<Distri
       record = await buyerCalls(timeoutMs).postToBuyer({ tenantId: input.tenantId, leadId: input.leadId, campaign, buyer, lead: full, bid: offer.bidId ? { id: offer.bidId, price: offer.priceCents / 100 } : null });
       if (record.retryAfterMs === null || wait >= MAX_RATE_LIMIT_WAITS || record.retryAfterMs > MAX_RATE_LIMIT_WAIT_MS) break;
       // The buyer said when to come back: a durable timer, in history, then the same post again.
-      await sleep(Math.max(1, record.retryAfterMs));
+      await sleep(Math.max(1, record.retryAfterMs), { summary: `${buyer.id} asked to wait (Retry-After ${record.retryAfterMs} ms)` });
     }
     endpointReports.push(endpointResult(buyer, 'post', record, input.leadId, businessNow()));
     const outcome = record.answer.outcome;
@@ -337,7 +337,7 @@ export async function distributeLead(input: DistributeLeadInput): Promise<Distri
     const expiresAtMs = Date.now() + campaign.bidTtlSeconds * 1000;
     state.status = 'awaiting_post';
     answer({ status: 'bid', bidId: input.leadId, payout: payoutCents(supplier, best.offer.priceCents) / 100, expiresAt: new Date(expiresAtMs).toISOString() });
-    if (!(await condition(() => posted !== null, Math.max(0, expiresAtMs - Date.now())))) {
+    if (!(await condition(() => posted !== null, Math.max(0, expiresAtMs - Date.now()), { summary: 'bid expiry' }))) {
       state.status = 'expired';
       answer({ status: 'expired', reason: `the bid was not posted against within ${campaign.bidTtlSeconds} s` });
       await finish();
@@ -355,7 +355,7 @@ export async function distributeLead(input: DistributeLeadInput): Promise<Distri
   for (let round = 0; state.sales.length === 0 && nextOpening !== null && round < MAX_QUEUE_ROUNDS; round++) {
     state.status = 'queued';
     answer({ status: 'queued', deliverAt: new Date(nextOpening).toISOString(), reason: 'waiting for a buyer to open' });
-    await sleep(Math.max(1, nextOpening - businessNow()));
+    await sleep(Math.max(1, nextOpening - businessNow()), { summary: `queued until a buyer opens at ${new Date(nextOpening).toISOString()}` });
     nextOpening = await sellingPass();
   }
   state.payoutCents = payoutCents(supplier, state.revenueCents);
@@ -369,7 +369,7 @@ export async function distributeLead(input: DistributeLeadInput): Promise<Distri
     state.returnsUntil = new Date(until).toISOString();
     for (;;) {
       const open = () => businessNow() < until || state.sales.some((s) => s.return?.status === 'pending');
-      await condition(() => pendingRefunds.length > 0 || !open(), Math.max(1, until - businessNow()));
+      await condition(() => pendingRefunds.length > 0 || !open(), Math.max(1, until - businessNow()), { summary: 'return window' });
       while (pendingRefunds.length) await refund(pendingRefunds.shift() as Sale);
       if (!open()) break;
     }

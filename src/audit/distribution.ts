@@ -10,7 +10,7 @@ import type { DistributeLeadInput, DistributionState } from '../distribution/lea
 import type { Campaign } from '../distribution/model';
 import { piiValues, type Screening } from '../distribution/plan';
 import { csvField } from './csv';
-import { asObject, describeFailure, first, iso, tsMs, type HistoryEvent } from './history';
+import { asObject, decode, describeFailure, first, iso, tsMs, type HistoryEvent } from './history';
 
 export type DisputeEntryKind =
   | 'received'
@@ -166,7 +166,9 @@ export function disputeLog(leadId: string, workflowId: string, events: readonly 
     }
     if (e.timerStartedEventAttributes) {
       const ms = tsMs(e.timerStartedEventAttributes.startToFireTimeout) ?? 0;
-      push(at, 'wait', `waiting ${Math.round(ms / 100) / 10} s (a buyer's Retry-After, or a buyer's opening)`);
+      const label = e.userMetadata?.summary ? String(decode(e.userMetadata.summary) ?? '') : '';
+      // Deadlines and windows the workflow keeps for itself are not waits of the lead.
+      if (/Retry-After|queued until/.test(label)) push(at, 'wait', `${label}: waiting ${Math.round(ms / 100) / 10} s`);
       continue;
     }
     if (e.workflowExecutionUpdateAcceptedEventAttributes) {

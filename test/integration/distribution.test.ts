@@ -1,4 +1,12 @@
-import { startDistributionStack, uniqueLead, type DistributionStack } from '../support/distribution';
+import { eventually } from '../support/stack';
+import { businessClock } from '../../src/clock';
+import { middayZone, startDistributionStack, uniqueLead, type DistributionStack } from '../support/distribution';
+
+/*
+ * Buyer distribution end to end: the real Temporal server, worker and API, and the marketplace
+ * emulator's buyers over real HTTP. The demo buyer with operating hours (daytime) takes part only
+ * in the hours test, with hours placed around the moment the test runs.
+ */
 
 let d: DistributionStack;
 
@@ -6,10 +14,16 @@ afterEach(async () => {
   await d?.close();
 });
 
+const CAMPAIGN = '/v1/campaigns/auto-insurance-us';
+const leadState = async (leadId: string) => (await d.t.request('GET', `/v1/leads/${leadId}`)).body;
+const postsTo = (buyerId: string) => d.market.requests({ buyerId, kind: 'post' });
+const pingsTo = (buyerId: string) => d.market.requests({ buyerId, kind: 'ping' });
+const buyer = async (id: string) => (await d.t.request('GET', `/v1/buyers/${id}`)).body;
+
 describe('auction (ping-post)', () => {
   it('sells to the best net bid after a parallel ping, and the dispute log holds each buyer answer', async () => {
     d = await startDistributionStack({ buyers: ['fastbid', 'slowbid', 'xmlbuyer', 'formbuyer'] });
-    const res = await d.supplier('POST', '/v1/campaigns/auto-insurance-us/leads', uniqueLead());
+    const res = await d.supplier('POST', `${CAMPAIGN}/leads`, uniqueLead());
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ status: 'sold', soldTo: ['fastbid'], payout: 3, currency: 'USD' });
     const leadId = res.body.leadId as string;
@@ -17,10 +31,237 @@ describe('auction (ping-post)', () => {
     expect(audit.status).toBe(200);
     const kinds = audit.body.entries.map((e: any) => `${e.kind}:${e.buyerId ?? ''}`);
     expect(kinds).toEqual(expect.arrayContaining(['ping:fastbid', 'ping:xmlbuyer', 'post:fastbid']));
-    const slow = audit.body.buyers.find((b: any) => b.buyerId === 'slowbid');
-    expect(slow).toMatchObject({ reason: 'ping_timeout' });
+    // The slow bidder's late answer is ignored, and the log says so.
+    expect(audit.body.buyers.find((b: any) => b.buyerId === 'slowbid')).toMatchObject({ status: 'skipped', reason: 'ping_timeout' });
+    // The XML bidder's raw answer is in the log as it came.
+    const xmlPing = audit.body.entries.find((e: any) => e.kind === 'ping' && e.buyerId === 'xmlbuyer');
+    expect(xmlPing.delivery.response.headers['content-type']).toMatch(/xml/);
+    expect(xmlPing.delivery.response.bodyExcerpt).toContain('<price>9.50</price>');
+    expect(xmlPing.delivery).toMatchObject({ outcome: 'accepted', price: 9.5 });
+    // The post as sent, contact details masked in the log view (the buyer got them in full).
     const post = audit.body.entries.find((e: any) => e.kind === 'post');
     expect(post.delivery.response.status).toBe(200);
-    expect(post.delivery.request.body).not.toContain('@example.com');
+    const email = JSON.parse(postsTo('fastbid')[0]!.body).email as string;
+    expect(email).toMatch(/@example\.com$/);
+    expect(post.delivery.request.body).not.toContain(email);
+    expect(post.delivery.request.headers['idempotency-key'] ?? post.delivery.request.headers['Idempotency-Key']).toBe(`${leadId}:fastbid:post`);
+    // The ping carried no contact details.
+    for (const ping of d.market.requests({ kind: 'ping' })) expect(ping.body).not.toMatch(/example\.com|first_name|phone/);
+    // CSV of the same log.
+    const csv = await d.t.request('GET', `/v1/leads/${leadId}/audit?format=csv`);
+    expect(csv.headers.get('content-type')).toMatch(/text\/csv/);
+    expect(String(csv.body)).toMatch(/^at,kind,buyer,outcome,latency_ms,http_status,summary\r\n/);
+    expect(String(csv.body)).toContain('post,fastbid,accepted');
+  });
+
+  it('falls through to the next best bid when the winner rejects the post', async () => {
+    d = await startDistributionStack({ buyers: ['fastbid', 'xmlbuyer', 'formbuyer'] });
+    d.market.setBehaviour('fastbid', { post: 'reject', rejectReason: 'out of area' });
+    const res = await d.supplier('POST', `${CAMPAIGN}/leads`, uniqueLead());
+    expect(res.body).toMatchObject({ status: 'sold', soldTo: ['xmlbuyer'] });
+    const state = await leadState(res.body.leadId);
+    expect(state.buyers.find((b: any) => b.buyerId === 'fastbid')).toMatchObject({ status: 'rejected', detail: 'out of area' });
+    expect(state.sales).toEqual([expect.objectContaining({ buyerId: 'xmlbuyer', priceCents: 950 })]);
+    // fastbid's reservation was released: nothing held, nothing spent.
+    const fastbid = (await d.t.request('GET', '/v1/buyers/fastbid')).body;
+    expect(fastbid.account.periods.day).toMatchObject({ sold: 0, held: 0, soldCents: 0 });
+  });
+
+  it('answers a ping with a bid and sells the full lead posted against it', async () => {
+    d = await startDistributionStack({ buyers: ['fastbid', 'formbuyer'] });
+    const { email: _e, phone: _p, first_name: _f, last_name: _l, ...pingFields } = uniqueLead();
+    const ping = await d.supplier('POST', `${CAMPAIGN}/ping`, pingFields);
+    expect(ping.body).toMatchObject({ status: 'bid', payout: 3 });
+    expect(ping.body.bidId).toMatch(/^dl_/);
+    expect(postsTo('fastbid')).toHaveLength(0);
+    const post = await d.supplier('POST', `${CAMPAIGN}/post`, { bidId: ping.body.bidId, lead: uniqueLead(pingFields) });
+    expect(post.body).toMatchObject({ status: 'sold', soldTo: ['fastbid'] });
+    // The buyer gets the bid ID it gave with the ping.
+    const sent = JSON.parse(postsTo('fastbid')[0]!.body);
+    expect(sent.bid_id).toMatch(/^fastbid-bid/);
+    // Another supplier cannot post against this bid.
+    const stranger = await d.supplier('POST', `${CAMPAIGN}/post`, { bidId: ping.body.bidId, lead: uniqueLead(pingFields) }, { supplier: 'bright-media' });
+    expect(stranger.status).toBe(404);
+  });
+
+  it('answers within the deadline with pending when a buyer hangs, and the lead is decided later', async () => {
+    d = await startDistributionStack({
+      buyers: ['flaky', 'formbuyer'],
+      method: 'waterfall',
+      adjust: ({ campaign, buyers }) => {
+        campaign.deadlineMs = 1000;
+        const flaky = buyers.find((b) => b.id === 'flaky')!;
+        (flaky.post as { timeoutMs: number }).timeoutMs = 3000;
+      },
+    });
+    d.market.setBehaviour('flaky', { failing: true, failure: 'hang' });
+    const lead = uniqueLead();
+    const res = await d.supplier('POST', `${CAMPAIGN}/leads`, lead);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ status: 'pending' });
+    // The hanging post times out (an error, never retried) and the next buyer takes the lead.
+    const state = await eventually(async () => {
+      const s = await leadState(res.body.leadId);
+      return s.status === 'sold' ? s : undefined;
+    }, 30_000, 'sold after the hang');
+    expect(state.sales.map((s: any) => s.buyerId)).toEqual(['formbuyer']);
+    expect(state.buyers.find((b: any) => b.buyerId === 'flaky')).toMatchObject({ status: 'error', reason: 'timeout' });
+    expect(postsTo('flaky')).toHaveLength(1);
+    // Sent again with the same body: the same lead and its answer now, nothing posted again.
+    const again = await d.supplier('POST', `${CAMPAIGN}/leads`, lead);
+    expect(again.body).toMatchObject({ leadId: res.body.leadId, status: 'sold', soldTo: ['formbuyer'] });
+    expect(postsTo('formbuyer')).toHaveLength(1);
+  });
+});
+
+describe('waterfall', () => {
+  it('offers buyers in priority order, and a reject or error goes on to the next', async () => {
+    d = await startDistributionStack({ buyers: ['flaky', 'dupes', 'ratelimited', 'formbuyer'], method: 'waterfall' });
+    d.market.setBehaviour('ratelimited', { post: 'reject', rejectReason: 'not today' });
+    const res = await d.supplier('POST', `${CAMPAIGN}/leads`, uniqueLead());
+    expect(res.body).toMatchObject({ status: 'sold', soldTo: ['formbuyer'], payout: 3 });
+    const order = d.market.requests({ kind: 'post' }).filter((r) => r.status !== 429).map((r) => r.buyerId);
+    expect(order).toEqual(['flaky', 'dupes', 'ratelimited', 'formbuyer']);
+    const state = await leadState(res.body.leadId);
+    const statuses = Object.fromEntries(state.buyers.map((b: any) => [b.buyerId, b.status]));
+    expect(statuses).toEqual({ flaky: 'error', dupes: 'duplicate', ratelimited: 'rejected', formbuyer: 'sold' });
+  });
+
+  it("waits out a buyer's 429 Retry-After on a durable timer and posts again", async () => {
+    d = await startDistributionStack({ buyers: ['ratelimited'], method: 'waterfall' });
+    d.market.setBehaviour('ratelimited', { rateLimit: { type: 'cycle', every: 1_000_000, retryAfterSeconds: 1 } });
+    const res = await d.supplier('POST', `${CAMPAIGN}/leads`, uniqueLead());
+    expect(res.body).toMatchObject({ status: 'sold', soldTo: ['ratelimited'] });
+    const posts = postsTo('ratelimited');
+    expect(posts.map((p) => p.status)).toEqual([429, 200]);
+    const audit = await d.t.request('GET', `/v1/leads/${res.body.leadId}/audit`);
+    const kinds = audit.body.entries.filter((e: any) => ['post', 'wait'].includes(e.kind)).map((e: any) => e.kind);
+    expect(kinds).toEqual(['post', 'wait', 'post']);
+  });
+});
+
+describe('circuit breaker', () => {
+  it('opens after N failures in a row, skips the buyer, lets one probe through after the cool-down and closes on success', async () => {
+    d = await startDistributionStack({
+      buyers: ['flaky', 'formbuyer'],
+      method: 'waterfall',
+      adjust: ({ buyers }) => {
+        buyers.find((b) => b.id === 'flaky')!.breaker = { consecutiveFailures: 3, errorRate: 0.9, windowSeconds: 60, minCalls: 100, coolDownSeconds: 2 };
+      },
+    });
+    for (let i = 0; i < 3; i++) {
+      const res = await d.supplier('POST', `${CAMPAIGN}/leads`, uniqueLead());
+      expect(res.body).toMatchObject({ status: 'sold', soldTo: ['formbuyer'] });
+    }
+    expect(postsTo('flaky').map((p) => p.status)).toEqual([503, 503, 503]);
+    const opened = await eventually(async () => {
+      const b = await buyer('flaky');
+      return b.account?.breakers.post.state === 'open' ? b : undefined;
+    }, 20_000, 'breaker open');
+    expect(opened.account.breakers.post.consecutiveFailures).toBe(3);
+    const metrics = await fetch(`${d.t.api}/metrics`).then((r) => r.text());
+    expect(metrics).toMatch(new RegExp(`leadrelay_buyer_breaker_state\\{[^}]*buyer="flaky"[^}]*endpoint="post"[^}]*\\} 2`));
+
+    // Open: skipped without a call.
+    const skipped = await d.supplier('POST', `${CAMPAIGN}/leads`, uniqueLead());
+    expect(skipped.body).toMatchObject({ status: 'sold', soldTo: ['formbuyer'] });
+    expect((await leadState(skipped.body.leadId)).buyers.find((b: any) => b.buyerId === 'flaky')).toMatchObject({ status: 'skipped', reason: 'breaker_open' });
+    expect(postsTo('flaky')).toHaveLength(3);
+
+    // The endpoint recovers; after the cool-down one lead probes it, and success closes the breaker.
+    d.market.setBehaviour('flaky', { failing: false });
+    await eventually(async () => ((await buyer('flaky')).account?.breakers.post.probeAvailable ? true : undefined), 20_000, 'probe available');
+    const probe = await d.supplier('POST', `${CAMPAIGN}/leads`, uniqueLead());
+    expect(probe.body).toMatchObject({ status: 'sold', soldTo: ['flaky'] });
+    const closed = await eventually(async () => {
+      const b = await buyer('flaky');
+      return b.account?.breakers.post.state === 'closed' ? b : undefined;
+    }, 20_000, 'breaker closed');
+    expect(closed.account.transitions.map((t: any) => `${t.from}>${t.to}`)).toEqual(['closed>open', 'open>half_open', 'half_open>closed']);
+    const audit = await d.t.request('GET', `/v1/leads/${probe.body.leadId}/audit`);
+    expect(audit.body.entries.some((e: any) => /half-open probe/.test(e.summary))).toBe(true);
+  });
+});
+
+describe('returns, caps and budget', () => {
+  it('an approved return gives back the cap and the budget and reverses the revenue; a pending one waits for a person', async () => {
+    d = await startDistributionStack({
+      buyers: ['formbuyer'],
+      adjust: ({ campaign, buyers }) => {
+        campaign.returns = { windowDays: 7, autoApprove: ['invalid phone'], autoDeny: ['changed mind'] };
+        const b = buyers.find((x) => x.id === 'formbuyer')!;
+        b.timeZone = middayZone(businessClock.now());
+        b.caps = { day: 1 };
+        b.budget = { day: 6 };
+      },
+    });
+    const first = await d.supplier('POST', `${CAMPAIGN}/leads`, uniqueLead());
+    expect(first.body).toMatchObject({ status: 'sold', soldTo: ['formbuyer'] });
+    const second = await d.supplier('POST', `${CAMPAIGN}/leads`, uniqueLead());
+    expect(second.body).toMatchObject({ status: 'rejected' });
+    expect((await leadState(second.body.leadId)).buyers[0]).toMatchObject({ buyerId: 'formbuyer', status: 'skipped', reason: 'cap_reached' });
+
+    const denied = await d.t.request('POST', `/v1/leads/${first.body.leadId}/returns`, { buyerId: 'formbuyer', reason: 'changed mind' });
+    expect(denied.body.return).toMatchObject({ status: 'denied', decidedBy: 'rule' });
+    expect((await d.t.request('POST', `/v1/leads/${first.body.leadId}/returns`, { buyerId: 'formbuyer', reason: 'invalid phone' })).status).toBe(409);
+    expect((await buyer('formbuyer')).account.periods.day).toMatchObject({ sold: 1, soldCents: 600 });
+
+    const none = await d.t.request('POST', `/v1/leads/${first.body.leadId}/returns/formbuyer/decision`, { decision: 'approve' });
+    expect(none.status).toBe(409);
+
+    // With room for a second sale, a return whose reason no rule knows waits for a person.
+    await d.put('buyers', 'formbuyer', { ...(await buyer('formbuyer')).document, caps: { day: 2 }, budget: { day: 12 } });
+    const sold = await d.supplier('POST', `${CAMPAIGN}/leads`, uniqueLead());
+    expect(sold.body).toMatchObject({ status: 'sold' });
+    expect((await buyer('formbuyer')).account.periods.day).toMatchObject({ sold: 2, soldCents: 1200, remainingCents: 0 });
+    const pending = await d.t.request('POST', `/v1/leads/${sold.body.leadId}/returns`, { buyerId: 'formbuyer', reason: 'not interested', }, { 'x-actor': 'buyer-portal' });
+    expect(pending.body.return).toMatchObject({ status: 'pending', actor: 'buyer-portal' });
+    const approved = await d.t.request('POST', `/v1/leads/${sold.body.leadId}/returns/formbuyer/decision`, { decision: 'approve', note: 'checked the recording' }, { 'x-actor': 'ops@acme' });
+    expect(approved.body.return).toMatchObject({ status: 'approved', decidedBy: 'ops@acme', note: 'checked the recording' });
+    const restored = await eventually(async () => {
+      const b = await buyer('formbuyer');
+      return b.account.periods.day.sold === 1 ? b : undefined;
+    }, 20_000, 'cap and budget given back');
+    expect(restored.account.periods.day).toMatchObject({ soldCents: 600, remainingCents: 600, remaining: 1 });
+    const again = await d.supplier('POST', `${CAMPAIGN}/leads`, uniqueLead());
+    expect(again.body).toMatchObject({ status: 'sold', soldTo: ['formbuyer'] });
+
+    const stats = await eventually(async () => {
+      const s = (await d.t.request('GET', '/v1/buyers/formbuyer/stats?period=all')).body;
+      return s.returned === 1 && s.accepted === 3 ? s : undefined;
+    }, 20_000, 'buyer stats');
+    expect(stats).toMatchObject({ accepted: 3, returned: 1, revenue: 12 });
+    const supplierStats = await eventually(async () => {
+      const s = (await d.t.request('GET', '/v1/suppliers/acme-leads/stats?period=all')).body;
+      return s.returned === 1 ? s : undefined;
+    }, 20_000, 'supplier stats');
+    expect(supplierStats).toMatchObject({ sold: 3, revenue: 12, payout: 6, margin: 6 });
+  });
+
+  it("never offers a buyer the same person again within the buyer's own window", async () => {
+    d = await startDistributionStack({
+      buyers: ['fastbid', 'formbuyer'],
+      adjust: ({ campaign }) => {
+        delete campaign.dedupe;
+      },
+    });
+    const person = uniqueLead();
+    const first = await d.supplier('POST', `${CAMPAIGN}/leads`, person);
+    expect(first.body).toMatchObject({ status: 'sold', soldTo: ['fastbid'] });
+    const second = await d.supplier('POST', `${CAMPAIGN}/leads`, { ...person, zip: '94107' });
+    expect(second.body).toMatchObject({ status: 'sold', soldTo: ['formbuyer'] });
+    expect(second.body.leadId).not.toBe(first.body.leadId);
+    expect((await leadState(second.body.leadId)).buyers.find((b: any) => b.buyerId === 'fastbid')).toMatchObject({ status: 'skipped', reason: 'duplicate_for_buyer' });
+    expect(pingsTo('fastbid')).toHaveLength(1);
+  });
+
+  it('rejects a person the campaign already took within its dedupe window', async () => {
+    d = await startDistributionStack({ buyers: ['formbuyer'] });
+    const person = uniqueLead();
+    const first = await d.supplier('POST', `${CAMPAIGN}/leads`, person);
+    expect(first.body.status).toBe('sold');
+    const again = await d.supplier('POST', `${CAMPAIGN}/leads`, { ...person, email: `other.${person['email']}` }, { supplier: 'bright-media' });
+    expect(again.body).toMatchObject({ status: 'duplicate' });
+    expect(postsTo('formbuyer')).toHaveLength(1);
   });
 });

@@ -85,3 +85,12 @@ export async function startDistributionStack(
     },
   };
 }
+
+/**
+ * A fixed-offset zone where it is about noon now (business clock): day and month caps counted
+ * there cannot roll over during a test, whatever the hour it runs at.
+ */
+export function middayZone(nowMs: number): string {
+  const offset = 12 - new Date(nowMs).getUTCHours();
+  return offset === 0 ? 'Etc/GMT' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;
+}
