@@ -126,7 +126,7 @@ export async function distributeLead(input: DistributeLeadInput): Promise<Distri
   });
 
   // ------------------------------------------------------------------------------ load
-  const loaded = await acts.loadCampaign({ tenantId: input.tenantId, campaignId: input.campaignId, supplierId: input.supplierId });
+  const loaded = input.snapshot ? { snapshot: input.snapshot, clockOffsetMs: input.clockOffsetMs } : await acts.loadCampaign({ tenantId: input.tenantId, campaignId: input.campaignId, supplierId: input.supplierId });
   offsetMs = loaded.clockOffsetMs ?? 0;
   const snapshot = loaded.snapshot;
   if (!snapshot || !snapshot.supplier) {
@@ -256,7 +256,8 @@ export async function distributeLead(input: DistributeLeadInput): Promise<Distri
     endpointReports.push(endpointResult(buyer, 'post', record, input.leadId, businessNow()));
     const outcome = record.answer.outcome;
     if (outcome === 'accepted') {
-      const priceCents = typeof record.answer.price === 'number' ? Math.round(record.answer.price * 100) : offer.priceCents;
+      // The price held is the most a sale may cost: a buyer naming another final price pays at most that.
+      const priceCents = typeof record.answer.price === 'number' ? Math.min(Math.round(record.answer.price * 100), offer.priceCents) : offer.priceCents;
       const soldAtMs = businessNow();
       await acts.settleWithAccount({ tenantId: input.tenantId, kind: 'buyer', accountId: buyer.id, request: { leadId: input.leadId, amountCents: priceCents, atMs: soldAtMs, timeZone: buyer.timeZone } });
       state.sales.push({ buyerId: buyer.id, priceCents, soldAtMs, reference: record.answer.reference ?? null, return: null });

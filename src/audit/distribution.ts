@@ -73,11 +73,24 @@ export function disputeLog(leadId: string, workflowId: string, events: readonly 
   const push = (at: number | null, kind: DisputeEntryKind, summary: string, extra: Partial<DisputeEntry> = {}) =>
     entries.push({ at: at === null ? '' : iso(at), kind, buyerId: null, summary, ...extra });
 
+  /** The catalog the lead was distributed with: its campaign's version, and the contact details to mask. */
+  const campaignRead = (at: number | null, snapshot: unknown) => {
+    const snap = asObject(snapshot);
+    const campaign = asObject(snap['campaign']);
+    if (campaign['doc'] && input) {
+      const values = piiValues(campaign['doc'] as Campaign, input.lead);
+      mask = (text) => maskText(text, values);
+    }
+    const buyers = (snap['buyers'] as Array<{ id: string; version: number }> | undefined) ?? [];
+    push(at, 'campaign', campaign['version'] ? `campaign ${campaign['id']} version ${campaign['version']}; buyers ${buyers.map((b) => `${b.id} v${b.version}`).join(', ')}` : 'campaign not found');
+  };
+
   for (const e of events) {
     const at = tsMs(e.eventTime);
     if (e.workflowExecutionStartedEventAttributes) {
       input = first(e.workflowExecutionStartedEventAttributes.input) as DistributeLeadInput;
       push(at, 'received', `${input.mode === 'ping' ? 'ping' : 'lead'} from supplier ${input.supplierId} for campaign ${input.campaignId} (received ${input.receivedAt})`);
+      if (input.snapshot) campaignRead(at, input.snapshot);
       continue;
     }
     if (e.activityTaskScheduledEventAttributes) {
@@ -92,16 +105,9 @@ export function disputeLog(leadId: string, workflowId: string, events: readonly 
       const result = first(a.result);
       const buyerId = (s.input['buyer']?.id ?? s.input['buyerId'] ?? (s.input['kind'] === 'buyer' ? s.input['accountId'] : null)) as string | null;
       switch (s.type) {
-        case 'loadCampaign': {
-          const snap = asObject(asObject(result)['snapshot']);
-          const campaign = asObject(snap['campaign']);
-          if (campaign['doc'] && input) {
-            const values = piiValues(campaign['doc'] as Campaign, input.lead);
-            mask = (text) => maskText(text, values);
-          }
-          push(at, 'campaign', campaign['version'] ? `campaign ${campaign['id']} version ${campaign['version']}, ${(snap['buyers'] as unknown[] | undefined)?.length ?? 0} buyers` : 'campaign not found');
+        case 'loadCampaign':
+          campaignRead(at, asObject(result)['snapshot']);
           break;
-        }
         case 'screenBuyers':
           for (const sc of (result as Screening[]) ?? []) {
             if (sc.eligible) push(at, 'screened', `${sc.buyerId} eligible${sc.probe.length ? ` (half-open probe of ${sc.probe.join(', ')})` : ''}`, { buyerId: sc.buyerId });

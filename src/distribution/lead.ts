@@ -17,6 +17,10 @@ export interface DistributeLeadInput {
   receivedAt: string;
   /** The supplier's answer is due this long after the request arrived. */
   deadlineMs: number;
+  /** The catalog as the API read it for this request; absent: the lead reads it itself. */
+  snapshot?: CampaignSnapshot;
+  /** Business-clock offset of the API (see src/clock.ts); absent in real time. */
+  clockOffsetMs?: number;
 }
 
 export type AnswerStatus = 'sold' | 'rejected' | 'duplicate' | 'queued' | 'pending' | 'bid' | 'no_bid' | 'expired';

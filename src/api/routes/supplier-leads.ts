@@ -1,4 +1,5 @@
-import { WorkflowExecutionAlreadyStartedError, WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
+import { clockFields } from '../../clock';
 import express, { type Request, type RequestHandler, type Router } from 'express';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
@@ -54,12 +55,30 @@ const supplierOf = (req: Request): SupplierAuth => {
 
 const sameHash = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a, 'hex'), Buffer.from(b, 'hex'));
 
+/**
+ * Requests for one campaign and supplier that arrive while a read of the catalog is in flight share
+ * it (single flight): a burst of leads would otherwise queue hundreds of queries on the tenant's one
+ * catalog workflow. Not a cache: an answer is never reused once its read has finished.
+ */
+class SingleFlight<T> {
+  private readonly inFlight = new Map<string, Promise<T>>();
+  read(key: string, load: () => Promise<T>): Promise<T> {
+    let read = this.inFlight.get(key);
+    if (!read) {
+      read = load().finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, read);
+    }
+    return read;
+  }
+}
+const snapshotReads = new SingleFlight<CampaignSnapshot | null>();
+
 /** The campaign as the supplier may use it: the key must be the supplier's, and the campaign one it sends to. */
 async function campaignFor(ctx: ApiContext, req: Request): Promise<CampaignSnapshot & { supplier: NonNullable<CampaignSnapshot['supplier']> }> {
   const auth = supplierOf(req);
   const campaignId = String(req.params['campaignId']);
   if (!ID_PATTERN.test(campaignId)) throw new ApiError(404, 'not_found', `No campaign ${campaignId}`);
-  const snapshot = await campaignSnapshot(ctx.client, auth.tenantId, campaignId, auth.supplierId);
+  const snapshot = await snapshotReads.read(`${auth.tenantId}\n${campaignId}\n${auth.supplierId}`, () => campaignSnapshot(ctx.client, auth.tenantId, campaignId, auth.supplierId));
   const supplier = snapshot ? snapshot.supplier?.doc : (await catalogDoc<Supplier>(ctx.client, auth.tenantId, 'supplier', auth.supplierId))?.doc;
   if (!supplier || !supplier.apiKeySha256.some((h) => sameHash(h, auth.keySha256))) throw new ApiError(401, 'unauthorized', 'Unknown supplier API key');
   if (!snapshot || !supplier.campaigns.includes(campaignId)) throw new ApiError(404, 'not_found', `No campaign ${campaignId} for supplier ${auth.supplierId}`);
@@ -80,7 +99,11 @@ async function finishedAnswer(ctx: ApiContext, workflowId: string): Promise<Supp
   return state.answer;
 }
 
-const PostBody = z.object({ bidId: z.string().regex(DISTRIBUTED_LEAD_ID_PATTERN, 'must be a bid ID from POST /ping (dl_…)'), lead: z.record(z.string(), z.unknown()) }).strict();
+/** How long past the campaign's deadline the API waits for the lead's answer before answering `pending`. */
+const ANSWER_MARGIN_MS = 1_500;
+
+/** A post against a bid: its lead is checked with the campaign's schema, its bad fields named `lead.<field>`. */
+const postBody = (lead: z.ZodType<Record<string, unknown>>) => z.object({ bidId: z.string().regex(DISTRIBUTED_LEAD_ID_PATTERN, 'must be a bid ID from POST /ping (dl_…)'), lead }).strict();
 
 /**
  * The supplier side: POST /v1/campaigns/:id/leads answers synchronously within the campaign's
@@ -97,6 +120,7 @@ export function supplierRoutes(ctx: ApiContext, guard: RequestHandler): Router {
     supplierKey(ctx.tenants)(req, res, (err?: unknown) => (err ? next(err) : guard(req, res, next)));
   });
 
+  const clock = ctx.clock ?? businessClock;
   const start = async (req: Request, mode: 'full' | 'ping', lead: Record<string, unknown>, snapshot: CampaignSnapshot) => {
     const auth = supplierOf(req);
     const campaign = snapshot.campaign.doc;
@@ -110,11 +134,16 @@ export function supplierRoutes(ctx: ApiContext, guard: RequestHandler): Router {
       supplierId: auth.supplierId,
       mode,
       lead,
-      receivedAt: new Date((ctx.clock ?? businessClock).now()).toISOString(),
+      receivedAt: new Date(clock.now()).toISOString(),
       deadlineMs: campaign.deadlineMs,
+      // The catalog as read for this request travels with the lead (and is in its history).
+      snapshot,
+      ...clockFields(clock),
     };
+    // The answer is due at the campaign's deadline; past it (a busy system), the lead is pending, not an error.
+    const answerBy = Date.now() + campaign.deadlineMs + ANSWER_MARGIN_MS;
     try {
-      return await ctx.client.workflow.executeUpdateWithStart(supplierAnswerUpdate, {
+      return await ctx.client.connection.withDeadline(answerBy, () => ctx.client.workflow.executeUpdateWithStart(supplierAnswerUpdate, {
         startWorkflowOperation: new WithStartWorkflowOperation(distributeLead, {
           workflowId,
           taskQueue: ctx.taskQueue,
@@ -124,10 +153,15 @@ export function supplierRoutes(ctx: ApiContext, guard: RequestHandler): Router {
           memo: { payloadHash: payloadHash(lead) },
           staticSummary: `${mode === 'ping' ? 'Ping' : 'Lead'} from ${auth.supplierId} for campaign ${campaign.id}`,
         }),
-      });
+      }));
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError || (err as { cause?: unknown }).cause instanceof WorkflowExecutionAlreadyStartedError) return finishedAnswer(ctx, workflowId);
-      throw err;
+      if (!(err instanceof WorkflowUpdateRPCTimeoutOrCancelledError)) throw err;
+      // Started (the lead is in the system and will be decided): say so; never started: retry.
+      const started = await ctx.client.workflow.getHandle(workflowId).describe().then(() => true, () => false);
+      if (!started) throw new ApiError(503, 'unavailable', 'The workflow service did not answer in time; retry the request (with the same Idempotency-Key)');
+      const pending: SupplierAnswer = { leadId, status: 'pending', soldTo: [], payout: 0, currency: campaign.currency, reason: 'still being distributed; GET this lead for its answer' };
+      return pending;
     }
   };
 
@@ -146,8 +180,8 @@ export function supplierRoutes(ctx: ApiContext, guard: RequestHandler): Router {
   router.post('/v1/campaigns/:campaignId/post', async (req, res) => {
     const auth = supplierOf(req);
     const snapshot = await campaignFor(ctx, req);
-    const body = parseRequest(PostBody, req.body, 'body');
-    const lead = parseRequest(campaignLeadSchema(snapshot.campaign.doc, 'full'), body.lead, 'body');
+    const body = parseRequest(postBody(campaignLeadSchema(snapshot.campaign.doc, 'full')), req.body, 'body');
+    const lead = body.lead;
     const handle = ctx.client.workflow.getHandle(distributedLeadWorkflowId(auth.tenantId, body.bidId));
     const state = await handle.query(distributionStateQuery).catch((err) => {
       if (err instanceof WorkflowNotFoundError) throw new ApiError(404, 'not_found', `No bid ${body.bidId}`, [{ field: 'bidId', message: 'is not a bid of this supplier' }]);
