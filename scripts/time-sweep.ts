@@ -40,6 +40,8 @@ export const FILES = [
   'test/integration/lifecycle.test.ts',
   'test/integration/routing.test.ts',
   'test/integration/audit.test.ts',
+  // Buyers' operating hours placed around the business clock's now: queued to the opening, or skipped.
+  'test/integration/distribution-hours.test.ts',
   // "Today" in the HRIS: who's-out dates around the business clock's now, in each rep's zone.
   'test/unit/provider-bamboohr.test.ts',
   'test/unit/provider-hibob.test.ts',
