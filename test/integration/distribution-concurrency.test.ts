@@ -1,0 +1,94 @@
+import { businessClock } from '../../src/clock';
+import { eventually } from '../support/stack';
+import { middayZone, startDistributionStack, uniqueLead, type DistributionStack } from '../support/distribution';
+
+/*
+ * Money and exclusivity under concurrency: many suppliers' requests at once through the API, the
+ * real worker and the marketplace's buyers. Counts come from what the buyers received.
+ */
+
+let d: DistributionStack;
+
+afterEach(async () => {
+  await d?.close();
+});
+
+const CAMPAIGN = '/v1/campaigns/auto-insurance-us';
+
+/** Waits until every lead is decided (sold, unsold, rejected or duplicate). */
+async function settled(leadIds: string[]): Promise<any[]> {
+  return eventually(
+    async () => {
+      const states = await Promise.all(leadIds.map(async (id) => (await d.t.request('GET', `/v1/leads/${id}`)).body));
+      return states.every((s) => ['sold', 'unsold', 'rejected', 'duplicate'].includes(s.status)) ? states : undefined;
+    },
+    170_000,
+    'every lead decided',
+  );
+}
+
+/** Waits until the suppliers' statistics count `n` leads taken in (each lead counts once, when it is decided). */
+async function submitted(n: number): Promise<void> {
+  await eventually(
+    async () => {
+      const counts = await Promise.all(['acme-leads', 'bright-media'].map(async (id) => (await d.t.request('GET', `/v1/suppliers/${id}/stats?period=all`)).body.submitted as number));
+      return counts[0]! + counts[1]! === n ? true : undefined;
+    },
+    400_000,
+    `${n} leads decided`,
+  );
+}
+
+it('never spends past a money budget: 300 leads at once against a $100 day budget at $1.50 sell exactly 66', async () => {
+  d = await startDistributionStack({
+    buyers: ['formbuyer'],
+    adjust: ({ campaign, buyers }) => {
+      campaign.floorPrice = 0;
+      const b = buyers[0]!;
+      b.timeZone = middayZone(businessClock.now());
+      b.pricing = { type: 'fixed', price: 1.5 };
+      b.budget = { day: 100 };
+      b.filters = undefined as never;
+    },
+  });
+  d.market.setBehaviour('formbuyer', { price: 1.5 });
+  const answers = await Promise.all(Array.from({ length: 300 }, (_, i) => d.supplier('POST', `${CAMPAIGN}/leads`, uniqueLead(), { supplier: i % 2 ? 'acme-leads' : 'bright-media' })));
+  expect(answers.filter((a) => a.status !== 200).map((a) => `${a.status} ${JSON.stringify(a.body).slice(0, 200)}`)).toEqual([]);
+  await submitted(300);
+  expect(d.market.sales({ buyerId: 'formbuyer' })).toHaveLength(66);
+  const states = await settled(answers.map((a) => a.body.leadId));
+  expect(states.filter((s) => s.status === 'sold')).toHaveLength(66);
+  const refused = states.filter((s) => s.status !== 'sold').map((s) => s.buyers[0]?.reason);
+  expect(new Set(refused)).toEqual(new Set(['budget_reached']));
+  const account = (await d.t.request('GET', '/v1/buyers/formbuyer')).body.account;
+  expect(account.periods.day).toMatchObject({ sold: 66, held: 0, soldCents: 9900, remainingCents: 100 });
+}, 600_000);
+
+it('sells an exclusive lead once and a shared lead to at most N buyers, never twice to one, however many arrive at once', async () => {
+  d = await startDistributionStack({
+    buyers: ['fastbid', 'xmlbuyer', 'formbuyer'],
+    adjust: ({ campaign }) => {
+      campaign.sale = { model: 'shared', maxBuyers: 2 };
+    },
+  });
+  const leads = Array.from({ length: 40 }, () => uniqueLead());
+  const answers = await Promise.all(leads.map((lead) => d.supplier('POST', `${CAMPAIGN}/leads`, lead)));
+  const states = await settled(answers.map((a) => a.body.leadId));
+  const sales = d.market.sales();
+  for (const [i, lead] of leads.entries()) {
+    const mine = sales.filter((s) => s.email === lead['email']);
+    expect(mine).toHaveLength(2);
+    expect(new Set(mine.map((s) => s.buyerId)).size).toBe(2);
+    expect(states[i].sales).toHaveLength(2);
+  }
+
+  // The same lead sent 20 times at once (one Idempotency-Key): one workflow, one answer, one sale per buyer.
+  await d.put('campaigns', 'auto-insurance-us', { ...(await d.t.request('GET', '/v1/campaigns/auto-insurance-us')).body.document, sale: { model: 'exclusive' } });
+  const lead = uniqueLead();
+  const burst = await Promise.all(Array.from({ length: 20 }, () => d.supplier('POST', `${CAMPAIGN}/leads`, lead, { headers: { 'idempotency-key': 'burst-1' } })));
+  expect(new Set(burst.map((b) => b.body.leadId)).size).toBe(1);
+  const [final] = await settled([burst[0]!.body.leadId]);
+  expect(final.sales).toHaveLength(1);
+  expect(d.market.sales().filter((s) => s.email === lead['email'])).toHaveLength(1);
+  expect(d.market.requests({ kind: 'post' }).filter((r) => r.body.includes(String(lead['email'])))).toHaveLength(1);
+});
