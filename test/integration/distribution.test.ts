@@ -1,3 +1,4 @@
+import { recordHistory } from '../support/fixtures';
 import { eventually } from '../support/stack';
 import { businessClock } from '../../src/clock';
 import { middayZone, startDistributionStack, uniqueLead, type DistributionStack } from '../support/distribution';
@@ -18,12 +19,14 @@ const CAMPAIGN = '/v1/campaigns/auto-insurance-us';
 const leadState = async (leadId: string) => (await d.t.request('GET', `/v1/leads/${leadId}`)).body;
 const postsTo = (buyerId: string) => d.market.requests({ buyerId, kind: 'post' });
 const pingsTo = (buyerId: string) => d.market.requests({ buyerId, kind: 'ping' });
+/** Saves the lead's history as a replay fixture (RECORD_FIXTURES=1); the dispute log's unit test reads it too. */
+const record = (name: string, leadId: string) => recordHistory(name, d.t.stack.temporal.client.workflow.getHandle(`dlead:${d.t.tenant.id}:${leadId}`));
 const buyer = async (id: string) => (await d.t.request('GET', `/v1/buyers/${id}`)).body;
 
 describe('auction (ping-post)', () => {
   it('sells to the best net bid after a parallel ping, and the dispute log holds each buyer answer', async () => {
     d = await startDistributionStack({ buyers: ['fastbid', 'slowbid', 'xmlbuyer', 'formbuyer'] });
-    const res = await d.supplier('POST', `${CAMPAIGN}/leads`, uniqueLead());
+    const res = await d.sell(uniqueLead());
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ status: 'sold', soldTo: ['fastbid'], payout: 3, currency: 'USD' });
     const leadId = res.body.leadId as string;
@@ -52,12 +55,13 @@ describe('auction (ping-post)', () => {
     expect(csv.headers.get('content-type')).toMatch(/text\/csv/);
     expect(String(csv.body)).toMatch(/^at,kind,buyer,outcome,latency_ms,http_status,summary\r\n/);
     expect(String(csv.body)).toContain('post,fastbid,accepted');
+    await record('distribution-auction-sold', leadId);
   });
 
   it('falls through to the next best bid when the winner rejects the post', async () => {
     d = await startDistributionStack({ buyers: ['fastbid', 'xmlbuyer', 'formbuyer'] });
     d.market.setBehaviour('fastbid', { post: 'reject', rejectReason: 'out of area' });
-    const res = await d.supplier('POST', `${CAMPAIGN}/leads`, uniqueLead());
+    const res = await d.sell(uniqueLead());
     expect(res.body).toMatchObject({ status: 'sold', soldTo: ['xmlbuyer'] });
     const state = await leadState(res.body.leadId);
     expect(state.buyers.find((b: any) => b.buyerId === 'fastbid')).toMatchObject({ status: 'rejected', detail: 'out of area' });
@@ -76,6 +80,7 @@ describe('auction (ping-post)', () => {
     expect(postsTo('fastbid')).toHaveLength(0);
     const post = await d.supplier('POST', `${CAMPAIGN}/post`, { bidId: ping.body.bidId, lead: uniqueLead(pingFields) });
     expect(post.body).toMatchObject({ status: 'sold', soldTo: ['fastbid'] });
+    await record('distribution-ping-post', ping.body.bidId);
     // The buyer gets the bid ID it gave with the ping.
     const sent = JSON.parse(postsTo('fastbid')[0]!.body);
     expect(sent.bid_id).toMatch(/^fastbid-bid/);
@@ -118,7 +123,7 @@ describe('waterfall', () => {
   it('offers buyers in priority order, and a reject or error goes on to the next', async () => {
     d = await startDistributionStack({ buyers: ['flaky', 'dupes', 'ratelimited', 'formbuyer'], method: 'waterfall' });
     d.market.setBehaviour('ratelimited', { post: 'reject', rejectReason: 'not today' });
-    const res = await d.supplier('POST', `${CAMPAIGN}/leads`, uniqueLead());
+    const res = await d.sell(uniqueLead());
     expect(res.body).toMatchObject({ status: 'sold', soldTo: ['formbuyer'], payout: 3 });
     const order = d.market.requests({ kind: 'post' }).filter((r) => r.status !== 429).map((r) => r.buyerId);
     expect(order).toEqual(['flaky', 'dupes', 'ratelimited', 'formbuyer']);
@@ -130,13 +135,14 @@ describe('waterfall', () => {
   it("waits out a buyer's 429 Retry-After on a durable timer and posts again", async () => {
     d = await startDistributionStack({ buyers: ['ratelimited'], method: 'waterfall' });
     d.market.setBehaviour('ratelimited', { rateLimit: { type: 'cycle', every: 1_000_000, retryAfterSeconds: 1 } });
-    const res = await d.supplier('POST', `${CAMPAIGN}/leads`, uniqueLead());
+    const res = await d.sell(uniqueLead());
     expect(res.body).toMatchObject({ status: 'sold', soldTo: ['ratelimited'] });
     const posts = postsTo('ratelimited');
     expect(posts.map((p) => p.status)).toEqual([429, 200]);
     const audit = await d.t.request('GET', `/v1/leads/${res.body.leadId}/audit`);
     const kinds = audit.body.entries.filter((e: any) => ['post', 'wait'].includes(e.kind)).map((e: any) => e.kind);
     expect(kinds).toEqual(['post', 'wait', 'post']);
+    await record('distribution-rate-limited-waited', res.body.leadId);
   });
 });
 
@@ -150,7 +156,7 @@ describe('circuit breaker', () => {
       },
     });
     for (let i = 0; i < 3; i++) {
-      const res = await d.supplier('POST', `${CAMPAIGN}/leads`, uniqueLead());
+      const res = await d.sell(uniqueLead());
       expect(res.body).toMatchObject({ status: 'sold', soldTo: ['formbuyer'] });
     }
     expect(postsTo('flaky').map((p) => p.status)).toEqual([503, 503, 503]);
@@ -163,7 +169,7 @@ describe('circuit breaker', () => {
     expect(metrics).toMatch(new RegExp(`leadrelay_buyer_breaker_state\\{[^}]*buyer="flaky"[^}]*endpoint="post"[^}]*\\} 2`));
 
     // Open: skipped without a call.
-    const skipped = await d.supplier('POST', `${CAMPAIGN}/leads`, uniqueLead());
+    const skipped = await d.sell(uniqueLead());
     expect(skipped.body).toMatchObject({ status: 'sold', soldTo: ['formbuyer'] });
     expect((await leadState(skipped.body.leadId)).buyers.find((b: any) => b.buyerId === 'flaky')).toMatchObject({ status: 'skipped', reason: 'breaker_open' });
     expect(postsTo('flaky')).toHaveLength(3);
@@ -171,7 +177,7 @@ describe('circuit breaker', () => {
     // The endpoint recovers; after the cool-down one lead probes it, and success closes the breaker.
     d.market.setBehaviour('flaky', { failing: false });
     await eventually(async () => ((await buyer('flaky')).account?.breakers.post.probeAvailable ? true : undefined), 20_000, 'probe available');
-    const probe = await d.supplier('POST', `${CAMPAIGN}/leads`, uniqueLead());
+    const probe = await d.sell(uniqueLead());
     expect(probe.body).toMatchObject({ status: 'sold', soldTo: ['flaky'] });
     const closed = await eventually(async () => {
       const b = await buyer('flaky');
@@ -180,6 +186,7 @@ describe('circuit breaker', () => {
     expect(closed.account.transitions.map((t: any) => `${t.from}>${t.to}`)).toEqual(['closed>open', 'open>half_open', 'half_open>closed']);
     const audit = await d.t.request('GET', `/v1/leads/${probe.body.leadId}/audit`);
     expect(audit.body.entries.some((e: any) => /half-open probe/.test(e.summary))).toBe(true);
+    await record('distribution-breaker-probe', probe.body.leadId);
   });
 });
 
@@ -195,9 +202,9 @@ describe('returns, caps and budget', () => {
         b.budget = { day: 6 };
       },
     });
-    const first = await d.supplier('POST', `${CAMPAIGN}/leads`, uniqueLead());
+    const first = await d.sell(uniqueLead());
     expect(first.body).toMatchObject({ status: 'sold', soldTo: ['formbuyer'] });
-    const second = await d.supplier('POST', `${CAMPAIGN}/leads`, uniqueLead());
+    const second = await d.sell(uniqueLead());
     expect(second.body).toMatchObject({ status: 'rejected' });
     expect((await leadState(second.body.leadId)).buyers[0]).toMatchObject({ buyerId: 'formbuyer', status: 'skipped', reason: 'cap_reached' });
 
@@ -211,7 +218,7 @@ describe('returns, caps and budget', () => {
 
     // With room for a second sale, a return whose reason no rule knows waits for a person.
     await d.put('buyers', 'formbuyer', { ...(await buyer('formbuyer')).document, caps: { day: 2 }, budget: { day: 12 } });
-    const sold = await d.supplier('POST', `${CAMPAIGN}/leads`, uniqueLead());
+    const sold = await d.sell(uniqueLead());
     expect(sold.body).toMatchObject({ status: 'sold' });
     expect((await buyer('formbuyer')).account.periods.day).toMatchObject({ sold: 2, soldCents: 1200, remainingCents: 0 });
     const pending = await d.t.request('POST', `/v1/leads/${sold.body.leadId}/returns`, { buyerId: 'formbuyer', reason: 'not interested', }, { 'x-actor': 'buyer-portal' });
@@ -223,8 +230,9 @@ describe('returns, caps and budget', () => {
       return b.account.periods.day.sold === 1 ? b : undefined;
     }, 20_000, 'cap and budget given back');
     expect(restored.account.periods.day).toMatchObject({ soldCents: 600, remainingCents: 600, remaining: 1 });
-    const again = await d.supplier('POST', `${CAMPAIGN}/leads`, uniqueLead());
+    const again = await d.sell(uniqueLead());
     expect(again.body).toMatchObject({ status: 'sold', soldTo: ['formbuyer'] });
+    await record('distribution-returned-approved', sold.body.leadId);
 
     const stats = await eventually(async () => {
       const s = (await d.t.request('GET', '/v1/buyers/formbuyer/stats?period=all')).body;
@@ -246,9 +254,9 @@ describe('returns, caps and budget', () => {
       },
     });
     const person = uniqueLead();
-    const first = await d.supplier('POST', `${CAMPAIGN}/leads`, person);
+    const first = await d.sell(person);
     expect(first.body).toMatchObject({ status: 'sold', soldTo: ['fastbid'] });
-    const second = await d.supplier('POST', `${CAMPAIGN}/leads`, { ...person, zip: '94107' });
+    const second = await d.sell({ ...person, zip: '94107' });
     expect(second.body).toMatchObject({ status: 'sold', soldTo: ['formbuyer'] });
     expect(second.body.leadId).not.toBe(first.body.leadId);
     expect((await leadState(second.body.leadId)).buyers.find((b: any) => b.buyerId === 'fastbid')).toMatchObject({ status: 'skipped', reason: 'duplicate_for_buyer' });
@@ -258,9 +266,9 @@ describe('returns, caps and budget', () => {
   it('rejects a person the campaign already took within its dedupe window', async () => {
     d = await startDistributionStack({ buyers: ['formbuyer'] });
     const person = uniqueLead();
-    const first = await d.supplier('POST', `${CAMPAIGN}/leads`, person);
+    const first = await d.sell(person);
     expect(first.body.status).toBe('sold');
-    const again = await d.supplier('POST', `${CAMPAIGN}/leads`, { ...person, email: `other.${person['email']}` }, { supplier: 'bright-media' });
+    const again = await d.sell({ ...person, email: `other.${person['email']}` }, { supplier: 'bright-media' });
     expect(again.body).toMatchObject({ status: 'duplicate' });
     expect(postsTo('formbuyer')).toHaveLength(1);
   });

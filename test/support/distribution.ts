@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { demoMarketplaceCatalog, type BuyerInput, type CampaignInput, type DemoMarketplaceOptions } from '../../sandbox/demoMarketplace';
 import { startMarketplace, type RunningMarketplace } from '../../sandbox/marketplace';
 import { demoScenario } from './scenario';
-import { startTestStack, type TestStack } from './stack';
+import { eventually, startTestStack, type TestStack } from './stack';
 
 export interface DistributionStack {
   t: TestStack;
@@ -13,6 +13,11 @@ export interface DistributionStack {
   put(kind: 'campaigns' | 'suppliers' | 'buyers', id: string, doc: unknown): Promise<any>;
   /** A supplier's request (default acme-leads). */
   supplier(method: string, path: string, body?: unknown, options?: { supplier?: 'acme-leads' | 'bright-media'; headers?: Record<string, string> }): Promise<{ status: number; headers: Headers; body: any; ms: number }>;
+  /**
+   * POST a lead as the supplier and its final answer: a busy machine may answer `pending` at the
+   * campaign's deadline, then the supplier's own GET of the lead gives the answer once it is decided.
+   */
+  sell(lead: Record<string, unknown>, options?: { supplier?: 'acme-leads' | 'bright-media'; headers?: Record<string, string> }): Promise<{ status: number; body: any }>;
   close(): Promise<void>;
 }
 
@@ -78,6 +83,15 @@ export async function startDistributionStack(
       const started = performance.now();
       const res = await t.request(method, path, body, { authorization: `Bearer ${keys[opts.supplier ?? 'acme-leads']}`, ...(opts.headers ?? {}) });
       return { ...res, ms: performance.now() - started };
+    },
+    async sell(lead, opts = {}) {
+      const res = await this.supplier('POST', '/v1/campaigns/auto-insurance-us/leads', lead, opts);
+      if (res.status !== 200 || res.body.status !== 'pending') return res;
+      const body = await eventually(async () => {
+        const answer = await this.supplier('GET', `/v1/campaigns/auto-insurance-us/leads/${res.body.leadId}`, undefined, opts);
+        return answer.body.status === 'pending' ? undefined : answer.body;
+      }, 120_000, `lead ${res.body.leadId} decided`);
+      return { status: 200, body };
     },
     async close() {
       await t.close();
