@@ -284,25 +284,23 @@ export async function distributeLead(input: DistributeLeadInput): Promise<Distri
       return ranked.map((offer) => offers.find((o) => o.buyer.id === offer.buyerId) as { buyer: Buyer; s: Screening; offer: Offer });
     }
     if (campaign.method === 'waterfall') return byPriority(entries.map((e) => e.buyer)).map((b) => ({ ...(entries.find((e) => e.buyer.id === b.id) as { buyer: Buyer; s: Screening }), offer: null }));
-    // Round robin and weighted: the campaign's buyer pool (the same entity as rep pools) picks the order.
-    const order: Array<{ buyer: Buyer; s: Screening; offer: Offer | null }> = [];
-    const left = new Map(entries.map((e) => [e.buyer.id, e]));
-    for (let n = 0; left.size > 0; n++) {
-      const claim = await acts.claimFromPool({
-        tenantId: input.tenantId,
-        request: {
-          leadId: `${input.leadId}#${n}`,
-          pool: { id: `campaign-${campaign.id}`, strategy: campaign.method === 'weighted' ? 'weighted' : 'round_robin', members: [...buyers.values()].filter((b) => campaign.buyers.includes(b.id)).map((b) => ({ repId: b.id, weight: b.weight })) },
-          eligible: [...left.keys()],
-          timeZone: 'UTC',
-        },
-      });
-      if (!claim.ok || !claim.ownerId || !left.has(claim.ownerId)) break;
-      order.push({ ...(left.get(claim.ownerId) as { buyer: Buyer; s: Screening }), offer: null });
-      left.delete(claim.ownerId);
-      if (order.length >= maxSales(campaign) + 2) break;
-    }
-    return order;
+    // Round robin and weighted: the campaign's buyer pool (the same entity as rep pools) picks who
+    // is offered first; if that buyer does not take the lead, the others follow in the pool's order.
+    const members = campaign.buyers.filter((id) => buyers.has(id));
+    const claim = entries.length
+      ? await acts.claimFromPool({
+          tenantId: input.tenantId,
+          request: {
+            leadId: input.leadId,
+            pool: { id: `campaign-${campaign.id}`, strategy: campaign.method === 'weighted' ? 'weighted' : 'round_robin', members: members.map((id) => ({ repId: id, weight: (buyers.get(id) as Buyer).weight })) },
+            eligible: entries.map((e) => e.buyer.id),
+            timeZone: 'UTC',
+          },
+        })
+      : null;
+    const start = claim?.ok && claim.ownerId ? members.indexOf(claim.ownerId) : 0;
+    const rotated = [...members.slice(start), ...members.slice(0, start)];
+    return rotated.flatMap((id) => entries.filter((e) => e.buyer.id === id).map((e) => ({ ...e, offer: null })));
   }
 
   /** One pass over the buyers not tried yet; answers with the earliest opening of a buyer the lead waits for. */
@@ -408,6 +406,8 @@ export async function distributeLead(input: DistributeLeadInput): Promise<Distri
     };
     await acts.tallyAccounts({ tenantId: input.tenantId, tallies: tallyRequests(input.leadId, [...buyerTallies, supplierTally]) });
     upsertMemo({ distribution: { status: state.status, soldTo: state.sales.map((s) => s.buyerId), revenueCents: state.revenueCents, payoutCents: state.payoutCents } });
+    // The supplier's answer (and a post against a bid) has what it waited for: let it reply before the run moves on or ends.
+    await condition(allHandlersFinished);
   }
 }
 

@@ -24,6 +24,7 @@ function checkBuyer(buyer: Buyer, templates: TemplateMap | undefined): FieldIssu
   }
   if (buyer.ping) issues.push(...validateEndpoint(buyer.ping, 'ping', templates));
   issues.push(...validateEndpoint(buyer.post, 'post', templates));
+  if (buyer.post.kind === 'email') issues.push({ field: 'post.kind', message: 'email delivery needs an email connection, which no connector offers yet: use kind "http" or "webhook"' });
   if (buyer.hours && buyer.hours.open === buyer.hours.close) issues.push({ field: 'hours.close', message: 'must differ from hours.open' });
   return issues;
 }

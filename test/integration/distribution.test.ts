@@ -273,3 +273,46 @@ describe('returns, caps and budget', () => {
     expect(postsTo('formbuyer')).toHaveLength(1);
   });
 });
+
+describe('round robin, pauses and supplier caps', () => {
+  it('takes turns among buyers through the pool entity, skips a paused buyer, and refuses leads past a supplier cap', async () => {
+    d = await startDistributionStack({
+      buyers: ['flaky', 'dupes', 'formbuyer'],
+      method: 'round_robin',
+      adjust: ({ campaign }) => {
+        campaign.floorPrice = 0;
+      },
+    });
+    d.market.setBehaviour('flaky', { failing: false });
+    d.market.setBehaviour('dupes', { post: 'accept' });
+    const sold: string[] = [];
+    for (let i = 0; i < 6; i++) sold.push(...(await d.sell(uniqueLead())).body.soldTo);
+    // Each buyer twice, in turns.
+    expect([...sold].sort()).toEqual(['dupes', 'dupes', 'flaky', 'flaky', 'formbuyer', 'formbuyer']);
+    expect(sold.slice(0, 3).sort()).toEqual(['dupes', 'flaky', 'formbuyer']);
+
+    const paused = await d.t.request('POST', '/v1/buyers/flaky/pause', { reason: 'invoice overdue' }, { 'x-actor': 'ops@acme' });
+    expect(paused.body).toMatchObject({ version: 2, actor: 'ops@acme', note: 'invoice overdue', document: { paused: true } });
+    for (let i = 0; i < 2; i++) {
+      const res = await d.sell(uniqueLead());
+      expect(res.body.soldTo).not.toContain('flaky');
+      expect((await leadState(res.body.leadId)).buyers.find((b: any) => b.buyerId === 'flaky')).toMatchObject({ status: 'skipped', reason: 'paused' });
+    }
+    const versions = await d.t.request('GET', '/v1/buyers/flaky/versions');
+    expect(versions.body.versions.map((v: any) => [v.version, v.actor])).toEqual([
+      [1, `api-key:${d.t.tenant.id}`],
+      [2, 'ops@acme'],
+    ]);
+    expect((await d.t.request('POST', '/v1/buyers/flaky/resume', {})).body).toMatchObject({ version: 3, document: { paused: false } });
+
+    // A supplier's own cap: its 2nd lead of the day is refused, without any buyer being asked.
+    const supplier = (await d.t.request('GET', '/v1/suppliers/bright-media')).body.document;
+    await d.put('suppliers', 'bright-media', { ...supplier, timeZone: middayZone(businessClock.now()), caps: { day: 1 } });
+    expect((await d.sell(uniqueLead(), { supplier: 'bright-media' })).body.status).toBe('sold');
+    const before = d.market.requests().length;
+    const refused = await d.sell(uniqueLead(), { supplier: 'bright-media' });
+    expect(refused.body).toMatchObject({ status: 'rejected' });
+    expect(refused.body.reason).toMatch(/^supplier cap_reached: day cap 1/);
+    expect(d.market.requests()).toHaveLength(before);
+  });
+});

@@ -74,7 +74,7 @@ export async function startDistributionStack(
     const { apiKeySha256: _hashes, ...rest } = s;
     await put('suppliers', s.id, { ...rest, apiKey: keys[s.id as keyof typeof keys] });
   }
-  return {
+  const stack: DistributionStack = {
     t,
     market,
     keys,
@@ -85,10 +85,10 @@ export async function startDistributionStack(
       return { ...res, ms: performance.now() - started };
     },
     async sell(lead, opts = {}) {
-      const res = await this.supplier('POST', '/v1/campaigns/auto-insurance-us/leads', lead, opts);
+      const res = await stack.supplier('POST', '/v1/campaigns/auto-insurance-us/leads', lead, opts);
       if (res.status !== 200 || res.body.status !== 'pending') return res;
       const body = await eventually(async () => {
-        const answer = await this.supplier('GET', `/v1/campaigns/auto-insurance-us/leads/${res.body.leadId}`, undefined, opts);
+        const answer = await stack.supplier('GET', `/v1/campaigns/auto-insurance-us/leads/${res.body.leadId}`, undefined, opts);
         return answer.body.status === 'pending' ? undefined : answer.body;
       }, 120_000, `lead ${res.body.leadId} decided`);
       return { status: 200, body };
@@ -98,6 +98,7 @@ export async function startDistributionStack(
       await market.close();
     },
   };
+  return stack;
 }
 
 /**
