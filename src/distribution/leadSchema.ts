@@ -3,13 +3,14 @@
  * naming it, before any workflow starts.
  */
 import { z } from 'zod';
-import { EmailSchema, text } from '../domain/input';
+import { EmailSchema, hasControlCharacter, NO_CONTROL_CHARACTERS, text } from '../domain/input';
 import type { Campaign, FieldSpec } from './model';
 
 export const TRUSTEDFORM_PREFIX = 'https://cert.trustedform.com/';
 const US_STATES = 'AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR'.split(' ');
 
-function fieldSchema(spec: FieldSpec): z.ZodType {
+/** A value of the field's type (and allowed values), required or not as the spec says. */
+function fieldSchema(spec: FieldSpec, refine?: (schema: z.ZodType) => z.ZodType): z.ZodType {
   let schema: z.ZodType;
   switch (spec.type) {
     case 'number':
@@ -40,7 +41,8 @@ function fieldSchema(spec: FieldSpec): z.ZodType {
       schema = z.iso.date({ message: 'must be a date YYYY-MM-DD' });
       break;
     case 'url':
-      schema = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).max(2000);
+      // The URL parser drops or escapes control characters: refused as they are sent.
+      schema = z.string().max(2000).refine((s) => !hasControlCharacter(s), NO_CONTROL_CHARACTERS).pipe(z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }));
       break;
     default:
       schema = text(spec.maxLength ?? 500, { trim: true }).min(1, 'must not be empty');
@@ -49,6 +51,7 @@ function fieldSchema(spec: FieldSpec): z.ZodType {
     const allowed = spec.enum.map((v) => (typeof v === 'string' ? v.toLowerCase() : v));
     schema = schema.refine((v) => allowed.includes(typeof v === 'string' ? v.toLowerCase() : (v as number)), `must be one of ${spec.enum.join(', ')}`);
   }
+  if (refine) schema = refine(schema);
   return spec.required ? schema : schema.optional();
 }
 
@@ -57,13 +60,14 @@ export function campaignLeadSchema(campaign: Campaign, mode: 'full' | 'ping'): z
   const shape: Record<string, z.ZodType> = {};
   for (const [name, spec] of Object.entries(campaign.fields)) {
     if (mode === 'ping' && !campaign.pingFields.includes(name)) continue;
-    let schema = fieldSchema(spec);
     if (name === 'trustedform_cert_url') {
+      // The field's own type and limits, and a TrustedForm certificate on top (required when consent is).
       const required = campaign.consent?.trustedForm === 'required' && mode === 'full';
-      const url = z.string().trim().startsWith(TRUSTEDFORM_PREFIX, `must be a TrustedForm certificate URL (${TRUSTEDFORM_PREFIX}…)`);
-      schema = required ? url : url.optional();
+      const certificate = (schema: z.ZodType) => schema.refine((v) => typeof v === 'string' && v.trim().startsWith(TRUSTEDFORM_PREFIX), `must be a TrustedForm certificate URL (${TRUSTEDFORM_PREFIX}…)`);
+      shape[name] = fieldSchema({ ...spec, required: spec.required || required }, certificate);
+      continue;
     }
-    shape[name] = schema;
+    shape[name] = fieldSchema(spec);
   }
   return z.object(shape).strict() as unknown as z.ZodType<Record<string, unknown>>;
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import type { Client } from '@temporalio/client';
 import type { Express } from 'express';
@@ -8,8 +9,15 @@ import { signAcceptToken } from '../../src/accept/tokens';
 import { slackSignature } from '../../src/api/signatures';
 import type { LeadState } from '../../src/domain/leadState';
 import { DEMO_ACCEPT_LINK_SECRET, DEMO_SLACK_SIGNING_SECRET } from '../../sandbox/demoTenant';
+import { DEMO_CAMPAIGN_ID, demoMarketplaceCatalog, type BuyerInput, type CampaignInput, type SupplierInput } from '../../sandbox/demoMarketplace';
+import { startMarketplace, type RunningMarketplace } from '../../sandbox/marketplace';
+import type { DistributionState } from '../../src/distribution/lead';
+import { TRUSTEDFORM_PREFIX } from '../../src/distribution/leadSchema';
+import { distributedLeadWorkflowId } from '../../src/protocol/ids';
+import { sha256Hex } from '../../src/tenants/registry';
 import { TenantRegistry } from '../../src/tenants/registry';
 import { envelopeOf, rawRequest, type RawRequest, type RawResponse } from '../support/raw';
+import { uniqueLead } from '../support/distribution';
 import { demoScenario } from '../support/scenario';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
 
@@ -22,12 +30,94 @@ import { eventually, startTestStack, type TestStack } from '../support/stack';
  */
 
 const SEED = 20_261_130;
-const RUNS = 1000;
+const RUNS = 3000;
 
 let t: TestStack;
 /** A lead routed to a rep and waiting for them to accept: the target of the lead routes' faults. */
 let lead: { id: string; owner: string; other: string; state: LeadState };
 let policy: Record<string, unknown>;
+
+/** Buyer emulators the distribution catalog's endpoints point at: a request recorded here is a lead sent. */
+let market: RunningMarketplace;
+const CAMPAIGN = DEMO_CAMPAIGN_ID;
+const BUYER = 'fastbid';
+type SupplierKeyName = 'acme' | 'bright' | 'outsider' | 'paused';
+/**
+ * The fuzz tenant's distribution catalog (the demo campaign with fastbid and formbuyer, the two demo
+ * suppliers, one supplier in no campaign and one paused) and the distributed leads the faults aim at.
+ */
+let dist: {
+  keys: Record<SupplierKeyName, string>;
+  docs: { campaign: CampaignInput; supplier: SupplierInput; buyer: BuyerInput };
+  /** Sold to fastbid, no return asked. */
+  sold: string;
+  /** Sold to fastbid, its return waiting for a person's decision. */
+  returned: string;
+  /** Sold to fastbid, its return denied by the campaign's rule. */
+  denied: string;
+  /** acme-leads' ping, its bid waiting for a post. */
+  bid: string;
+  /** bright-media's ping, its bid waiting for a post. */
+  otherBid: string;
+};
+const distLeads = () => [dist.sold, dist.returned, dist.denied, dist.bid, dist.otherBid];
+
+/** The demo marketplace catalog stored through the API (as test/support/distribution.ts does), narrowed for the fuzz. */
+async function storeDistributionCatalog(): Promise<void> {
+  market = await startMarketplace({});
+  const catalog = demoMarketplaceCatalog(market.url, { method: 'auction' });
+  const buyers = catalog.buyers.filter((b) => b.id === BUYER || b.id === 'formbuyer');
+  // Consent required, so a missing or foreign certificate URL is a fault; bids live the whole fuzz.
+  const campaign: CampaignInput = { ...catalog.campaign, buyers: buyers.map((b) => b.id), consent: { trustedForm: 'required' }, bidTtlSeconds: 3600 };
+  const secret = () => randomBytes(12).toString('hex');
+  const keys: Record<SupplierKeyName, string> = {
+    acme: `sk.${t.tenant.id}.acme-leads.${secret()}`,
+    bright: `sk.${t.tenant.id}.bright-media.${secret()}`,
+    outsider: `sk.${t.tenant.id}.fuzz-outsider.${secret()}`,
+    paused: `sk.${t.tenant.id}.fuzz-paused.${secret()}`,
+  };
+  const suppliers: SupplierInput[] = [
+    { ...catalog.suppliers.find((s) => s.id === 'acme-leads')!, apiKeySha256: [sha256Hex(keys.acme)] },
+    { ...catalog.suppliers.find((s) => s.id === 'bright-media')!, apiKeySha256: [sha256Hex(keys.bright)] },
+    { id: 'fuzz-outsider', name: 'In no campaign', apiKeySha256: [sha256Hex(keys.outsider)], campaigns: [], payout: { type: 'fixed', amount: 1 } },
+    { id: 'fuzz-paused', name: 'Paused', apiKeySha256: [sha256Hex(keys.paused)], campaigns: [CAMPAIGN], payout: { type: 'fixed', amount: 1 }, paused: true },
+  ];
+  const put = async (plural: string, doc: { id: string }) => {
+    const res = await t.request('PUT', `/v1/${plural}/${doc.id}`, doc);
+    if (res.status !== 200) throw new Error(`PUT /v1/${plural}/${doc.id} answered ${res.status}: ${JSON.stringify(res.body)}`);
+  };
+  for (const b of buyers) await put('buyers', b as { id: string });
+  await put('campaigns', campaign as { id: string });
+  for (const s of suppliers) await put('suppliers', s as { id: string });
+
+  const supplier = async (key: string, path: string, body: unknown) => {
+    const res = await t.request('POST', `/v1/campaigns/${CAMPAIGN}/${path}`, body, { authorization: `Bearer ${key}` });
+    if (res.status !== 200) throw new Error(`POST ${path} answered ${res.status}: ${JSON.stringify(res.body)}`);
+    return res.body as { leadId: string; status: string; soldTo: string[]; bidId?: string };
+  };
+  const soldLead = async () => {
+    const answer = await supplier(keys.acme, 'leads', fuzzLead());
+    expect(answer).toMatchObject({ status: 'sold', soldTo: [BUYER] });
+    return answer.leadId;
+  };
+  const returnLead = async (leadId: string, reason: string, status: string) => {
+    const res = await t.request('POST', `/v1/leads/${leadId}/returns`, { buyerId: BUYER, reason });
+    expect({ status: res.status, returned: res.body.return?.status }).toEqual({ status: 200, returned: status });
+  };
+  const ping = async (key: string) => {
+    const answer = await supplier(key, 'ping', pingOf(fuzzLead()));
+    expect(answer.status).toBe('bid');
+    return answer.bidId!;
+  };
+  const [sold, returned, denied, bid, otherBid] = [await soldLead(), await soldLead(), await soldLead(), await ping(keys.acme), await ping(keys.bright)];
+  await returnLead(returned, 'wrong_number', 'pending');
+  await returnLead(denied, 'changed_mind', 'denied');
+  dist = { keys, docs: { campaign, supplier: suppliers[0]!, buyer: buyers.find((b) => b.id === BUYER)! }, sold, returned, denied, bid, otherBid };
+}
+
+const PING_FIELDS = ['state', 'zip', 'age', 'vehicle_year', 'insured'];
+const fuzzLead = () => uniqueLead({ trustedform_cert_url: `${TRUSTEDFORM_PREFIX}${randomBytes(20).toString('hex')}` });
+const pingOf = (full: Record<string, unknown>) => Object.fromEntries(PING_FIELDS.map((f) => [f, full[f]]));
 
 beforeAll(async () => {
   t = await startTestStack(demoScenario({ allAvailable: true }));
@@ -37,10 +127,12 @@ beforeAll(async () => {
   const owner = state.owner!.id;
   lead = { id: res.body.leadId, owner, other: t.tenant.routing.team.map((m) => m.id).find((id) => id !== owner)!, state };
   policy = (await t.request('GET', '/v1/policy')).body.policy;
+  await storeDistributionCatalog();
 });
 
 afterAll(async () => {
   await t?.close();
+  await market?.close();
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -121,12 +213,13 @@ const authFault = fc
   .map((value) => fault('auth', `authorization ${value}`, [], (d) => (value === null ? delete d.headers['authorization'] : (d.headers['authorization'] = value))));
 
 const MALFORMED_PERCENT = ['%', '%zz', '%E0%A4%A', '%C0', '%ZZ%', 'ld_%G1', '%%', '%u0041', '%0', 'a%2'];
-const pathFault = (param: string) =>
+/** `field`: what a route that checks the parameter's form names in its 400 (others answer 404). */
+const pathFault = (param: string, field?: string) =>
   fc.oneof(
     fc.constantFrom(...MALFORMED_PERCENT).map((raw) => fault('path', `${param} ${raw}`, ['path'], (d) => (d.params[param] = raw))),
     fc
       .oneof(withControl, overlong(120), fc.string({ unit: 'grapheme', minLength: 1 }), fc.constantFrom(...PROTOTYPE_KEYS, '..', '.', 'ld_000000000000000000000000', 'ld_ABCDEF', "'; DROP"))
-      .map((value) => fault('path', `${param} ${JSON.stringify(value)}`, [], (d) => (d.params[param] = enc(value)))),
+      .map((value) => fault('path', `${param} ${JSON.stringify(value)}`, field ? [field] : [], (d) => (d.params[param] = enc(value)))),
   );
 
 const contentTypeFault = fc
@@ -348,6 +441,248 @@ const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 const bodyOf = (d: Draft) => d.body as Record<string, unknown>;
 const JSON_BODY_FAULTS = [authFault, contentTypeFault, encodingFault, invalidJsonFault, arrayBodyFault];
 
+// ---------------------------------------------------------------------------------------------
+// Distribution: catalog documents, supplier keys, campaign leads, bids, returns
+// ---------------------------------------------------------------------------------------------
+
+const actorFault = fc
+  .oneof(overlong(200).map((s) => s.replace(/[^\x21-\x7e]/g, 'a')).filter((s) => s.length > 200), fc.constantFrom('', 'rev\tops', 'a\tb'))
+  .map((actor) => fault('header', `X-Actor ${JSON.stringify(actor.slice(0, 20))}`, ['X-Actor'], (d) => (d.headers['x-actor'] = actor)));
+
+/** A value no catalog ID accepts (lower-case letters, digits, - and _, at most 64). */
+const badId = fc.oneof(fc.constantFrom('', 'Upper', 'has space', 'a'.repeat(65), '-leading', 'dots.in.it', 'é'), withControl, wrongType);
+/** Wrong types and out-of-range numbers for a number field of [min, max] (integers only when `integer`). */
+const badNumber = (min: number, max: number, integer = true) =>
+  fc.oneof(
+    fc.integer({ max: Math.ceil(min) - 1 }),
+    fc.integer({ min: Math.floor(max) + 1 }),
+    ...(integer ? [fc.double({ min, max, noNaN: true }).filter((n) => !Number.isInteger(n))] : []),
+    fc.constantFrom<unknown>('1', '', true, null, [], { n: 1 }),
+  );
+const badJsonata = fc.constantFrom('$$$(', '{ "a": ', '(', '"unterminated', 'lead.', ')', '$x := ');
+const badZone = fc.oneof(fc.constantFrom('Mars/Base', '', 'America/Gotham'), withControl, wrongType);
+
+/** Set a value at a dotted path of the body (creating objects on the way). */
+const setPath = (d: Draft, path: string, value: unknown) => {
+  const keys = path.split('.');
+  let at = bodyOf(d);
+  for (const k of keys.slice(0, -1)) at = (at[k] ??= {}) as Record<string, unknown>;
+  if (value === undefined) delete at[keys.at(-1)!];
+  else at[keys.at(-1)!] = value;
+};
+/** One fault per value, setting (or with undefined, deleting) `path`, naming `field` (default: the path). */
+const at = (path: string, values: fc.Arbitrary<unknown>, field = path) => values.map((v) => fault('body', `${path} = ${JSON.stringify(v)?.slice(0, 40)}`, [field], (d) => setPath(d, path, v)));
+
+/** An HTTP endpoint of a buyer (`ping` or `post`) made invalid. */
+function endpointFaults(kind: 'ping' | 'post'): Array<fc.Arbitrary<Fault>> {
+  const endpoint = (d: Draft) => bodyOf(d)[kind] as Record<string, unknown>;
+  return [
+    ...objectFaults(
+      endpoint,
+      kind,
+      {
+        kind: fc.constantFrom('pigeon', '', 'HTTP', null, 5),
+        url: fc.oneof(fc.constantFrom('ftp://buyer.example/lead', 'not a url', 'javascript:alert(1)', '', 'http://', `https://buyer.example/${'p'.repeat(2001)}`), wrongType),
+        format: fc.constantFrom('csv', 'JSON', '', null),
+        mapping: fc.oneof(badJsonata, wrongType, fc.constant('')),
+        template: badId,
+        xmlRoot: fc.constantFrom('1lead', 'has space', '', '<lead>'),
+        headers: fc.constantFrom<unknown>({ 'bad header': 'x' }, { 'X-Ok': 'a\u0000b' }, { 'X-Ok': 5 }, 'X-Ok: 1', []),
+        auth: fc.constantFrom<unknown>({ type: 'oauth' }, { type: 'header', name: 'bad name', secret: { env: 'X' } }, { type: 'basic', username: '' }, { type: 'hmac' }, 'token'),
+        timeoutMs: badNumber(50, 60_000),
+        response: fc.oneof(wrongType, fc.constant({})),
+      },
+      ['kind', 'url', 'response'],
+    ),
+    ...objectFaults(
+      (d) => endpoint(d)['response'] as Record<string, unknown>,
+      `${kind}.response`,
+      { format: fc.constantFrom('yaml', 'JSON', '', 5), mapping: fc.oneof(badJsonata, wrongType, fc.constant('')) },
+      ['mapping'],
+    ),
+    // A template is only read without a mapping of the endpoint's own.
+    fc.constant(fault('body', `${kind}.template unknown`, [`${kind}.template`], (d) => {
+      delete endpoint(d)['mapping'];
+      endpoint(d)['template'] = 'no-such-template';
+    })),
+  ];
+}
+
+const buyerFaults: Array<fc.Arbitrary<Fault>> = [
+  ...objectFaults(
+    bodyOf,
+    '',
+    {
+      // Another valid ID in the body than in the path is refused too.
+      id: fc.oneof(badId, fc.constantFrom('other-buyer', 'formbuyer')),
+      name: fc.oneof(hostileString(200), fc.constantFrom('', '   ')),
+      timeZone: badZone,
+      priority: badNumber(0, 10_000),
+      weight: badNumber(1, 1000),
+      paused: fc.constantFrom('yes', 1, null, 'false'),
+      filters: fc.constantFrom<unknown>(
+        { field: 'lead.state', regex: '([a-' },
+        { all: [{ field: 'lead.age', gte: 21 }, { field: 'lead.zip', regex: '(' }] },
+        { field: 'lead.state', regex: 'ca', flags: 'zz' },
+        { field: 'account.tier', equals: 'gold' },
+        { segment: 'vip' },
+        { field: 'lead.age' },
+        { field: 'lead.state', in: 'CA' },
+        { field: 'lead.state', bogus: 1 },
+        'lead.age > 21',
+        5,
+      ),
+      caps: fc.constantFrom<unknown>({ day: -1 }, { hour: 1.5 }, { year: 10 }, 'many', [1]),
+      budget: fc.constantFrom<unknown>({ day: 1.234 }, { month: -5 }, { week: 100 }, { day: 2_000_000 }, 0),
+      hours: fc.constantFrom<unknown>(
+        { open: '25:00', close: '18:00' },
+        { open: '08:00', close: '08:00' },
+        { days: [0], open: '08:00', close: '18:00' },
+        { days: [], open: '08:00', close: '18:00' },
+        { open: '08:00', close: '18:00', outside: 'wait' },
+        { open: '8am', close: '6pm' },
+        { open: '08:00' },
+      ),
+      pricing: fc.constantFrom<unknown>({ type: 'auction' }, { type: 'fixed' }, { type: 'fixed', price: -1 }, { type: 'fixed', price: 1.005 }, { type: 'bid', price: 5 }, 'bid', null),
+      dedupeDays: badNumber(1, 365),
+      breaker: fc.constantFrom<unknown>({ consecutiveFailures: 0 }, { errorRate: 0 }, { errorRate: 1.5 }, { coolDownSeconds: 0 }, { minCalls: 1.5 }, { halfOpen: true }, 'open'),
+      ping: fc.oneof(wrongType, fc.constant({ kind: 'email', to: ['bids@buyer.example'] })),
+      post: fc.oneof(wrongType, fc.constant({ kind: 'email', to: ['not an email'] }), fc.constant({ kind: 'webhook', url: 'ftp://x.example' })),
+    },
+    // fastbid bids: without its ping it cannot.
+    ['name', 'pricing', 'post', 'ping'],
+  ),
+  ...endpointFaults('ping'),
+  ...endpointFaults('post'),
+];
+
+const campaignFaults: Array<fc.Arbitrary<Fault>> = [
+  ...objectFaults(
+    bodyOf,
+    '',
+    {
+      id: fc.oneof(badId, fc.constant('other-campaign')),
+      name: fc.oneof(hostileString(200), fc.constantFrom('', '   ')),
+      currency: fc.constantFrom('usd', 'US', 'DOLLARS', '', 5),
+      fields: fc.constantFrom<unknown>({}, 'all', [], Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`f${i}`, { type: 'string' }]))),
+      consent: fc.constantFrom<unknown>({ trustedForm: 'maybe' }, {}, 'required', { trustedForm: 'required', extra: 1 }),
+      pingFields: fc.constantFrom<unknown>(['email'], ['state', 'phone'], ['nope'], 'state', [''], [5]),
+      method: fc.constantFrom('lottery', '', 'AUCTION', null),
+      sale: fc.constantFrom<unknown>({ model: 'shared', maxBuyers: 1 }, { model: 'shared' }, { model: 'exclusive', maxBuyers: 2 }, { model: 'auction' }, 'exclusive'),
+      dedupe: fc.constantFrom<unknown>({ fields: ['nope'], lookbackDays: 30 }, { fields: [], lookbackDays: 30 }, { fields: ['email'], lookbackDays: 0 }, { fields: ['email'], lookbackDays: 30, match: 'some' }, true),
+      marginPercent: badNumber(0, 100, false),
+      floorPrice: fc.constantFrom<unknown>(-1, 1.234, 2_000_001, '2', null),
+      deadlineMs: badNumber(200, 8_000),
+      pingTimeoutMs: badNumber(50, 30_000),
+      bidTtlSeconds: badNumber(5, 3600),
+      returns: fc.constantFrom<unknown>({ windowDays: 91 }, { windowDays: -1 }, { autoApprove: [''] }, { autoApprove: 'all' }, { keep: true }),
+      buyers: fc.constantFrom<unknown>(['no-such-buyer'], [BUYER, BUYER], ['Fast Bid'], BUYER, [5]),
+      paused: fc.constantFrom('no', 0, null),
+    },
+    ['name', 'fields', 'method', 'sale'],
+  ),
+  at('fields.age.type', fc.constantFrom('float', '', null)),
+  at('fields.age.min', fc.constant(200), 'fields.age.min'),
+  at('fields.age.enum', fc.constantFrom<unknown>([], 'CA', [{}])),
+  at('fields.age.maxLength', fc.constantFrom(0, 10_001, 1.5)),
+  at('fields.age.pii', fc.constantFrom('yes', 1)),
+  unknownKey(['type', 'required', 'enum', 'min', 'max', 'maxLength', 'pii']).map((k) => fault('body', `unknown fields.age.${k}`, [`fields.age.${k}`], (d) => setPath(d, `fields.age.${k}`, 1))),
+  fc.oneof(withControl, overlong(64), fc.constant('')).map((name) => fault('body', `field name ${JSON.stringify(name).slice(0, 30)}`, ['fields'], (d) => setPath(d, 'fields', { ...(bodyOf(d)['fields'] as object), [name]: { type: 'string' } }))),
+  // Consent needs the certificate's field.
+  fc.constant(fault('body', 'consent without trustedform_cert_url', ['consent.trustedForm'], (d) => setPath(d, 'fields.trustedform_cert_url', undefined))),
+];
+
+const supplierFaults: Array<fc.Arbitrary<Fault>> = [
+  ...objectFaults(
+    bodyOf,
+    '',
+    {
+      id: fc.oneof(badId, fc.constant('bright-media')),
+      name: fc.oneof(hostileString(200), fc.constantFrom('', '   ')),
+      apiKey: fc.oneof(fc.constantFrom('sk.x', 'not-a-key', 'sk.t.acme-leads.short', '', 'Bearer sk.t.acme-leads.0123456789abcdef', 'sk..acme-leads.0123456789abcdef'), withControl, wrongType),
+      apiKeySha256: fc.constantFrom<unknown>([], ['ABC'], ['A'.repeat(64)], 'abc', Array.from({ length: 6 }, (_, i) => sha256Hex(`k${i}`)), [5]),
+      campaigns: fc.constantFrom<unknown>(['no-such-campaign'], ['Auto Insurance'], CAMPAIGN, [5]),
+      payout: fc.constantFrom<unknown>({ type: 'fixed' }, { type: 'fixed', amount: -3 }, { type: 'revshare', percent: 101 }, { type: 'bonus' }, 3),
+      caps: fc.constantFrom<unknown>({ day: -1 }, { hour: 1.5 }, { year: 10 }, 'many'),
+      timeZone: badZone,
+      paused: fc.constantFrom('no', 0, null),
+    },
+    ['name', 'apiKeySha256', 'payout'],
+  ),
+  // A key that could never authenticate this supplier: another tenant's or another supplier's.
+  fc.constantFrom('other tenant', 'other supplier').map((kind) =>
+    fault('body', `apiKey of ${kind}`, ['apiKey'], (d) => {
+      const secret = 'f'.repeat(24);
+      bodyOf(d)['apiKey'] = kind === 'other tenant' ? `sk.not-${t.tenant.id}.acme-leads.${secret}` : `sk.${t.tenant.id}.bright-media.${secret}`;
+    }),
+  ),
+];
+
+/** Supplier keys that are not a valid key of a supplier sending to the campaign: 401, or 404/409 for a supplier outside it or paused. */
+const supplierAuthFault = fc.oneof(
+  authFault,
+  fc.constantFrom('tenant key', 'wrong secret', 'another supplier secret', 'unknown supplier', 'unknown tenant', 'not enrolled', 'paused', 'lower-case bearer with tab').map((kind) =>
+    fault('auth', `supplier key: ${kind}`, [], (d) => {
+      const acmeSecret = dist.keys.acme.split('.').at(-1)!;
+      const keys: Record<string, string> = {
+        'tenant key': `Bearer ${t.apiKey}`,
+        'wrong secret': `Bearer sk.${t.tenant.id}.acme-leads.${'0'.repeat(24)}`,
+        'another supplier secret': `Bearer sk.${t.tenant.id}.acme-leads.${dist.keys.bright.split('.').at(-1)!}`,
+        'unknown supplier': `Bearer sk.${t.tenant.id}.nobody.${acmeSecret}`,
+        'unknown tenant': `Bearer sk.no-such-tenant.acme-leads.${acmeSecret}`,
+        'not enrolled': `Bearer ${dist.keys.outsider}`,
+        paused: `Bearer ${dist.keys.paused}`,
+        'lower-case bearer with tab': `bearer\t${dist.keys.acme}x`,
+      };
+      d.headers['authorization'] = keys[kind]!;
+    }),
+  ),
+);
+
+const CAMPAIGN_LEAD_FIELDS: Record<string, fc.Arbitrary<unknown>> = {
+  first_name: fc.oneof(hostileString(100), fc.constantFrom('', '   ')),
+  last_name: fc.oneof(hostileString(100), fc.constantFrom('', '   ')),
+  email: badEmail,
+  phone: fc.oneof(fc.constantFrom('12345', 'call me', '+1-800-FLOWERS', '', '+1 415 555'), withControl, wrongType),
+  state: fc.oneof(fc.constantFrom('ZZ', 'California', '', 'C A', 'ON'), withControl, wrongType),
+  zip: fc.oneof(fc.constantFrom('9410', 'ABCDE', '94105-12', '', '94105 '.repeat(3)), withControl, wrongType),
+  age: badNumber(18, 120),
+  vehicle_year: badNumber(1980, 2100),
+  insured: fc.constantFrom<unknown>('yes', 'true', 1, 0, null, [], ''),
+  trustedform_cert_url: fc.oneof(
+    fc.constantFrom('https://example.com/cert', 'http://cert.trustedform.com/abc', '', 'cert.trustedform.com/abc'),
+    wrongType,
+    withControl.map((s) => `${TRUSTEDFORM_PREFIX}${s}`),
+    overlong(2000).map((s) => `${TRUSTEDFORM_PREFIX}${s}`),
+  ),
+};
+
+/** A campaign lead with a bad field, a required one missing, an unknown or a prototype key (`ping`: only ping fields, contact details unknown). */
+const campaignLeadFaults = (target: (d: Draft) => Record<string, unknown>, prefix: string, mode: 'full' | 'ping') => {
+  const fields = mode === 'full' ? CAMPAIGN_LEAD_FIELDS : Object.fromEntries(PING_FIELDS.map((f) => [f, CAMPAIGN_LEAD_FIELDS[f]!]));
+  const name = (f: string) => (prefix ? `${prefix}.${f}` : f);
+  return [
+    ...objectFaults(target, prefix, fields, Object.keys(fields)),
+    ...(mode === 'ping' ? [fc.constantFrom('email', 'phone', 'first_name').map((f) => fault('body', `contact field ${f} in a ping`, [name(f)], (d) => (target(d)[f] = 'jane@example.com')))] : []),
+  ];
+};
+
+const supplierHeaders = () => ({ authorization: `Bearer ${dist.keys.acme}`, 'content-type': 'application/json' });
+const supplierDraft = (method: string, extra: Partial<Draft> = {}): Draft => draft(method, { headers: supplierHeaders(), ...extra });
+
+const returnBodyFaults = objectFaults(
+  bodyOf,
+  '',
+  { buyerId: fc.oneof(badId), reason: fc.oneof(hostileString(200), fc.constantFrom('', '   ')) },
+  ['buyerId', 'reason'],
+);
+const decisionBodyFaults = objectFaults(
+  bodyOf,
+  '',
+  { decision: fc.oneof(fc.constantFrom('APPROVE', 'maybe', 'approved', ''), withControl, wrongType), note: hostileString(500) },
+  ['decision'],
+);
+
 const SPECS: RouteSpec[] = [
   { route: 'GET /healthz', base: () => draft('GET', { headers: {} }), faults: [] },
   { route: 'GET /metrics', base: () => draft('GET', { headers: {} }), faults: [] },
@@ -420,7 +755,7 @@ const SPECS: RouteSpec[] = [
       ...policyFaults(bodyOf),
       yamlFault,
       queryFault({ note: textQuery(500) }),
-      fc.oneof(overlong(200).map((s) => s.replace(/[^\x21-\x7e]/g, 'a')).filter((s) => s.length > 200), fc.constantFrom('', 'rev\tops', 'a\tb')).map((actor) => fault('header', `X-Actor ${JSON.stringify(actor.slice(0, 20))}`, ['X-Actor'], (d) => (d.headers['x-actor'] = actor))),
+      actorFault,
     ],
   },
   { route: 'GET /v1/policy/versions', base: () => draft('GET'), faults: [authFault] },
@@ -438,6 +773,111 @@ const SPECS: RouteSpec[] = [
   { route: 'GET /v1/connections', base: () => draft('GET'), faults: [authFault] },
   { route: 'GET /v1/connections/:category/mapping', base: () => draft('GET', { params: { category: 'crm' } }), faults: [authFault, pathFault('category')] },
   { route: 'POST /v1/connections/:category/reauthorize', base: () => draft('POST', { params: { category: 'crm' } }), faults: [authFault, pathFault('category'), contentTypeFault, encodingFault, invalidJsonFault] },
+  ...(['campaigns', 'suppliers', 'buyers'] as const).flatMap((plural): RouteSpec[] => {
+    const id = () => (plural === 'campaigns' ? CAMPAIGN : plural === 'suppliers' ? 'acme-leads' : BUYER);
+    const doc = () => clone(plural === 'campaigns' ? dist.docs.campaign : plural === 'suppliers' ? dist.docs.supplier : dist.docs.buyer) as Record<string, unknown>;
+    return [
+      { route: `GET /v1/${plural}`, base: () => draft('GET'), faults: [authFault] },
+      { route: `GET /v1/${plural}/:id`, base: () => draft('GET', { params: { id: id() } }), faults: [authFault, pathFault('id', 'id')] },
+      { route: `GET /v1/${plural}/:id/versions`, base: () => draft('GET', { params: { id: id() } }), faults: [authFault, pathFault('id', 'id')] },
+      {
+        route: `PUT /v1/${plural}/:id`,
+        // The document as stored: sent as is, it would keep its version.
+        base: () => draft('PUT', { params: { id: id() }, headers: jsonHeaders(), body: doc() }),
+        faults: [...JSON_BODY_FAULTS, pathFault('id', 'id'), queryFault({ note: textQuery(500) }), actorFault, ...(plural === 'campaigns' ? campaignFaults : plural === 'suppliers' ? supplierFaults : buyerFaults)],
+      },
+    ];
+  }),
+  ...(['pause', 'resume'] as const).map(
+    (action): RouteSpec => ({
+      route: `POST /v1/buyers/:id/${action}`,
+      base: () => draft('POST', { params: { id: BUYER }, headers: jsonHeaders(), body: { reason: `fuzz ${action}` } }),
+      faults: [...JSON_BODY_FAULTS, pathFault('id', 'id'), actorFault, ...objectFaults(bodyOf, '', { reason: hostileString(500) }, [])],
+    }),
+  ),
+  ...(['buyers', 'suppliers'] as const).map(
+    (plural): RouteSpec => ({
+      route: `GET /v1/${plural}/:id/stats`,
+      base: () => draft('GET', { params: { id: plural === 'buyers' ? BUYER : 'acme-leads' }, query: ['period=month'] }),
+      faults: [
+        authFault,
+        pathFault('id', 'id'),
+        // Either a period or a range.
+        fc.oneof(
+          queryFault({
+            period: fc.oneof(fc.constantFrom('year', 'DAY', '', 'hour'), withControl),
+            from: fc.oneof(fc.constantFrom('yesterday', '2024-13-01', '24-01-01', '2024-02-30'), withControl),
+            to: fc.oneof(fc.constantFrom('tomorrow', '2024-01-32'), withControl),
+          }),
+          fc.constant(fault('query', 'from after to', ['query.from'], (d) => (d.query = ['from=2024-02-01', 'to=2024-01-01']))),
+        ),
+      ],
+    }),
+  ),
+  {
+    route: 'POST /v1/campaigns/:campaignId/leads',
+    base: () => supplierDraft('POST', { params: { campaignId: CAMPAIGN }, body: fuzzLead() }),
+    faults: [...JSON_BODY_FAULTS, supplierAuthFault, pathFault('campaignId'), idempotencyKeyFault, ...campaignLeadFaults(bodyOf, '', 'full')],
+  },
+  {
+    route: 'POST /v1/campaigns/:campaignId/ping',
+    base: () => supplierDraft('POST', { params: { campaignId: CAMPAIGN }, body: pingOf(fuzzLead()) }),
+    faults: [...JSON_BODY_FAULTS, supplierAuthFault, pathFault('campaignId'), idempotencyKeyFault, ...campaignLeadFaults(bodyOf, '', 'ping')],
+  },
+  {
+    route: 'POST /v1/campaigns/:campaignId/post',
+    base: () => supplierDraft('POST', { params: { campaignId: CAMPAIGN }, body: { bidId: dist.bid, lead: fuzzLead() } }),
+    faults: [
+      ...JSON_BODY_FAULTS,
+      supplierAuthFault,
+      pathFault('campaignId'),
+      ...objectFaults(bodyOf, '', { bidId: fc.oneof(badId, fc.constantFrom('ld_000000000000000000000000', 'dl_XYZ', `dl_${'g'.repeat(24)}`, `dl_${'a'.repeat(25)}`)), lead: fc.oneof(wrongType, fc.constant('{}')) }, ['bidId', 'lead']),
+      ...campaignLeadFaults((d) => bodyOf(d)['lead'] as Record<string, unknown>, 'lead', 'full'),
+      // Bids that are not this supplier's to post against: unknown, another supplier's, a lead sent in full.
+      fc.constantFrom('unknown', 'another supplier', 'full lead').map((kind) =>
+        fault('body', `bidId of ${kind}`, [], (d) => (bodyOf(d)['bidId'] = kind === 'unknown' ? `dl_${'0'.repeat(24)}` : kind === 'another supplier' ? dist.otherBid : dist.sold)),
+      ),
+    ],
+  },
+  {
+    route: 'GET /v1/campaigns/:campaignId/leads/:leadId',
+    base: () => supplierDraft('GET', { params: { campaignId: CAMPAIGN, leadId: dist.sold }, headers: { authorization: `Bearer ${dist.keys.acme}` } }),
+    faults: [
+      supplierAuthFault,
+      pathFault('campaignId'),
+      pathFault('leadId'),
+      fc.constantFrom('another supplier', 'routed lead').map((kind) => fault('path', `leadId of ${kind}`, [], (d) => (d.params['leadId'] = kind === 'another supplier' ? dist.otherBid : lead.id))),
+    ],
+  },
+  {
+    route: 'POST /v1/leads/:leadId/returns',
+    base: () => draft('POST', { params: { leadId: dist.sold }, headers: jsonHeaders(), body: { buyerId: BUYER, reason: 'fuzz_return' } }),
+    faults: [
+      ...JSON_BODY_FAULTS,
+      pathFault('leadId'),
+      actorFault,
+      ...returnBodyFaults,
+      // Not sold to that buyer (404), a lead not sold at all (404), a return already decided (409), an unknown lead (404).
+      fc.constant(fault('body', 'buyerId not sold to', [], (d) => (bodyOf(d)['buyerId'] = 'formbuyer'))),
+      fc.constantFrom('bid', 'denied', 'unknown').map((kind) => fault('path', `leadId ${kind}`, [], (d) => (d.params['leadId'] = kind === 'bid' ? dist.bid : kind === 'denied' ? dist.denied : `dl_${'0'.repeat(24)}`))),
+    ],
+  },
+  {
+    route: 'POST /v1/leads/:leadId/returns/:buyerId/decision',
+    base: () => draft('POST', { params: { leadId: dist.returned, buyerId: BUYER }, headers: jsonHeaders(), body: { decision: 'approve', note: 'fuzz' } }),
+    faults: [
+      ...JSON_BODY_FAULTS,
+      pathFault('leadId'),
+      pathFault('buyerId'),
+      actorFault,
+      ...decisionBodyFaults,
+      // No return waits for a decision (409), not sold to that buyer (404), an unknown lead (404).
+      fc.constantFrom('sold', 'denied', 'bid', 'unknown').map((kind) =>
+        fault('path', `leadId ${kind}`, [], (d) => (d.params['leadId'] = kind === 'sold' ? dist.sold : kind === 'denied' ? dist.denied : kind === 'bid' ? dist.bid : `dl_${'0'.repeat(24)}`)),
+      ),
+      fc.constant(fault('path', 'buyerId not sold to', [], (d) => (d.params['buyerId'] = 'formbuyer'))),
+    ],
+  },
 ];
 
 /** Paths and methods no route serves. */
@@ -541,6 +981,29 @@ async function workflowsOnQueue(): Promise<string[]> {
   return ids.sort();
 }
 
+/** Every catalog document's ID, version and paused flag, by kind. */
+async function catalogVersionsNow(): Promise<Record<string, string[]>> {
+  const out: Record<string, string[]> = {};
+  for (const plural of ['campaigns', 'suppliers', 'buyers']) {
+    const res = await t.request('GET', `/v1/${plural}`);
+    expect(res.status).toBe(200);
+    out[plural] = (res.body[plural] as Array<{ id: string; version: number; document: { paused?: boolean } }>).map((d) => `${d.id} v${d.version}${d.document.paused ? ' paused' : ''}`).sort();
+  }
+  return out;
+}
+
+/** What a fuzz request could change in a distributed lead: its status, answer and sales (with their returns). */
+async function distLeadStates(): Promise<Array<Pick<DistributionState, 'status' | 'answer' | 'sales'>>> {
+  return Promise.all(
+    distLeads().map(async (id) => {
+      const res = await t.request('GET', `/v1/leads/${id}`);
+      expect(res.status).toBe(200);
+      const state = res.body as DistributionState;
+      return { status: state.status, answer: state.answer, sales: state.sales };
+    }),
+  );
+}
+
 it('lists a fuzz spec for every route the API registers', () => {
   const app = createApp({ client: {} as Client, tenants: new TenantRegistry(), taskQueue: 'q', namespace: 'default', webUiUrl: null, bodyLimit: '1kb', temporalTimeoutMs: 1, health: async () => ({ ok: true, checks: {} }), onError: () => undefined });
   const covered = new Set(SPECS.map((s) => s.route));
@@ -548,11 +1011,16 @@ it('lists a fuzz spec for every route the API registers', () => {
 });
 
 it(`answers ${RUNS} hostile requests (seed ${SEED}) over every route with a 4xx in the error envelope, never a 5xx, and starts, writes and sends nothing`, async () => {
+  // The routed lead and every distributed lead made before the fuzz are listed in the baseline.
+  const known = [lead.id, ...distLeads().map((id) => distributedLeadWorkflowId(t.tenant.id, id))];
   const baselineWorkflows = await eventually(async () => {
     const ids = await workflowsOnQueue();
-    return ids.some((id) => id.includes(lead.id)) ? ids : undefined;
+    return known.every((k) => ids.some((id) => id.includes(k))) ? ids : undefined;
   });
   const eventsBefore = t.events().length;
+  const marketBefore = market.requests().at(-1)?.seq ?? 0;
+  const catalogBefore = await catalogVersionsNow();
+  const distBefore = await distLeadStates();
   let requests = 0;
   const answered = new Map<string, Set<number>>();
 
@@ -584,6 +1052,12 @@ it(`answers ${RUNS} hostile requests (seed ${SEED}) over every route with a 4xx 
     status: 'routed',
   });
   expect((await t.request('GET', '/v1/policy/versions')).body.versions).toEqual([]);
+
+  // No buyer was pinged or posted to, no catalog document changed version (nor was added or paused),
+  // and the distributed leads are as they were: no sale, bid posted, return asked or decided.
+  expect(market.requests({ since: marketBefore }).map((r) => `${r.kind} ${r.buyerId}`)).toEqual([]);
+  expect(await catalogVersionsNow()).toEqual(catalogBefore);
+  expect(await distLeadStates()).toEqual(distBefore);
 
   // No workflow was started: once a lead started after the fuzz is listed, the only new run is its own.
   const sentinel = await t.request('POST', '/v1/leads', { email: 'sentinel@fuzz-sentinel.example' });

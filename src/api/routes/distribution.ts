@@ -3,7 +3,7 @@ import type { Request, Router } from 'express';
 import { z } from 'zod';
 import { businessClock } from '../../clock';
 import { localDate } from '../../domain/calendar';
-import { line, text } from '../../domain/input';
+import { line, PROTOTYPE_KEY_MESSAGE, PROTOTYPE_KEYS, text } from '../../domain/input';
 import { statsFor, emptyAccountState, type AccountKind } from '../../distribution/account';
 import type { DocVersion } from '../../distribution/catalog';
 import { accountSnapshotQuery, accountStatsQuery } from '../../distribution/messages';
@@ -16,6 +16,7 @@ import { sha256Hex } from '../../tenants/registry';
 import { tenantOf } from '../auth';
 import type { ApiContext } from '../context';
 import { ApiError, parseHeader, parseRequest } from '../errors';
+import { SUPPLIER_KEY_PATTERN } from './supplier-leads';
 
 const KINDS: Record<string, DocKind> = { campaigns: 'campaign', suppliers: 'supplier', buyers: 'buyer' };
 const PutQuery = z.object({ note: text(500, { trim: true }).optional() }).strict();
@@ -33,18 +34,25 @@ const StatsQuery = z
 const idParam = (req: Request, kind: DocKind): string => {
   const id = String(req.params['id']);
   if (!ID_PATTERN.test(id)) throw new ApiError(400, 'invalid_request', `Invalid ${kind} id "${id}"`, [{ field: 'id', message: 'must be 1-64 characters: lower-case letters, digits, "-" and "_"' }]);
+  // The catalog keys documents by ID: `constructor` would name Object's own and wedge the tenant's catalog.
+  if (PROTOTYPE_KEYS.has(id)) throw new ApiError(400, 'invalid_request', `Invalid ${kind} id "${id}"`, [{ field: 'id', message: PROTOTYPE_KEY_MESSAGE }]);
   return id;
 };
 
-/** A supplier may be given its plain API key once: only its SHA-256 is kept. */
-function supplierBody(body: unknown): unknown {
+/**
+ * A supplier may be given its plain API key once: only its SHA-256 is kept. The key must be one the
+ * supplier routes can authenticate: this tenant's, this supplier's (its parts say where to look).
+ */
+function supplierBody(body: unknown, tenantId: string, supplierId: string): unknown {
   if (!body || typeof body !== 'object' || Array.isArray(body) || !('apiKey' in body)) return body;
   const { apiKey, ...rest } = body as Record<string, unknown>;
-  if (typeof apiKey !== 'string' || !/^sk\.[a-z0-9-]+\.[a-z0-9_-]+\.[A-Za-z0-9_-]{16,128}$/.test(apiKey)) {
-    throw new ApiError(400, 'invalid_request', 'apiKey must look like sk.<tenant>.<supplier>.<secret of 16-128 letters, digits, - or _>', [{ field: 'apiKey', message: 'must look like sk.<tenant>.<supplier>.<secret>' }]);
+  const parts = typeof apiKey === 'string' ? SUPPLIER_KEY_PATTERN.exec(apiKey) : null;
+  if (!parts || parts[1] !== tenantId || parts[2] !== supplierId) {
+    const form = `sk.${tenantId}.${supplierId}.<secret of 16-128 letters, digits, - or _>`;
+    throw new ApiError(400, 'invalid_request', `apiKey must look like ${form}`, [{ field: 'apiKey', message: `must look like ${form}` }]);
   }
   const hashes = Array.isArray(rest['apiKeySha256']) ? (rest['apiKeySha256'] as unknown[]) : [];
-  return { ...rest, apiKeySha256: [...new Set([...hashes, sha256Hex(apiKey)])] };
+  return { ...rest, apiKeySha256: [...new Set([...hashes, sha256Hex(parts[0])])] };
 }
 
 /** The date range of a stats request, in the account's zone at business time. */
@@ -100,7 +108,7 @@ export function distributionRoutes(router: Router, ctx: ApiContext): void {
       const id = idParam(req, kind);
       const query = parseRequest(PutQuery, req.query, 'query');
       const actor = parseHeader(line(200).min(1), req, 'X-Actor') ?? `api-key:${tenant.id}`;
-      const body = kind === 'supplier' ? supplierBody(req.body) : req.body;
+      const body = kind === 'supplier' ? supplierBody(req.body, tenant.id, id) : req.body;
       const doc = await validated(tenant.id, kind, id, body);
       const stored = await putCatalogDoc(ctx.client, ctx.taskQueue, tenant.id, kind, doc, actor, query.note ?? null);
       res.json(view(stored));

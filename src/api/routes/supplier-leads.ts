@@ -55,6 +55,12 @@ const supplierOf = (req: Request): SupplierAuth => {
 
 const sameHash = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a, 'hex'), Buffer.from(b, 'hex'));
 
+/** The supplier the key names, when the key is one of its keys (the key's form alone proves nothing). */
+function verifiedSupplier(auth: SupplierAuth, supplier: Supplier | null | undefined): Supplier {
+  if (!supplier || !supplier.apiKeySha256.some((h) => sameHash(h, auth.keySha256))) throw new ApiError(401, 'unauthorized', 'Unknown supplier API key');
+  return supplier;
+}
+
 /**
  * Requests for one campaign and supplier that arrive while a read of the catalog is in flight share
  * it (single flight): a burst of leads would otherwise queue hundreds of queries on the tenant's one
@@ -79,8 +85,7 @@ async function campaignFor(ctx: ApiContext, req: Request): Promise<CampaignSnaps
   const campaignId = String(req.params['campaignId']);
   if (!ID_PATTERN.test(campaignId)) throw new ApiError(404, 'not_found', `No campaign ${campaignId}`);
   const snapshot = await snapshotReads.read(`${auth.tenantId}\n${campaignId}\n${auth.supplierId}`, () => campaignSnapshot(ctx.client, auth.tenantId, campaignId, auth.supplierId));
-  const supplier = snapshot ? snapshot.supplier?.doc : (await catalogDoc<Supplier>(ctx.client, auth.tenantId, 'supplier', auth.supplierId))?.doc;
-  if (!supplier || !supplier.apiKeySha256.some((h) => sameHash(h, auth.keySha256))) throw new ApiError(401, 'unauthorized', 'Unknown supplier API key');
+  const supplier = verifiedSupplier(auth, snapshot ? snapshot.supplier?.doc : (await catalogDoc<Supplier>(ctx.client, auth.tenantId, 'supplier', auth.supplierId))?.doc);
   if (!snapshot || !supplier.campaigns.includes(campaignId)) throw new ApiError(404, 'not_found', `No campaign ${campaignId} for supplier ${auth.supplierId}`);
   if (supplier.paused) throw new ApiError(409, 'conflict', `supplier ${auth.supplierId} is paused`);
   if (snapshot.campaign.doc.paused) throw new ApiError(409, 'conflict', `campaign ${campaignId} is paused`);
@@ -200,6 +205,7 @@ export function supplierRoutes(ctx: ApiContext, guard: RequestHandler): Router {
 
   router.get('/v1/campaigns/:campaignId/leads/:leadId', async (req, res) => {
     const auth = supplierOf(req);
+    verifiedSupplier(auth, (await catalogDoc<Supplier>(ctx.client, auth.tenantId, 'supplier', auth.supplierId))?.doc);
     const leadId = String(req.params['leadId']);
     if (!DISTRIBUTED_LEAD_ID_PATTERN.test(leadId)) throw new ApiError(404, 'not_found', `No lead ${leadId}`);
     const state = await ctx.client.workflow
