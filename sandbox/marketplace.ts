@@ -10,8 +10,8 @@
  * buyer's latency. A control API under /_marketplace lets another process (npm start, the
  * benchmark) read the record and change behaviours too.
  */
-import { createServer, type Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { serve } from './http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import {
@@ -361,14 +361,9 @@ function lowerCaseHeaders(headers: Request['headers']): Record<string, string> {
 export async function startMarketplace(opts: MarketplaceOptions = {}): Promise<RunningMarketplace> {
   const { port = 0, host = '127.0.0.1', ...rest } = opts;
   const { app, state } = createMarketplaceApp(rest);
-  const server = await listen(app, port, host);
-  const address = server.address();
-  const actualPort = typeof address === 'object' && address !== null ? address.port : port;
-  let closing: Promise<void> | undefined;
+  const served = await serve(app, port, host);
   return {
-    url: `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host}:${actualPort}`,
-    port: actualPort,
-    close: () => (closing ??= closeServer(server)),
+    ...served,
     requests: (filter) => state.requests(filter),
     clearRequests: () => state.clearRequests(),
     setBehaviour: (buyerId, patch) => state.setBehaviour(buyerId, patch),
@@ -379,24 +374,7 @@ export async function startMarketplace(opts: MarketplaceOptions = {}): Promise<R
   };
 }
 
-function listen(app: express.Express, port: number, host: string): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const server = createServer(app);
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve(server);
-    });
-  });
-}
 
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.close((err) => (err ? reject(err) : resolve()));
-    // Hung requests and pooled keep-alive sockets would otherwise hold close() open.
-    server.closeAllConnections();
-  });
-}
 
 // -------------------------------------------------------------------------------- control routes
 

@@ -8,8 +8,8 @@
  * reply is computed synchronously (so concurrent retries with one Idempotency-Key cannot both
  * create a lead), recorded as an event, and only then delayed by the configured latency.
  */
-import { createServer, type Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { serve } from './http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { emulatorFor, matchRoute, type EmulatorAuth, type EmulatorRequest, type ProviderEmulator } from './emulator';
@@ -53,14 +53,9 @@ export function createSandboxApp(opts: SandboxOptions): { app: express.Express; 
 export async function startSandbox(opts: SandboxOptions & { port?: number; host?: string }): Promise<RunningSandbox> {
   const { port = 0, host = '127.0.0.1', ...rest } = opts;
   const { app, state } = createSandboxApp(rest);
-  const server = await listen(app, port, host);
-  const address = server.address();
-  const actualPort = typeof address === 'object' && address !== null ? address.port : port;
-  let closing: Promise<void> | undefined;
+  const served = await serve(app, port, host);
   return {
-    url: `http://${urlHost(host)}:${actualPort}`,
-    port: actualPort,
-    close: () => (closing ??= closeServer(server)),
+    ...served,
     events: () => state.events(),
     clearEvents: () => state.clearEvents(),
     addWorkspace: (w) => state.upsertWorkspace(w),
@@ -69,31 +64,6 @@ export async function startSandbox(opts: SandboxOptions & { port?: number; host?
   };
 }
 
-// ------------------------------------------------------------------------------------ HTTP server
-
-function listen(app: express.Express, port: number, host: string): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const server = createServer(app);
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve(server);
-    });
-  });
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.close((err) => (err ? reject(err) : resolve()));
-    // Keep-alive sockets (fetch pools them) would otherwise hold close() open for seconds.
-    server.closeAllConnections();
-  });
-}
-
-function urlHost(host: string): string {
-  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
-  return host.includes(':') ? `[${host}]` : host;
-}
 
 // ------------------------------------------------------------------------------- emulated systems
 
