@@ -1,6 +1,7 @@
 import { allHandlersFinished, condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
 import { KEEP_VERSIONS_PER_DOC, type DocVersion, type DocVersionSummary, type PutDocRequest } from '../src/distribution/catalog';
 import type { Buyer, Campaign, DocKind, Supplier } from '../src/distribution/model';
+import { appendVersion } from '../src/protocol/versions';
 import { catalogDocQuery, catalogListQuery, catalogSnapshotQuery, catalogVersionsQuery, putCatalogDocUpdate } from '../src/distribution/catalogMessages';
 
 export interface DistributionCatalogInput {
@@ -25,24 +26,13 @@ export async function distributionCatalog(input: DistributionCatalogInput): Prom
 
   setHandler(
     putCatalogDocUpdate,
-    (req: PutDocRequest): DocVersion => {
-      const versions = (docs[req.kind][req.id] ??= []);
-      const latest = versions[versions.length - 1];
-      if (latest && latest.hash === req.hash) return latest;
-      const version: DocVersion = {
-        kind: req.kind,
-        id: req.id,
-        version: (latest?.version ?? 0) + 1,
-        hash: req.hash,
-        doc: req.doc,
-        updatedAt: new Date(Date.now()).toISOString(),
-        actor: req.actor,
-        note: req.note,
-      };
-      versions.push(version);
-      if (versions.length > KEEP_VERSIONS_PER_DOC) versions.splice(0, versions.length - KEEP_VERSIONS_PER_DOC);
-      return version;
-    },
+    (req: PutDocRequest): DocVersion =>
+      appendVersion(
+        (docs[req.kind][req.id] ??= []),
+        req.hash,
+        (version) => ({ kind: req.kind, id: req.id, version, hash: req.hash, doc: req.doc, updatedAt: new Date(Date.now()).toISOString(), actor: req.actor, note: req.note }),
+        KEEP_VERSIONS_PER_DOC,
+      ),
     {
       validator: (req: PutDocRequest) => {
         if (!req || !(req.kind in docs) || !req.id || !req.hash || req.doc === undefined) throw new Error('kind, id, doc and hash are required');

@@ -1,6 +1,7 @@
 import { allHandlersFinished, condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { PolicyVersion, PublishPolicyRequest } from '../src/domain/policy/store';
 import { policyVersionQuery, policyVersionsQuery, publishPolicyUpdate } from '../src/protocol/messages';
+import { appendVersion } from '../src/protocol/versions';
 
 export interface TenantPolicyInput {
   tenantId: string;
@@ -21,22 +22,13 @@ export async function tenantPolicy(input: TenantPolicyInput): Promise<void> {
 
   setHandler(
     publishPolicyUpdate,
-    (req: PublishPolicyRequest): PolicyVersion => {
-      const latest = versions[versions.length - 1];
-      // Publishing the same content twice is not a new version.
-      if (latest && latest.hash === req.hash) return latest;
-      const version: PolicyVersion = {
-        version: (latest?.version ?? 0) + 1,
-        hash: req.hash,
-        policy: req.policy,
-        publishedAt: new Date(Date.now()).toISOString(),
-        actor: req.actor,
-        note: req.note,
-      };
-      versions.push(version);
-      if (versions.length > KEEP_VERSIONS) versions.splice(0, versions.length - KEEP_VERSIONS);
-      return version;
-    },
+    (req: PublishPolicyRequest): PolicyVersion =>
+      appendVersion(
+        versions,
+        req.hash,
+        (version) => ({ version, hash: req.hash, policy: req.policy, publishedAt: new Date(Date.now()).toISOString(), actor: req.actor, note: req.note }),
+        KEEP_VERSIONS,
+      ),
     {
       validator: (req: PublishPolicyRequest) => {
         if (!req.policy || !req.hash) throw new Error('a policy and its hash are required');
