@@ -1,4 +1,4 @@
-import { allHandlersFinished, condition, proxyActivities, setHandler, sleep, upsertMemo, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, TimeoutFailure, allHandlersFinished, condition, proxyActivities, setHandler, sleep, upsertMemo, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { DocVersion } from '../src/distribution/catalog';
 import type { DeliveryRecord } from '../src/distribution/delivery';
@@ -33,6 +33,33 @@ const acts = proxyActivities<Activities>({
 /** Calls to a buyer are made once: a post may have sold the lead even when its answer was lost. */
 function buyerCalls(timeoutMs: number) {
   return proxyActivities<Activities>({ startToCloseTimeout: timeoutMs + 5_000, retry: { maximumAttempts: 1 } });
+}
+
+/**
+ * A ping or post whose activity failed (a buyer secret not configured, the worker lost mid-call):
+ * the buyer counts as having answered with an error, and the lead goes on to the next buyer. The
+ * failure itself is in history next to this.
+ */
+async function oneCall(kind: 'ping' | 'post', buyerId: string, call: () => Promise<DeliveryRecord>): Promise<DeliveryRecord> {
+  try {
+    return await call();
+  } catch (err) {
+    if (!(err instanceof ActivityFailure)) throw err;
+    const timedOut = err.cause instanceof TimeoutFailure;
+    const message = err.cause?.message ?? err.message;
+    return {
+      kind,
+      buyerId,
+      startedAt: new Date(Date.now()).toISOString(),
+      latencyMs: 0,
+      request: { method: 'POST', url: '', headers: {}, body: '' },
+      response: null,
+      error: { type: timedOut ? 'timeout' : 'config', message },
+      answer: { outcome: 'error', reason: timedOut ? 'timeout' : message },
+      retryAfterMs: null,
+      notSent: !timedOut,
+    };
+  }
 }
 
 /**
@@ -174,7 +201,8 @@ export async function distributeLead(input: DistributeLeadInput): Promise<Distri
     });
     if (!claim.duplicate) return true;
     state.status = 'duplicate';
-    answer({ status: 'duplicate', reason: `the same person was submitted to campaign ${campaign.id} within ${campaign.dedupe.lookbackDays} days${claim.heldBy ? ` (lead ${claim.heldBy})` : ''}` });
+    // The other lead may be another supplier's: the supplier is not told which (the dispute log is).
+    answer({ status: 'duplicate', reason: `the same person was submitted to campaign ${campaign.id} within ${campaign.dedupe.lookbackDays} days` });
     return false;
   }
 
@@ -200,7 +228,7 @@ export async function distributeLead(input: DistributeLeadInput): Promise<Distri
     if (known) return known;
     if (!(await probeAllowed(buyer, s, 'ping'))) return null;
     count(buyer.id, 'pinged');
-    const record: DeliveryRecord = await buyerCalls(campaign.pingTimeoutMs).pingBuyer({ tenantId: input.tenantId, leadId: input.leadId, campaign, buyer, lead: pingView(campaign, lead) });
+    const record = await oneCall('ping', buyer.id, () => buyerCalls(campaign.pingTimeoutMs).pingBuyer({ tenantId: input.tenantId, leadId: input.leadId, campaign, buyer, lead: pingView(campaign, lead) }));
     endpointReports.push(endpointResult(buyer, 'ping', record, input.leadId, businessNow()));
     if (record.error?.type === 'timeout') {
       consider({ buyerId: buyer.id, status: 'skipped', reason: 'ping_timeout', detail: `no bid within ${campaign.pingTimeoutMs} ms`, priceCents: null });
@@ -248,8 +276,11 @@ export async function distributeLead(input: DistributeLeadInput): Promise<Distri
     let record: DeliveryRecord | null = null;
     for (let wait = 0; ; wait++) {
       const timeoutMs = buyer.post.kind === 'email' ? 10_000 : buyer.post.timeoutMs;
-      record = await buyerCalls(timeoutMs).postToBuyer({ tenantId: input.tenantId, leadId: input.leadId, campaign, buyer, lead: full, bid: offer.bidId ? { id: offer.bidId, price: offer.priceCents / 100 } : null });
-      if (record.retryAfterMs === null || wait >= MAX_RATE_LIMIT_WAITS || record.retryAfterMs > MAX_RATE_LIMIT_WAIT_MS) break;
+      record = await oneCall('post', buyer.id, () =>
+        buyerCalls(timeoutMs).postToBuyer({ tenantId: input.tenantId, leadId: input.leadId, campaign, buyer, lead: full, bid: offer.bidId ? { id: offer.bidId, price: offer.priceCents / 100 } : null }),
+      );
+      // Only a 429 says the post was not taken: a 5xx after sending may have sold the lead, so it is never sent again.
+      if (record.response?.status !== 429 || record.retryAfterMs === null || wait >= MAX_RATE_LIMIT_WAITS || record.retryAfterMs > MAX_RATE_LIMIT_WAIT_MS) break;
       // The buyer said when to come back: a durable timer, in history, then the same post again.
       await sleep(Math.max(1, record.retryAfterMs), { summary: `${buyer.id} asked to wait (Retry-After ${record.retryAfterMs} ms)` });
     }
@@ -276,9 +307,9 @@ export async function distributeLead(input: DistributeLeadInput): Promise<Distri
   }
 
   /** Offers in the method's order; bidders are pinged (in parallel for auctions, at their turn otherwise). */
-  async function offersInOrder(eligible: Screening[]): Promise<Array<{ buyer: Buyer; s: Screening; offer: Offer | null }>> {
+  async function offersInOrder(eligible: Screening[], priced = false): Promise<Array<{ buyer: Buyer; s: Screening; offer: Offer | null }>> {
     const entries = eligible.map((s) => ({ buyer: buyers.get(s.buyerId) as Buyer, s }));
-    if (campaign.method === 'auction' || campaign.method === 'send_to_all') {
+    if (priced || campaign.method === 'auction' || campaign.method === 'send_to_all') {
       const offers = await Promise.all(entries.map(async (e) => ({ ...e, offer: await ping(e.buyer, e.s) })));
       const ranked = rankOffers(offers.flatMap((o) => (o.offer ? [o.offer] : [])), buyers);
       return ranked.map((offer) => offers.find((o) => o.buyer.id === offer.buyerId) as { buyer: Buyer; s: Screening; offer: Offer });
@@ -325,7 +356,8 @@ export async function distributeLead(input: DistributeLeadInput): Promise<Distri
   if (input.mode === 'ping') {
     // Exchange: bid now on ping fields only; the full lead comes with the post, before the bid expires.
     const screened = await screen(new Set());
-    const ranked = await offersInOrder(screened.filter((s) => s.eligible));
+    // A bid is a price now: every eligible buyer's offer is collected at once, whatever the method.
+    const ranked = await offersInOrder(screened.filter((s) => s.eligible), true);
     const best = ranked.find((r) => r.offer && r.offer.netCents >= Math.round(campaign.floorPrice * 100));
     if (!best?.offer) {
       state.status = 'unsold';

@@ -19,8 +19,10 @@ const MAX_HISTORY_EVENTS = 2_000;
  */
 export async function distributionCatalog(input: DistributionCatalogInput): Promise<void> {
   const docs: Record<DocKind, Record<string, DocVersion[]>> = input.docs ?? { campaign: {}, supplier: {}, buyer: {} };
+  /** A document's versions: own keys only, so an ID such as `constructor` never names Object's own. */
+  const versionsOf = (kind: DocKind, id: string): DocVersion[] | undefined => (Object.hasOwn(docs, kind) && Object.hasOwn(docs[kind], id) ? docs[kind][id] : undefined);
   const current = <D>(kind: DocKind, id: string): DocVersion<D> | null => {
-    const versions = docs[kind][id];
+    const versions = versionsOf(kind, id);
     return versions && versions.length ? (versions[versions.length - 1] as DocVersion<D>) : null;
   };
 
@@ -28,24 +30,25 @@ export async function distributionCatalog(input: DistributionCatalogInput): Prom
     putCatalogDocUpdate,
     (req: PutDocRequest): DocVersion =>
       appendVersion(
-        (docs[req.kind][req.id] ??= []),
+        versionsOf(req.kind, req.id) ?? (docs[req.kind][req.id] = []),
         req.hash,
         (version) => ({ kind: req.kind, id: req.id, version, hash: req.hash, doc: req.doc, updatedAt: new Date(Date.now()).toISOString(), actor: req.actor, note: req.note }),
         KEEP_VERSIONS_PER_DOC,
       ),
     {
       validator: (req: PutDocRequest) => {
-        if (!req || !(req.kind in docs) || !req.id || !req.hash || req.doc === undefined) throw new Error('kind, id, doc and hash are required');
+        if (!req || !Object.hasOwn(docs, req.kind) || !req.id || !req.hash || req.doc === undefined) throw new Error('kind, id, doc and hash are required');
+        if (['__proto__', 'constructor', 'prototype'].includes(req.id)) throw new Error(`${req.id} is not a document ID`);
       },
     },
   );
 
   setHandler(catalogDocQuery, (kind: DocKind, id: string, version?: number) => {
     if (version === undefined) return current(kind, id);
-    return docs[kind]?.[id]?.find((v) => v.version === version) ?? null;
+    return versionsOf(kind, id)?.find((v) => v.version === version) ?? null;
   });
-  setHandler(catalogListQuery, (kind: DocKind) => Object.keys(docs[kind] ?? {}).sort().map((id) => current(kind, id)).filter((v): v is DocVersion => v !== null));
-  setHandler(catalogVersionsQuery, (kind: DocKind, id: string): DocVersionSummary[] => (docs[kind]?.[id] ?? []).map(({ doc: _doc, ...summary }) => summary));
+  setHandler(catalogListQuery, (kind: DocKind) => Object.keys(Object.hasOwn(docs, kind) ? docs[kind] : {}).sort().map((id) => current(kind, id)).filter((v): v is DocVersion => v !== null));
+  setHandler(catalogVersionsQuery, (kind: DocKind, id: string): DocVersionSummary[] => (versionsOf(kind, id) ?? []).map(({ doc: _doc, ...summary }) => summary));
   setHandler(catalogSnapshotQuery, (campaignId: string, supplierId: string | null) => {
     const campaign = current<Campaign>('campaign', campaignId);
     if (!campaign) return null;

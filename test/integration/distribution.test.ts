@@ -119,7 +119,63 @@ describe('auction (ping-post)', () => {
   });
 });
 
+describe('refusals', () => {
+  it('refuses an Idempotency-Key reused for another lead, a post against an expired bid, and a return of a closed lead', async () => {
+    d = await startDistributionStack({
+      buyers: ['formbuyer'],
+      adjust: ({ campaign }) => {
+        campaign.bidTtlSeconds = 5;
+      },
+    });
+    const first = await d.sell(uniqueLead(), { headers: { 'idempotency-key': 'k-1' } });
+    expect(first.body.status).toBe('sold');
+    const reused = await d.supplier('POST', `${CAMPAIGN}/leads`, uniqueLead(), { headers: { 'idempotency-key': 'k-1' } });
+    expect(reused.status).toBe(409);
+    expect(reused.body.error).toMatchObject({ code: 'idempotency_key_reused', details: { leadId: first.body.leadId } });
+
+    const { email: _e, phone: _p, first_name: _f, last_name: _l, ...pingFields } = uniqueLead();
+    const ping = await d.supplier('POST', `${CAMPAIGN}/ping`, pingFields);
+    expect(ping.body.status).toBe('bid');
+    await eventually(async () => ((await leadState(ping.body.bidId)).status === 'expired' ? true : undefined), 30_000, 'bid expired');
+    const late = await d.supplier('POST', `${CAMPAIGN}/post`, { bidId: ping.body.bidId, lead: uniqueLead(pingFields) });
+    expect(late.status).toBe(409);
+    expect(late.body.error.details).toEqual([{ field: 'bidId', message: 'has expired' }]);
+    expect(postsTo('formbuyer')).toHaveLength(1);
+
+    // Unsold: the run ends at once, and a return of it is refused.
+    d.market.setBehaviour('formbuyer', { post: 'reject' });
+    const unsold = await d.sell(uniqueLead());
+    expect(unsold.body.status).toBe('rejected');
+    await eventually(async () => ((await leadState(unsold.body.leadId)).status === 'unsold' ? true : undefined), 30_000, 'unsold');
+    const ret = await eventually(async () => {
+      const r = await d.t.request('POST', `/v1/leads/${unsold.body.leadId}/returns`, { buyerId: 'formbuyer', reason: 'bad' });
+      return r.status === 409 ? r : undefined;
+    }, 30_000, 'return refused');
+    expect(ret.body.error.code).toBe('lead_closed');
+  });
+});
+
 describe('waterfall', () => {
+  it('goes on to the next buyer when a post cannot be made (a secret not configured), with the reason in the log', async () => {
+    d = await startDistributionStack({
+      buyers: ['flaky', 'formbuyer'],
+      method: 'waterfall',
+      adjust: ({ buyers }) => {
+        const post = buyers.find((b) => b.id === 'flaky')!.post as { auth?: unknown };
+        post.auth = { type: 'header', name: 'X-Api-Key', secret: { env: 'LEADRELAY_TEST_SECRET_NOT_SET' } };
+      },
+    });
+    d.market.setBehaviour('flaky', { failing: false });
+    const res = await d.sell(uniqueLead());
+    expect(res.body).toMatchObject({ status: 'sold', soldTo: ['formbuyer'] });
+    expect(postsTo('flaky')).toHaveLength(0);
+    const state = await leadState(res.body.leadId);
+    expect(state.buyers.find((b: any) => b.buyerId === 'flaky')).toMatchObject({ status: 'error', reason: 'config' });
+    const audit = await d.t.request('GET', `/v1/leads/${res.body.leadId}/audit`);
+    expect(audit.body.entries.find((e: any) => e.kind === 'failure').summary).toMatch(/postToBuyer failed: .*LEADRELAY_TEST_SECRET_NOT_SET/);
+    // Its reservation was given back.
+    expect((await buyer('flaky')).account.periods.day).toMatchObject({ sold: 0, held: 0 });
+  });
   it('offers buyers in priority order, and a reject or error goes on to the next', async () => {
     d = await startDistributionStack({ buyers: ['flaky', 'dupes', 'ratelimited', 'formbuyer'], method: 'waterfall' });
     d.market.setBehaviour('ratelimited', { post: 'reject', rejectReason: 'not today' });

@@ -60,6 +60,9 @@ export function distributedLeadRoutes(router: Router, ctx: ApiContext): void {
       return await call();
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError) throw new ApiError(409, 'lead_closed', err.cause?.message ?? err.message);
+      // A lead whose run has ended (its return window closed, or it was never sold) takes no return.
+      const ended = await handleOf(req).describe().then((d) => d.status.name !== 'RUNNING', () => false);
+      if (ended) throw new ApiError(409, 'lead_closed', `lead ${String(req.params['leadId'])} is closed: its return window has ended or it was not sold`);
       return notFound(String(req.params['leadId']))(err);
     }
   };

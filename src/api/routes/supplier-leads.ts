@@ -132,6 +132,16 @@ export function supplierRoutes(ctx: ApiContext, guard: RequestHandler): Router {
     const headerKey = parseHeader(IdempotencyKeySchema, req, 'Idempotency-Key');
     const leadId = distributedLeadId(auth.tenantId, auth.supplierId, `${campaign.id}:${mode}`, headerKey ?? payloadHash(lead));
     const workflowId = distributedLeadWorkflowId(auth.tenantId, leadId);
+    if (headerKey !== undefined) {
+      // The same key with another lead is a client bug, not a resubmission (as POST /v1/leads).
+      const existing = await ctx.client.workflow.getHandle(workflowId).describe().catch((err) => {
+        if (err instanceof WorkflowNotFoundError) return null;
+        throw err;
+      });
+      if (existing && existing.memo?.['payloadHash'] !== payloadHash(lead)) {
+        throw new ApiError(409, 'idempotency_key_reused', `Idempotency key was already used for a different lead (${leadId})`, { leadId });
+      }
+    }
     const input: DistributeLeadInput = {
       tenantId: auth.tenantId,
       leadId,
@@ -195,11 +205,17 @@ export function supplierRoutes(ctx: ApiContext, guard: RequestHandler): Router {
     if (state.supplierId !== auth.supplierId || state.campaignId !== snapshot.campaign.doc.id || state.mode !== 'ping') {
       throw new ApiError(404, 'not_found', `No bid ${body.bidId}`, [{ field: 'bidId', message: 'is not a bid of this supplier for this campaign' }]);
     }
+    if (state.status === 'expired') throw new ApiError(409, 'conflict', `bid ${body.bidId} has expired`, [{ field: 'bidId', message: 'has expired' }]);
     try {
       res.json(await handle.executeUpdate(postBidUpdate, { args: [{ lead }] }));
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError) throw new ApiError(409, 'conflict', err.cause?.message ?? err.message, [{ field: 'bidId', message: err.cause?.message ?? err.message }]);
-      throw err;
+      // The run is over: a post made before it ended gets its answer again; otherwise the bid is gone.
+      const closed = await handle.describe().then((d) => d.status.name !== 'RUNNING', () => false);
+      if (!closed) throw err;
+      const final = (await handle.query(distributionStateQuery)).answer;
+      if (final && final.status !== 'bid' && state.status !== 'awaiting_post') return void res.json(final);
+      throw new ApiError(409, 'conflict', `bid ${body.bidId} is no longer open`, [{ field: 'bidId', message: 'is no longer open' }]);
     }
   });
 
