@@ -20,6 +20,8 @@ export const EnvSchema = z.object({
   API_BODY_LIMIT: z.string().default('64kb'),
   LEADRELAY_SANDBOX: flag.default(true),
   SANDBOX_PORT: port.default(4010),
+  /** The sandbox marketplace: emulated lead buyers of the demo tenant's distribution catalog. */
+  SANDBOX_MARKETPLACE_PORT: port.default(4011),
   /**
    * Which sandbox tenant the start-up banner's examples use: `unified` (the unified API),
    * `salesforce` (Salesforce + BambooHR + Google Calendar + Slack), `hubspot` (HubSpot + Okta +

@@ -7,7 +7,9 @@ import { loadEnv } from './config';
 import type { DefinitionOverride } from './connectors/definition';
 import { logger, setLogLevel, temporalLogger } from './log';
 import { parsePolicy } from './domain/policy/parse';
-import { DEMO_STACK_TENANTS, DEMO_STACKS, demoIdMap, demoSandboxWorkspace, demoStackTenant, demoStackWorkspace, remapIds, type DemoStack } from '../sandbox/demoTenant';
+import { DEMO_API_KEY, DEMO_STACK_TENANTS, DEMO_STACKS, DEMO_TENANT_ID, demoIdMap, demoSandboxWorkspace, demoStackTenant, demoStackWorkspace, remapIds, type DemoStack } from '../sandbox/demoTenant';
+import { demoMarketplaceBanner, storeDemoMarketplace } from '../sandbox/demoMarketplaceStore';
+import { startMarketplace, type RunningMarketplace } from '../sandbox/marketplace';
 import { startSandbox, type RunningSandbox } from '../sandbox/server';
 import { startStack, type RunningStack } from './stack';
 import { dataDirFiles, PROJECT_ROOT, resolveTemporalCli, startDevServer, type RunningDevServer } from './temporal/devServer';
@@ -70,6 +72,7 @@ async function main(): Promise<void> {
 
   const tenants = env.LEADRELAY_TENANTS_FILE ? TenantRegistry.fromFile(env.LEADRELAY_TENANTS_FILE) : new TenantRegistry();
   let sandbox: RunningSandbox | null = null;
+  let marketplace: RunningMarketplace | null = null;
   if (env.LEADRELAY_SANDBOX) {
     const latency = { baseMs: env.SANDBOX_LATENCY_MS, jitterMs: env.SANDBOX_LATENCY_MS };
     // The demo's leave and meeting sit around the engine's now (a simulated one too).
@@ -85,6 +88,11 @@ async function main(): Promise<void> {
     const apiUrl = `http://${env.API_HOST === '0.0.0.0' ? '127.0.0.1' : env.API_HOST}:${env.API_PORT}`;
     for (const stack of STACKS) tenants.add(demoStackTenant(sandbox.url, stack, undefined, apiUrl), 'sandbox');
     log.info('sandbox emulators ready', { url: sandbox.url, latencyMs: `${env.SANDBOX_LATENCY_MS}+jitter` });
+    // The demo tenant's lead buyers (distribution), on a port of their own.
+    marketplace = await startMarketplace({ port: env.SANDBOX_MARKETPLACE_PORT });
+    const runningMarketplace = marketplace;
+    stops.push(() => runningMarketplace.close());
+    log.info('sandbox marketplace ready', { url: marketplace.url, buyers: marketplace.buyers().length });
   }
   if (tenants.list().length === 0) throw new Error('no tenants: set LEADRELAY_TENANTS_FILE or leave the sandbox on');
 
@@ -104,6 +112,7 @@ async function main(): Promise<void> {
   });
   stops.push(() => stack.close());
   if (sandbox) for (const demo of STACKS) await publishDemoPolicy(stack, demo);
+  if (marketplace) await storeDemoCatalog(stack, marketplace);
   log.info('worker running', { taskQueue: env.LEADRELAY_TASK_QUEUE });
   log.info('API listening', { url: stack.apiUrl });
 
@@ -129,6 +138,12 @@ async function main(): Promise<void> {
       'Watch each connection (OAuth state, rate limits):',
       `  curl -s ${stack.apiUrl}/v1/connections -H 'Authorization: Bearer ${key}'`,
     );
+  }
+  if (marketplace) {
+    // After the Sandbox line: where the buyers run; the selling examples go last.
+    const at = banner.findIndex((l) => l.startsWith('  Sandbox tenants'));
+    banner.splice(at < 0 ? banner.length : at, 0, `  Marketplace  ${marketplace.url}  (the demo tenant's emulated lead buyers; what they received: ${marketplace.url}/_marketplace/requests)`);
+    banner.push('', ...demoMarketplaceBanner({ apiUrl: stack.apiUrl, tenantKey: DEMO_API_KEY }));
   }
   banner.push('', 'Ctrl-C stops everything.', '');
   process.stdout.write(`${banner.join('\n')}\n`);
@@ -158,6 +173,27 @@ async function publishDemoPolicy(stack: RunningStack, demo: DemoStack): Promise<
   if (!parsed.ok) throw new Error(`examples/policies/demo.policy.json: ${parsed.issues.map((i) => `${i.path} ${i.message}`).join('; ')}`);
   const version = await publishPolicy(stack.temporal.client, stack.taskQueue, tenantId, parsed.policy, 'sandbox', 'demo policy');
   log.info('published the demo policy', { tenant: tenantId, version: `v${version.version}` });
+}
+
+/**
+ * The demo tenant's distribution catalog (campaign auto-insurance-us, its suppliers and buyers,
+ * the buyers' endpoints on the marketplace), stored at every start: the same content keeps its
+ * version, so a restart adds none.
+ */
+async function storeDemoCatalog(stack: RunningStack, marketplace: RunningMarketplace): Promise<void> {
+  // After a crash the catalog workflow's last task may wait for the new worker (see publishDemoPolicy).
+  const stored = await retryUntil(
+    `storing ${DEMO_TENANT_ID}'s marketplace catalog`,
+    60_000,
+    () => storeDemoMarketplace({ client: stack.temporal.client, taskQueue: stack.taskQueue, tenantId: DEMO_TENANT_ID, marketplaceUrl: marketplace.url }),
+    workflowTaskFailed,
+  );
+  const changed = stored.filter((d) => d.changed);
+  log.info('stored the demo marketplace catalog', {
+    tenant: DEMO_TENANT_ID,
+    documents: stored.length,
+    newVersions: changed.length ? changed.map((d) => `${d.kind} ${d.id} v${d.version}`).join(', ') : 'none (unchanged)',
+  });
 }
 
 main().catch((err) => {
