@@ -28,6 +28,8 @@ export interface ActivityDeps {
   clock?: BusinessClock;
   /** Where buyer breaker states go for /metrics (default the connectors' board). */
   breakers?: BreakerBoard;
+  /** Environment-level buyer request templates (ID → JSONata); each tenant's come from its configuration. */
+  distributionTemplates?: Record<string, string>;
 }
 
 /**
@@ -51,7 +53,15 @@ export function createActivities(deps: ActivityDeps) {
     ...dedupe,
     ...createDistributionActivities({ temporal: deps.temporal, clock, accounts, dedupe }),
     ...createMessagingActivities({ tenants: deps.tenants, connectors: deps.connectors, ...(deps.env ? { env: deps.env } : {}) }),
-    ...createBuyerActivities({ tenants: deps.tenants, connectors: deps.connectors, ...(deps.env ? { env: deps.env } : {}) }),
+    ...createBuyerActivities({
+      tenants: deps.tenants,
+      connectors: deps.connectors,
+      ...(deps.env ? { env: deps.env } : {}),
+      templates: {
+        ...(deps.distributionTemplates ? { environment: deps.distributionTemplates } : {}),
+        tenant: (tenantId) => deps.tenants.get(tenantId)?.distribution?.templates,
+      },
+    }),
   };
 }
 

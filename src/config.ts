@@ -35,6 +35,8 @@ export const EnvSchema = z.object({
   LEADRELAY_TENANTS_FILE: z.string().optional(),
   /** JSON file of environment-level mapping overrides per provider ID. */
   LEADRELAY_MAPPING_OVERRIDES: z.string().optional(),
+  /** JSON file of environment-level buyer request templates, template ID → JSONata. */
+  LEADRELAY_DISTRIBUTION_TEMPLATES: z.string().optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   /**
    * Simulation only (the sandbox, the tests' time sweep): the ISO 8601 instant business time

@@ -5,6 +5,7 @@ import { Runtime } from '@temporalio/worker';
 import { businessClock } from './clock';
 import { loadEnv } from './config';
 import type { DefinitionOverride } from './connectors/definition';
+import { loadDistributionTemplates } from './distribution/environmentTemplates';
 import { logger, setLogLevel, temporalLogger } from './log';
 import { parsePolicy } from './domain/policy/parse';
 import { DEMO_API_KEY, DEMO_STACK_TENANTS, DEMO_STACKS, DEMO_TENANT_ID, demoIdMap, demoSandboxWorkspace, demoStackTenant, demoStackWorkspace, remapIds, type DemoStack } from '../sandbox/demoTenant';
@@ -99,6 +100,7 @@ async function main(): Promise<void> {
   const environmentOverrides = env.LEADRELAY_MAPPING_OVERRIDES
     ? (JSON.parse(readFileSync(env.LEADRELAY_MAPPING_OVERRIDES, 'utf8')) as Record<string, DefinitionOverride>)
     : undefined;
+  const distributionTemplates = loadDistributionTemplates(env.LEADRELAY_DISTRIBUTION_TEMPLATES);
   const stack: RunningStack = await startStack({
     temporalAddress,
     namespace: env.TEMPORAL_NAMESPACE,
@@ -109,6 +111,7 @@ async function main(): Promise<void> {
     bodyLimit: env.API_BODY_LIMIT,
     webUiUrl,
     ...(environmentOverrides ? { environmentOverrides } : {}),
+    ...(distributionTemplates ? { distributionTemplates } : {}),
   });
   stops.push(() => stack.close());
   if (sandbox) for (const demo of STACKS) await publishDemoPolicy(stack, demo);

@@ -6,6 +6,7 @@ import { businessClock, type BusinessClock } from './clock';
 import type { HealthReport } from './api/context';
 import { Connectors } from './connectors/registry';
 import type { DefinitionOverride } from './connectors/definition';
+import { checkDistributionTemplates } from './distribution/environmentTemplates';
 import { logger } from './log';
 import { connectTemporal, ensureSearchAttributes, type TemporalConnections } from './temporal/connection';
 import { TemporalReachability } from './temporal/reachability';
@@ -24,6 +25,8 @@ export interface StackOptions {
   webUiUrl: string | null;
   workflowBundle?: { codePath: string } | { code: string };
   environmentOverrides?: Record<string, DefinitionOverride>;
+  /** Environment-level buyer request templates (ID → JSONata): over the platform's, under each tenant's. */
+  distributionTemplates?: Record<string, string>;
   /** Run the worker in this process (default) — off for an API-only process. */
   runWorker?: boolean;
   /** What time it is for routing (default the process's business clock; see src/clock.ts). */
@@ -84,6 +87,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const clock = options.clock ?? businessClock;
   const connectors = new Connectors(options.tenants, options.environmentOverrides ? { environmentOverrides: options.environmentOverrides } : {});
   connectors.validateAll();
+  const distributionTemplates = options.distributionTemplates ? checkDistributionTemplates(options.distributionTemplates) : undefined;
+  const templates = distributionTemplates ? { distributionTemplates } : {};
 
   const temporal = await connectTemporal(options.temporalAddress, options.namespace);
   const added = await ensureSearchAttributes(temporal.connection, options.namespace);
@@ -96,7 +101,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       connection: temporal.native,
       namespace: options.namespace,
       taskQueue: options.taskQueue,
-      deps: { tenants: options.tenants, connectors, temporal: temporal.client, clock },
+      deps: { tenants: options.tenants, connectors, temporal: temporal.client, clock, ...templates },
       workflowBundle: options.workflowBundle ?? (await bundleWorkflows()),
     });
     running = Promise.all(workers.map((w) => w.run().catch((err) => log.error('worker stopped with an error', { error: String(err) }))));
@@ -117,6 +122,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     temporalReachability: reachability,
     health,
     clock,
+    ...templates,
     ...(options.runWorker !== false ? { connectors } : {}),
     onError: (err) => log.error('unexpected API error', { error: err instanceof Error ? err.stack ?? err.message : String(err) }),
   });

@@ -33,6 +33,8 @@ export interface ApiContext {
   onError: (err: unknown) => void;
   /** What time it is for routing (default the process's business clock; see src/clock.ts). */
   clock?: BusinessClock;
+  /** Environment-level buyer request templates (ID → JSONata), under each tenant's: buyers are validated against the tenant's resolved set. */
+  distributionTemplates?: Record<string, string>;
 }
 
 export function runUrl(ctx: ApiContext, workflowId: string): string | null {

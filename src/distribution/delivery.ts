@@ -11,13 +11,15 @@
  */
 import { createHmac } from 'node:crypto';
 import { XMLBuilder, XMLParser } from 'fast-xml-parser';
-import jsonata from 'jsonata';
 import type { FieldIssue } from '../api/errors';
 import { parseRetryAfter } from '../connectors/ratelimit';
 import type { SecretRef } from '../tenants/schema';
 import { describeSecret, resolveSecret } from '../tenants/secrets';
 import { OUTCOMES, type EndpointAuth, type HttpEndpoint, type MappedAnswer, type Outcome, type PostEndpoint } from './model';
+import { compileJsonata, jsonataError } from './jsonata';
 import { PLATFORM_TEMPLATES, requestMapping, type TemplateMap } from './templates';
+
+export { compileJsonata };
 
 /** What a request mapping sees. For a ping, `lead` holds only the campaign's ping fields. */
 export interface DeliveryContext {
@@ -88,30 +90,6 @@ const NOT_SENT_CODES = new Set([
   'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
-
-// ------------------------------------------------------------------------------ JSONata cache
-
-const EXPRESSION_CACHE_SIZE = 500;
-const expressions = new Map<string, jsonata.Expression>();
-
-/** A compiled expression by source text (least recently used dropped past 500). Throws on bad syntax. */
-export function compileJsonata(source: string): jsonata.Expression {
-  const cached = expressions.get(source);
-  if (cached) {
-    expressions.delete(source);
-    expressions.set(source, cached);
-    return cached;
-  }
-  const compiled = jsonata(source);
-  expressions.set(source, compiled);
-  if (expressions.size > EXPRESSION_CACHE_SIZE) expressions.delete(expressions.keys().next().value as string);
-  return compiled;
-}
-
-function jsonataError(err: unknown): string {
-  const e = err as { message?: string; position?: number; code?: string };
-  return `${e.message ?? String(err)}${e.position !== undefined ? ` (position ${e.position})` : ''}`;
-}
 
 // ------------------------------------------------------------------------------ validation
 

@@ -7,9 +7,10 @@ import { z } from 'zod';
 import { key, line, text } from '../domain/input';
 import { ConditionSchema } from '../domain/policy/schema';
 import { SecretRefSchema } from '../tenants/schema';
+import { ID_MESSAGE, ID_PATTERN } from './ids';
 
-export const ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
-const Id = z.string().regex(ID_PATTERN, 'must be 1-64 characters: lower-case letters, digits, "-" and "_", starting with a letter or digit');
+export { ID_PATTERN };
+const Id = z.string().regex(ID_PATTERN, ID_MESSAGE);
 const Money = z.number().finite().nonnegative().max(1_000_000).refine((n) => Math.abs(Math.round(n * 100) - n * 100) < 1e-6, 'must have at most two decimals');
 const ZoneName = z.string().refine((zone) => {
   try {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { PROVIDER_IDS } from '../connectors/providers';
 import { isTimeZone } from '../domain/availability';
+import { TemplateMapSchema } from '../distribution/templateSchema';
 
 /** A credential reference: configuration names where a secret lives, never the secret itself. */
 export const SecretRefSchema = z.union([
@@ -118,6 +119,18 @@ export const TenantSchema = z
       })
       .strict()
       .default({}),
+    /** Lead distribution settings: the tenant level of the buyer request templates. */
+    distribution: z
+      .object({
+        /**
+         * Template ID → JSONata over the delivery context: over the environment's and the
+         * platform's templates (a template of the same ID replaces theirs). Buyer endpoints name
+         * them in `template`.
+         */
+        templates: TemplateMapSchema.default({}),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 export type Tenant = z.infer<typeof TenantSchema>;

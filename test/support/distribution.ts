@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { demoMarketplaceCatalog, type BuyerInput, type CampaignInput, type DemoMarketplaceOptions } from '../../sandbox/demoMarketplace';
 import { startMarketplace, type RunningMarketplace } from '../../sandbox/marketplace';
-import { demoScenario } from './scenario';
-import { eventually, startTestStack, type TestStack } from './stack';
+import { demoScenario, type ScenarioOptions } from './scenario';
+import { eventually, startTestStackWith, type TestStack, type TestStackOptions } from './stack';
 
 export interface DistributionStack {
   t: TestStack;
@@ -48,9 +48,13 @@ export async function startDistributionStack(
   options: DemoMarketplaceOptions & {
     buyers?: string[];
     adjust?: (c: { campaign: CampaignInput; buyers: BuyerInput[] }) => void;
+    /** The test tenant's settings (its `distribution.templates`, say). */
+    scenario?: ScenarioOptions;
+    /** The stack's own settings (environment-level templates). */
+    stack?: TestStackOptions;
   } = {},
 ): Promise<DistributionStack> {
-  const t = await startTestStack(demoScenario());
+  const t = await startTestStackWith(options.stack ?? {}, demoScenario(options.scenario));
   const market = await startMarketplace({});
   const catalog = demoMarketplaceCatalog(market.url, options);
   if (options.buyers) {

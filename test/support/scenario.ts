@@ -36,6 +36,8 @@ export interface ScenarioOptions {
   teamHours?: Record<string, { days: number[]; start: string; end: string }>;
   /** Working hours reps state in their calendars (Outlook), by seed rep ID; others state none. */
   calendarHours?: Record<string, { days: number[]; start: string; end: string }>;
+  /** The tenant's buyer request templates (`distribution.templates`); default none. */
+  distributionTemplates?: Record<string, string>;
 }
 
 /**
@@ -81,6 +83,7 @@ export function demoScenario(options: ScenarioOptions = {}): (sandboxUrl: string
         fallback: { ownerId: id(DEMO_QUEUE_USER.id), label: 'Inbound Queue', notifyChannel: DEMO_TRIAGE_CHANNEL },
         holdOpenSeconds: options.holdOpenSeconds ?? 600,
       },
+      ...(options.distributionTemplates ? { distribution: { templates: options.distributionTemplates } } : {}),
     };
     return { workspace, tenant, apiKey, id };
   };

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { startSandbox, type RunningSandbox } from '../../sandbox/server';
 import type { SandboxEvent, SandboxSystem } from '../../sandbox/types';
-import { startStack, type RunningStack } from '../../src/stack';
+import { startStack, type RunningStack, type StackOptions } from '../../src/stack';
 import { TenantRegistry } from '../../src/tenants/registry';
 import type { Tenant } from '../../src/tenants/schema';
 import type { LeadState } from '../../src/domain/leadState';
@@ -36,8 +36,16 @@ export function testEnv(): { address: string; bundlePath: string } {
   return JSON.parse(readFileSync(TEST_ENV_FILE, 'utf8'));
 }
 
+/** Settings of the stack under test beyond the defaults (the environment level of the template stack). */
+export type TestStackOptions = Pick<StackOptions, 'distributionTemplates'>;
+
 /** Sandbox + worker + API on ephemeral ports, against the run's shared dev server. */
-export async function startTestStack(...scenarios: Array<(sandboxUrl: string) => Scenario>): Promise<TestStack> {
+export function startTestStack(...scenarios: Array<(sandboxUrl: string) => Scenario>): Promise<TestStack> {
+  return startTestStackWith({}, ...scenarios);
+}
+
+/** startTestStack with settings of the stack's own. */
+export async function startTestStackWith(extra: TestStackOptions, ...scenarios: Array<(sandboxUrl: string) => Scenario>): Promise<TestStack> {
   const env = testEnv();
   const sandbox = await startSandbox({ workspaces: [] });
   const built = scenarios.map((s) => s(sandbox.url));
@@ -58,6 +66,7 @@ export async function startTestStack(...scenarios: Array<(sandboxUrl: string) =>
     bodyLimit: '16kb',
     webUiUrl: null,
     workflowBundle: { codePath: env.bundlePath },
+    ...extra,
   };
   let stack = await startStack(options);
   const tenant = tenants.get(first.tenant.id)!;

@@ -8,11 +8,13 @@ import { statsFor, emptyAccountState, type AccountKind } from '../../distributio
 import type { DocVersion } from '../../distribution/catalog';
 import { accountSnapshotQuery, accountStatsQuery } from '../../distribution/messages';
 import { ID_PATTERN, type Buyer, type DistributionDoc, type DocKind, type Supplier } from '../../distribution/model';
+import { resolveTemplates } from '../../distribution/templates';
 import { validateDoc } from '../../distribution/validate';
 import { accountLimits } from '../../distribution/workflowSupport';
 import { accountWorkflowId } from '../../protocol/ids';
 import { catalogDoc, catalogList, catalogVersions, putCatalogDoc } from '../../temporal/catalog';
 import { sha256Hex } from '../../tenants/registry';
+import type { Tenant } from '../../tenants/schema';
 import { tenantOf } from '../auth';
 import type { ApiContext } from '../context';
 import { ApiError, parseHeader, parseRequest } from '../errors';
@@ -109,7 +111,7 @@ export function distributionRoutes(router: Router, ctx: ApiContext): void {
       const query = parseRequest(PutQuery, req.query, 'query');
       const actor = parseHeader(line(200).min(1), req, 'X-Actor') ?? `api-key:${tenant.id}`;
       const body = kind === 'supplier' ? supplierBody(req.body, tenant.id, id) : req.body;
-      const doc = await validated(tenant.id, kind, id, body);
+      const doc = await validated(tenant, kind, id, body);
       const stored = await putCatalogDoc(ctx.client, ctx.taskQueue, tenant.id, kind, doc, actor, query.note ?? null);
       res.json(view(stored));
     });
@@ -160,11 +162,13 @@ export function distributionRoutes(router: Router, ctx: ApiContext): void {
     });
   }
 
-  async function validated(tenantId: string, kind: DocKind, id: string, body: unknown): Promise<DistributionDoc> {
+  async function validated(tenant: Tenant, kind: DocKind, id: string, body: unknown): Promise<DistributionDoc> {
     // References are checked against the catalog as it is now (read once for the kind they name).
     const refKind: DocKind | null = kind === 'campaign' ? 'buyer' : kind === 'supplier' ? 'campaign' : null;
-    const known = new Set(refKind ? (await catalogList(ctx.client, tenantId, refKind)).map((d) => d.id) : []);
-    const result = validateDoc(kind, id, body, (k, ref) => k === refKind && known.has(ref));
+    const known = new Set(refKind ? (await catalogList(ctx.client, tenant.id, refKind)).map((d) => d.id) : []);
+    // A buyer's endpoints may name any template the tenant sees: platform, environment, then its own.
+    const templates = resolveTemplates({ environment: ctx.distributionTemplates, tenant: tenant.distribution?.templates });
+    const result = validateDoc(kind, id, body, (k, ref) => k === refKind && known.has(ref), templates);
     if (!result.ok) {
       const summary = result.issues.map((d) => `${d.field} ${d.message}`).join('; ');
       throw new ApiError(400, 'invalid_request', `Invalid ${kind}: ${summary}`, result.issues);
