@@ -1,13 +1,19 @@
 /**
- * End-to-end latency of routing, on the full local stack: a fresh Temporal dev server, the
- * sandbox emulators with configurable latency, the worker and the API over real HTTP.
+ * The benchmark, on the full local stack: a fresh Temporal dev server, the worker and the API over
+ * real HTTP, with emulated upstreams. Modes (default: both, one after the other, on one stack):
  *
- *   npm run bench -- --leads 200 --rate 20 --latency 50 --jitter 25 [--db] [--stack unified|salesforce|hubspot|pipedrive]
+ *   npm run bench [-- routing | distribution] [options]      (e.g. npm run bench -- distribution --concurrency 8)
  *
+ * routing: end-to-end latency of routing.
+ *   --leads 200 --rate 20 --latency 50 --jitter 25 [--db] [--stack unified|salesforce|hubspot|pipedrive]
  * Each lead's end-to-end time runs from just before its POST to the moment the messaging
  * emulator receives its notification. The engine's overhead is that minus the upstream time on
  * the lead's critical path: enrich + the slowest of (account match, HRIS, calendar) + CRM write,
  * as the connector timed each call (emulated latency plus loopback HTTP).
+ *
+ * distribution: a supplier's POST to its answer, auction and waterfall, on the marketplace
+ * emulator (see ./distribution.ts); --latency and --jitter are the ten fast buyers' too.
+ *   --slow 3000 --ping-timeout 1000 --concurrency 4 --dist-leads 100 --step-start 2 --step-max 32 --step-seconds 8 [--methods auction,waterfall]
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,13 +21,16 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { LeadState } from '../src/domain/leadState';
 import { DEMO_STACK_TENANTS, DEMO_STACKS, demoStackTenant, demoStackWorkspace, type DemoStack } from '../sandbox/demoTenant';
-import { startSandbox } from '../sandbox/server';
-import { startStack } from '../src/stack';
+import { startSandbox, type RunningSandbox } from '../sandbox/server';
+import { startStack, type RunningStack } from '../src/stack';
 import { resolveTemporalCli, startDevServer } from '../src/temporal/devServer';
 import { TenantRegistry } from '../src/tenants/registry';
 import { freePort } from '../test/support/ports';
+import { runDistributionBench, type BenchMethod } from './distribution';
+import { fmt, percentile } from './stats';
 
-const { values: args } = parseArgs({
+const { values: args, positionals } = parseArgs({
+  allowPositionals: true,
   options: {
     leads: { type: 'string', default: '200' },
     rate: { type: 'string', default: '20' },
@@ -30,8 +39,22 @@ const { values: args } = parseArgs({
     db: { type: 'boolean', default: false },
     /** Which providers the tenant connects (see DEMO_STACKS): the unified API, or a direct mix. */
     stack: { type: 'string', default: 'unified' },
+    slow: { type: 'string', default: '3000' },
+    'ping-timeout': { type: 'string', default: '1000' },
+    concurrency: { type: 'string', default: '4' },
+    'dist-leads': { type: 'string', default: '100' },
+    'step-start': { type: 'string', default: '2' },
+    'step-max': { type: 'string', default: '32' },
+    'step-seconds': { type: 'string', default: '8' },
+    methods: { type: 'string', default: 'auction,waterfall' },
   },
 });
+const MODES = ['routing', 'distribution'] as const;
+type Mode = (typeof MODES)[number];
+for (const p of positionals) if (!(MODES as readonly string[]).includes(p)) throw new Error(`unknown mode ${p}: use ${MODES.join(' and/or ')} (no mode: both)`);
+const modes: Mode[] = positionals.length ? (positionals as Mode[]) : [...MODES];
+const methods = args.methods.split(',').map((m) => m.trim());
+for (const m of methods) if (m !== 'auction' && m !== 'waterfall') throw new Error(`--methods: ${m} is not auction or waterfall`);
 if (!(args.stack in DEMO_STACKS)) throw new Error(`--stack must be one of ${Object.keys(DEMO_STACKS).join(', ')}`);
 const STACK = args.stack as DemoStack;
 const { apiKey: API_KEY, tenantId: TENANT_ID } = DEMO_STACK_TENANTS[STACK];
@@ -39,14 +62,6 @@ const N = Number(args.leads);
 const RATE = Number(args.rate);
 const LATENCY = Number(args.latency);
 const JITTER = Number(args.jitter);
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[idx]!;
-}
-
-const fmt = (ms: number) => `${ms.toFixed(0).padStart(6)} ms`;
 
 async function main(): Promise<void> {
   const work = mkdtempSync(path.join(tmpdir(), 'leadrelay-bench-'));
@@ -79,6 +94,48 @@ async function main(): Promise<void> {
     webUiUrl: null,
   });
 
+  const started = Date.now();
+  if (modes.includes('routing')) {
+    process.stdout.write('\n== routing ==\n');
+    await runRouting(stack, sandbox);
+  }
+  if (modes.includes('distribution')) {
+    process.stdout.write('\n== distribution ==\n');
+    await runDistributionBench({
+      apiUrl: stack.apiUrl,
+      tenantId: TENANT_ID,
+      apiKey: API_KEY,
+      methods: methods as BenchMethod[],
+      latencyMs: LATENCY,
+      jitterMs: JITTER,
+      slowMs: Number(args.slow),
+      pingTimeoutMs: Number(args['ping-timeout']),
+      concurrency: Number(args.concurrency),
+      leads: Number(args['dist-leads']),
+      stepStart: Number(args['step-start']),
+      stepMax: Number(args['step-max']),
+      stepSeconds: Number(args['step-seconds']),
+      idle: async () => {
+        const deadline = Date.now() + 120_000;
+        while (Date.now() < deadline) {
+          const { count } = await stack.temporal.client.workflow.count(`WorkflowType = 'distributeLead' AND ExecutionStatus = 'Running'`);
+          if (count === 0) return;
+          await new Promise((r) => setTimeout(r, 250));
+        }
+        throw new Error('distributed leads still running after 120 s');
+      },
+      out: (line) => process.stdout.write(`${line}\n`),
+    });
+  }
+  process.stdout.write(`\npersistence: ${args.db ? 'SQLite file (WAL)' : 'in-memory'} dev server; whole run ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+
+  await stack.close();
+  await sandbox.close();
+  await server.stop();
+  process.exit(0);
+}
+
+async function runRouting(stack: RunningStack, sandbox: RunningSandbox): Promise<void> {
   // Warm-up: the first workflow pays for worker and connection start-up.
   const domains = ['acme.com', 'globex.com', 'initech.com', 'hooli.com', 'piedpiper.com', 'newco.io'];
   const post = async (i: number, tag: string) => {
@@ -150,12 +207,6 @@ async function main(): Promise<void> {
   const seconds = (last - started) / 1000;
   process.stdout.write(`\nleads routed: ${results.length}/${N} in ${seconds.toFixed(1)} s → throughput ${(results.length / seconds).toFixed(1)} leads/s (offered ${RATE}/s)\n`);
   process.stdout.write(`rules: ${Object.entries(rules).map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
-  process.stdout.write(`persistence: ${args.db ? 'SQLite file (WAL)' : 'in-memory'} dev server\n`);
-
-  await stack.close();
-  await sandbox.close();
-  await server.stop();
-  process.exit(0);
 }
 
 main().catch((err) => {
