@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Connectors } from '../src/connectors/registry';
 import { deliver, DeliveryConfigError, idempotencyKey, type DeliveryContext, type DeliveryRecord } from '../src/distribution/delivery';
 import type { Buyer, Campaign, HttpEndpoint } from '../src/distribution/model';
+import { privateAddressProblem, secretProblem } from '../src/distribution/reach';
 import { resolveTemplates, type TemplateMap } from '../src/distribution/templates';
 import { UpstreamFailure } from '../src/protocol/failures';
 import type { TenantRegistry } from '../src/tenants/registry';
@@ -18,6 +19,8 @@ export interface BuyerActivityDeps {
     tenant?: (tenantId: string) => Record<string, string> | undefined;
   };
   fetch?: typeof fetch;
+  /** Endpoints may name loopback and private addresses (sandbox and tests only). */
+  allowPrivateUrls?: boolean;
 }
 
 /** What a delivery needs of the campaign and buyer docs (the whole docs fit). */
@@ -53,6 +56,12 @@ export function createBuyerActivities(deps: BuyerActivityDeps) {
     resolveTemplates({ environment: deps.templates?.environment, tenant: deps.templates?.tenant?.(tenantId) });
 
   const run = async (tenantId: string, endpoint: HttpEndpoint, context: DeliveryContext, maxTimeoutMs?: number): Promise<DeliveryRecord> => {
+    // Checked again at send: a document stored before these rules, or under other settings, cannot reach further.
+    const urlProblem = deps.allowPrivateUrls ? null : privateAddressProblem(endpoint.url);
+    if (urlProblem) return unsent(context, endpoint.url, `url ${urlProblem}`);
+    const ref = endpoint.auth ? (endpoint.auth.type === 'basic' ? endpoint.auth.password : endpoint.auth.secret) : null;
+    const secretRefused = ref ? secretProblem(tenantId, ref.env) : null;
+    if (secretRefused) return unsent(context, endpoint.url, `secret ${ref?.env} ${secretRefused}`);
     const signal = cancellationSignal();
     try {
       return await deliver(endpoint, context, {

@@ -30,6 +30,8 @@ export interface ActivityDeps {
   breakers?: BreakerBoard;
   /** Environment-level buyer request templates (ID → JSONata); each tenant's come from its configuration. */
   distributionTemplates?: Record<string, string>;
+  /** Buyer endpoints may name loopback and private addresses (sandbox and tests only). */
+  allowPrivateBuyerUrls?: boolean;
 }
 
 /**
@@ -57,6 +59,7 @@ export function createActivities(deps: ActivityDeps) {
       tenants: deps.tenants,
       connectors: deps.connectors,
       ...(deps.env ? { env: deps.env } : {}),
+      allowPrivateUrls: deps.allowPrivateBuyerUrls === true,
       templates: {
         ...(deps.distributionTemplates ? { environment: deps.distributionTemplates } : {}),
         tenant: (tenantId) => deps.tenants.get(tenantId)?.distribution?.templates,

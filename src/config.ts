@@ -19,6 +19,8 @@ export const EnvSchema = z.object({
   /** Largest accepted request body. */
   API_BODY_LIMIT: z.string().default('64kb'),
   LEADRELAY_SANDBOX: flag.default(true),
+  /** Buyer endpoints may name loopback and private addresses (always on with the sandbox). */
+  LEADRELAY_ALLOW_PRIVATE_BUYER_URLS: flag.default(false),
   SANDBOX_PORT: port.default(4010),
   /** The sandbox marketplace: emulated lead buyers of the demo tenant's distribution catalog. */
   SANDBOX_MARKETPLACE_PORT: port.default(4011),

@@ -96,6 +96,11 @@ async function main(): Promise<void> {
     log.info('sandbox marketplace ready', { url: marketplace.url, buyers: marketplace.buyers().length });
   }
   if (tenants.list().length === 0) throw new Error('no tenants: set LEADRELAY_TENANTS_FILE or leave the sandbox on');
+  // Dedupe marks are named by a keyed hash of contact details: with the public development key,
+  // anyone who can list workflows could test emails and phone numbers against them.
+  if (!env.LEADRELAY_SANDBOX && !process.env['LEADRELAY_DEDUPE_KEY']) {
+    throw new Error('set LEADRELAY_DEDUPE_KEY (a long random secret) to run without the sandbox: it keys the hashes that name dedupe marks');
+  }
 
   const environmentOverrides = env.LEADRELAY_MAPPING_OVERRIDES
     ? (JSON.parse(readFileSync(env.LEADRELAY_MAPPING_OVERRIDES, 'utf8')) as Record<string, DefinitionOverride>)
@@ -112,6 +117,8 @@ async function main(): Promise<void> {
     webUiUrl,
     ...(environmentOverrides ? { environmentOverrides } : {}),
     ...(distributionTemplates ? { distributionTemplates } : {}),
+    // The sandbox marketplace's buyers are on loopback; elsewhere only when the operator says so.
+    allowPrivateBuyerUrls: env.LEADRELAY_SANDBOX || env.LEADRELAY_ALLOW_PRIVATE_BUYER_URLS,
   });
   stops.push(() => stack.close());
   if (sandbox) for (const demo of STACKS) await publishDemoPolicy(stack, demo);

@@ -27,6 +27,11 @@ export interface StackOptions {
   environmentOverrides?: Record<string, DefinitionOverride>;
   /** Environment-level buyer request templates (ID → JSONata): over the platform's, under each tenant's. */
   distributionTemplates?: Record<string, string>;
+  /**
+   * Buyer endpoints may name loopback and private addresses (the sandbox's and tests' local
+   * buyers); off by default, so a tenant's buyer cannot make the worker call into its own network.
+   */
+  allowPrivateBuyerUrls?: boolean;
   /** Run the worker in this process (default) — off for an API-only process. */
   runWorker?: boolean;
   /** What time it is for routing (default the process's business clock; see src/clock.ts). */
@@ -88,7 +93,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const connectors = new Connectors(options.tenants, options.environmentOverrides ? { environmentOverrides: options.environmentOverrides } : {});
   connectors.validateAll();
   const distributionTemplates = options.distributionTemplates ? checkDistributionTemplates(options.distributionTemplates) : undefined;
-  const templates = distributionTemplates ? { distributionTemplates } : {};
+  const distribution = { ...(distributionTemplates ? { distributionTemplates } : {}), allowPrivateBuyerUrls: options.allowPrivateBuyerUrls === true };
 
   const temporal = await connectTemporal(options.temporalAddress, options.namespace);
   const added = await ensureSearchAttributes(temporal.connection, options.namespace);
@@ -101,7 +106,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       connection: temporal.native,
       namespace: options.namespace,
       taskQueue: options.taskQueue,
-      deps: { tenants: options.tenants, connectors, temporal: temporal.client, clock, ...templates },
+      deps: { tenants: options.tenants, connectors, temporal: temporal.client, clock, ...distribution },
       workflowBundle: options.workflowBundle ?? (await bundleWorkflows()),
     });
     running = Promise.all(workers.map((w) => w.run().catch((err) => log.error('worker stopped with an error', { error: String(err) }))));
@@ -122,7 +127,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     temporalReachability: reachability,
     health,
     clock,
-    ...templates,
+    ...distribution,
     ...(options.runWorker !== false ? { connectors } : {}),
     onError: (err) => log.error('unexpected API error', { error: err instanceof Error ? err.stack ?? err.message : String(err) }),
   });

@@ -35,6 +35,8 @@ export interface ApiContext {
   clock?: BusinessClock;
   /** Environment-level buyer request templates (ID → JSONata), under each tenant's: buyers are validated against the tenant's resolved set. */
   distributionTemplates?: Record<string, string>;
+  /** Buyer endpoints may name loopback and private addresses (sandbox and tests only). */
+  allowPrivateBuyerUrls?: boolean;
 }
 
 export function runUrl(ctx: ApiContext, workflowId: string): string | null {

@@ -6,7 +6,6 @@
 import { z } from 'zod';
 import { key, line, text } from '../domain/input';
 import { ConditionSchema } from '../domain/policy/schema';
-import { SecretRefSchema } from '../tenants/schema';
 import { ID_MESSAGE, ID_PATTERN } from './ids';
 
 export { ID_PATTERN };
@@ -134,11 +133,18 @@ export type Supplier = z.infer<typeof SupplierSchema>;
 
 // -------------------------------------------------------------------------------------- buyer
 
+/**
+ * A buyer's secret: an environment variable the operator sets for the tenant (see reach.ts: its name
+ * must start with LEADRELAY_BUYER_<TENANT>_). Never a file or an inline value: buyer documents are
+ * the tenant's, and they are in history.
+ */
+const BuyerSecretSchema = z.object({ env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name') }).strict();
+
 const AuthSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('header'), name: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be an HTTP header name'), secret: SecretRefSchema, prefix: line(40).optional() }).strict(),
-  z.object({ type: z.literal('basic'), username: line(200).min(1), password: SecretRefSchema }).strict(),
+  z.object({ type: z.literal('header'), name: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be an HTTP header name'), secret: BuyerSecretSchema, prefix: line(40).optional() }).strict(),
+  z.object({ type: z.literal('basic'), username: line(200).min(1), password: BuyerSecretSchema }).strict(),
   /** HMAC of the body as sent, hex, in the named header (e.g. X-Signature: sha256=<hex>). */
-  z.object({ type: z.literal('hmac'), header: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be an HTTP header name'), secret: SecretRefSchema, algorithm: z.enum(['sha256', 'sha1']).default('sha256'), prefix: line(40).default('') }).strict(),
+  z.object({ type: z.literal('hmac'), header: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be an HTTP header name'), secret: BuyerSecretSchema, algorithm: z.enum(['sha256', 'sha1']).default('sha256'), prefix: line(40).default('') }).strict(),
 ]);
 export type EndpointAuth = z.infer<typeof AuthSchema>;
 

@@ -7,6 +7,7 @@ import type { FieldIssue } from '../api/errors';
 import { fieldIssues } from '../api/errors';
 import { checkCondition, walkConditions, type Path } from '../domain/policy/checks';
 import { validateEndpoint } from './delivery';
+import { privateAddressProblem, secretProblem } from './reach';
 import { DOC_SCHEMAS, type Buyer, type Campaign, type DistributionDoc, type DocKind, type Supplier } from './model';
 import type { TemplateMap } from './templates';
 
@@ -14,8 +15,31 @@ export type Validated<D> = { ok: true; doc: D } | { ok: false; issues: FieldIssu
 
 const pathText = (path: Path) => path.map(String).join('.');
 
-function checkBuyer(buyer: Buyer, templates: TemplateMap | undefined): FieldIssue[] {
+/** Who the document is for, and what its endpoints may reach (see reach.ts). */
+export interface DocScope {
+  tenantId: string;
+  /** Loopback and private addresses allowed (the sandbox and tests); off in production. */
+  allowPrivateUrls: boolean;
+}
+
+/** The secrets and addresses of a buyer's endpoints, as the tenant may name them. */
+function checkReach(buyer: Buyer, scope: DocScope): FieldIssue[] {
   const issues: FieldIssue[] = [];
+  for (const [name, endpoint] of [['ping', buyer.ping], ['post', buyer.post]] as const) {
+    if (!endpoint || endpoint.kind === 'email') continue;
+    const urlProblem = scope.allowPrivateUrls ? null : privateAddressProblem(endpoint.url);
+    if (urlProblem) issues.push({ field: `${name}.url`, message: urlProblem });
+    const auth = endpoint.kind === 'http' ? endpoint.auth : undefined;
+    if (!auth) continue;
+    const [key, ref] = auth.type === 'basic' ? ['password', auth.password] : ['secret', auth.secret];
+    const problem = secretProblem(scope.tenantId, ref.env);
+    if (problem) issues.push({ field: `${name}.auth.${key}.env`, message: problem });
+  }
+  return issues;
+}
+
+function checkBuyer(buyer: Buyer, templates: TemplateMap | undefined, scope: DocScope | undefined): FieldIssue[] {
+  const issues: FieldIssue[] = scope ? checkReach(buyer, scope) : [];
   if (buyer.filters) {
     walkConditions(buyer.filters, ['filters'], (node, path) => {
       checkCondition(node, path, [], (p, message) => issues.push({ field: pathText(p), message }));
@@ -57,14 +81,21 @@ function checkCampaign(campaign: Campaign): FieldIssue[] {
  * A document of a kind, validated: schema (defaults applied), then what only the whole document can say.
  * `exists` says whether a referenced document exists (buyers of a campaign, campaigns of a supplier).
  */
-export function validateDoc(kind: DocKind, id: string, body: unknown, exists: (kind: DocKind, id: string) => boolean, templates?: TemplateMap): Validated<DistributionDoc> {
+export function validateDoc(
+  kind: DocKind,
+  id: string,
+  body: unknown,
+  exists: (kind: DocKind, id: string) => boolean,
+  templates?: TemplateMap,
+  scope?: DocScope,
+): Validated<DistributionDoc> {
   const withId = body && typeof body === 'object' && !Array.isArray(body) ? { id, ...(body as object) } : body;
   const parsed = (DOC_SCHEMAS[kind] as z.ZodType<DistributionDoc>).safeParse(withId);
   if (!parsed.success) return { ok: false, issues: fieldIssues(parsed.error) };
   const doc = parsed.data;
   if (doc.id !== id) return { ok: false, issues: [{ field: 'id', message: `must be "${id}" (the id in the path) or left out` }] };
   const issues: FieldIssue[] = [];
-  if (kind === 'buyer') issues.push(...checkBuyer(doc as Buyer, templates));
+  if (kind === 'buyer') issues.push(...checkBuyer(doc as Buyer, templates, scope));
   if (kind === 'campaign') {
     issues.push(...checkCampaign(doc as Campaign));
     (doc as Campaign).buyers.forEach((b, i) => {

@@ -1,6 +1,7 @@
 import { recordHistory } from '../support/fixtures';
 import { eventually } from '../support/stack';
 import { businessClock } from '../../src/clock';
+import { buyerSecretPrefix } from '../../src/distribution/reach';
 import { middayZone, startDistributionStack, uniqueLead, type DistributionStack } from '../support/distribution';
 
 /*
@@ -157,14 +158,11 @@ describe('refusals', () => {
 
 describe('waterfall', () => {
   it('goes on to the next buyer when a post cannot be made (a secret not configured), with the reason in the log', async () => {
-    d = await startDistributionStack({
-      buyers: ['flaky', 'formbuyer'],
-      method: 'waterfall',
-      adjust: ({ buyers }) => {
-        const post = buyers.find((b) => b.id === 'flaky')!.post as { auth?: unknown };
-        post.auth = { type: 'header', name: 'X-Api-Key', secret: { env: 'LEADRELAY_TEST_SECRET_NOT_SET' } };
-      },
-    });
+    d = await startDistributionStack({ buyers: ['flaky', 'formbuyer'], method: 'waterfall' });
+    // A secret of the tenant's own (LEADRELAY_BUYER_<TENANT>_…) that the operator has not set.
+    const missing = `${buyerSecretPrefix(d.t.tenant.id)}NOT_SET`;
+    const flaky = (await buyer('flaky')).document;
+    await d.put('buyers', 'flaky', { ...flaky, post: { ...flaky.post, auth: { type: 'header', name: 'X-Api-Key', secret: { env: missing } } } });
     d.market.setBehaviour('flaky', { failing: false });
     const res = await d.sell(uniqueLead());
     expect(res.body).toMatchObject({ status: 'sold', soldTo: ['formbuyer'] });
@@ -172,7 +170,7 @@ describe('waterfall', () => {
     const state = await leadState(res.body.leadId);
     expect(state.buyers.find((b: any) => b.buyerId === 'flaky')).toMatchObject({ status: 'error', reason: 'config' });
     const audit = await d.t.request('GET', `/v1/leads/${res.body.leadId}/audit`);
-    expect(audit.body.entries.find((e: any) => e.kind === 'failure').summary).toMatch(/postToBuyer failed: .*LEADRELAY_TEST_SECRET_NOT_SET/);
+    expect(audit.body.entries.find((e: any) => e.kind === 'failure').summary).toContain(missing);
     // Its reservation was given back.
     expect((await buyer('flaky')).account.periods.day).toMatchObject({ sold: 0, held: 0 });
   });

@@ -66,6 +66,8 @@ export async function startTestStackWith(extra: TestStackOptions, ...scenarios: 
     bodyLimit: '16kb',
     webUiUrl: null,
     workflowBundle: { codePath: env.bundlePath },
+    // The marketplace's buyers are local emulators.
+    allowPrivateBuyerUrls: true,
     ...extra,
   };
   let stack = await startStack(options);

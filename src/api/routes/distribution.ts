@@ -168,7 +168,7 @@ export function distributionRoutes(router: Router, ctx: ApiContext): void {
     const known = new Set(refKind ? (await catalogList(ctx.client, tenant.id, refKind)).map((d) => d.id) : []);
     // A buyer's endpoints may name any template the tenant sees: platform, environment, then its own.
     const templates = resolveTemplates({ environment: ctx.distributionTemplates, tenant: tenant.distribution?.templates });
-    const result = validateDoc(kind, id, body, (k, ref) => k === refKind && known.has(ref), templates);
+    const result = validateDoc(kind, id, body, (k, ref) => k === refKind && known.has(ref), templates, { tenantId: tenant.id, allowPrivateUrls: ctx.allowPrivateBuyerUrls === true });
     if (!result.ok) {
       const summary = result.issues.map((d) => `${d.field} ${d.message}`).join('; ');
       throw new ApiError(400, 'invalid_request', `Invalid ${kind}: ${summary}`, result.issues);
