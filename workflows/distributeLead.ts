@@ -22,6 +22,8 @@ const DAY_MS = 86_400_000;
 /** A buyer's 429 is waited out (its Retry-After) at most this many times per post, and only this long each. */
 const MAX_RATE_LIMIT_WAITS = 3;
 const MAX_RATE_LIMIT_WAIT_MS = 60_000;
+/** The most a price may be (as the model's Money): a larger bid is no bid. */
+const MAX_PRICE = 1_000_000;
 /** Queued leads try again at most this many openings. */
 const MAX_QUEUE_ROUNDS = 3;
 
@@ -121,6 +123,10 @@ export async function distributeLead(input: DistributeLeadInput): Promise<Distri
       validator: (_req: { lead: LeadFields }) => {
         if (input.mode !== 'ping') throw new Error('this lead was posted in full; there is no bid to post against');
         if (state.status !== 'awaiting_post' && posted === null) throw new Error(state.status === 'expired' ? 'the bid has expired' : 'the bid is not ready to be posted against');
+        // The bids were made for the pinged fields: the posted lead must carry the same.
+        for (const [field, value] of Object.entries(input.lead)) {
+          if (JSON.stringify(_req.lead[field]) !== JSON.stringify(value)) throw new Error(`lead.${field} differs from the ping (${JSON.stringify(value)})`);
+        }
       },
     },
   );
@@ -185,6 +191,8 @@ export async function distributeLead(input: DistributeLeadInput): Promise<Distri
     await finish();
     return state;
   }
+  // Taken in: it counts against the supplier's caps now, however long it then waits (a bid, an opening).
+  await acts.settleWithAccount({ tenantId: input.tenantId, kind: 'supplier', accountId: supplier.id, request: { leadId: input.leadId, amountCents: 0, atMs: businessNow(), timeZone: supplier.timeZone } });
 
   // ------------------------------------------------------------------------------ selling
   const attempted = new Set<string>();
@@ -232,13 +240,17 @@ export async function distributeLead(input: DistributeLeadInput): Promise<Distri
     endpointReports.push(endpointResult(buyer, 'ping', record, input.leadId, businessNow()));
     if (record.error?.type === 'timeout') {
       consider({ buyerId: buyer.id, status: 'skipped', reason: 'ping_timeout', detail: `no bid within ${campaign.pingTimeoutMs} ms`, priceCents: null });
+      attempted.add(buyer.id);
       return null;
     }
-    if (record.answer.outcome !== 'accepted' || typeof record.answer.price !== 'number') {
-      consider({ buyerId: buyer.id, status: 'no_bid', reason: 'no_bid', detail: record.answer.reason ?? `answered ${record.answer.outcome}`, priceCents: null });
+    const bid = record.answer.price;
+    if (record.answer.outcome !== 'accepted' || typeof bid !== 'number' || !(bid >= 0 && bid <= MAX_PRICE)) {
+      const why = typeof bid === 'number' && record.answer.outcome === 'accepted' ? `bid ${bid} is not a price (0 to ${MAX_PRICE})` : (record.answer.reason ?? `answered ${record.answer.outcome}`);
+      consider({ buyerId: buyer.id, status: 'no_bid', reason: 'no_bid', detail: why, priceCents: null });
+      attempted.add(buyer.id);
       return null;
     }
-    const priceCents = Math.round(record.answer.price * 100);
+    const priceCents = Math.round(bid * 100);
     count(buyer.id, 'bids');
     const offer: Offer = { buyerId: buyer.id, priceCents, netCents: netCents(campaign, priceCents), bidId: record.answer.reference ?? null };
     consider({ buyerId: buyer.id, status: 'bid', reason: null, detail: record.answer.reference ? `bid ${record.answer.reference}` : null, priceCents });
@@ -283,6 +295,13 @@ export async function distributeLead(input: DistributeLeadInput): Promise<Distri
       if (record.response?.status !== 429 || record.retryAfterMs === null || wait >= MAX_RATE_LIMIT_WAITS || record.retryAfterMs > MAX_RATE_LIMIT_WAIT_MS) break;
       // The buyer said when to come back: a durable timer, in history, then the same post again.
       await sleep(Math.max(1, record.retryAfterMs), { summary: `${buyer.id} asked to wait (Retry-After ${record.retryAfterMs} ms)` });
+      // Still held after the wait (a lapsed hold is checked against the caps again), or the buyer is out.
+      const held = await acts.reserveWithAccount({ tenantId: input.tenantId, kind: 'buyer', accountId: buyer.id, request: { leadId: input.leadId, amountCents: offer.priceCents, atMs: businessNow(), limits } });
+      if (!held.ok) {
+        if (marks.length) await acts.releaseDedupe({ tenantId: input.tenantId, leadId: input.leadId, scope: buyerDedupeScope(campaign, buyer).scope, keys: marks });
+        consider({ buyerId: buyer.id, status: 'skipped', reason: held.reason, detail: held.detail, priceCents: offer.priceCents });
+        return false;
+      }
     }
     endpointReports.push(endpointResult(buyer, 'post', record, input.leadId, businessNow()));
     const outcome = record.answer.outcome;
@@ -400,7 +419,11 @@ export async function distributeLead(input: DistributeLeadInput): Promise<Distri
     state.returnsUntil = new Date(until).toISOString();
     for (;;) {
       const open = () => businessNow() < until || state.sales.some((s) => s.return?.status === 'pending');
-      await condition(() => pendingRefunds.length > 0 || !open(), Math.max(1, until - businessNow()), { summary: 'return window' });
+      // Past the window, a pending return waits for its decision without a timer.
+      const left = until - businessNow();
+      const ready = () => pendingRefunds.length > 0 || !open();
+      if (left > 0) await condition(ready, left, { summary: 'return window' });
+      else await condition(ready);
       while (pendingRefunds.length) await refund(pendingRefunds.shift() as Sale);
       if (!open()) break;
     }
@@ -424,7 +447,6 @@ export async function distributeLead(input: DistributeLeadInput): Promise<Distri
   /** Settles the supplier's admission, reports endpoint results to the breakers and counts the lead in the stats. */
   async function finish(): Promise<void> {
     const atMs = businessNow();
-    await acts.settleWithAccount({ tenantId: input.tenantId, kind: 'supplier', accountId: supplier.id, request: { leadId: input.leadId, amountCents: state.payoutCents, atMs, timeZone: supplier.timeZone } });
     if (endpointReports.length) await acts.reportEndpointResults({ tenantId: input.tenantId, accounts: byBuyer(endpointReports.splice(0)) });
     const buyerTallies: Tally[] = [...tallies].map(([buyerId, counters]) => ({ kind: 'buyer', accountId: buyerId, key: 'sale', atMs, timeZone: buyers.get(buyerId)?.timeZone ?? 'UTC', counters }));
     const sold = state.sales.length > 0;

@@ -74,12 +74,21 @@ export function disputeLog(leadId: string, workflowId: string, events: readonly 
     entries.push({ at: at === null ? '' : iso(at), kind, buyerId: null, summary, ...extra });
 
   /** The catalog the lead was distributed with: its campaign's version, and the contact details to mask. */
+  let campaignDoc: Campaign | null = null;
+  let piiSeen: string[] = [];
+  /** Contact details to mask: the lead's, and (ping then post) the posted lead's. */
+  const maskAlso = (lead: Record<string, unknown>) => {
+    if (!campaignDoc) return;
+    piiSeen = [...new Set([...piiSeen, ...piiValues(campaignDoc, lead)])];
+    const values = piiSeen;
+    mask = (text) => maskText(text, values);
+  };
   const campaignRead = (at: number | null, snapshot: unknown) => {
     const snap = asObject(snapshot);
     const campaign = asObject(snap['campaign']);
     if (campaign['doc'] && input) {
-      const values = piiValues(campaign['doc'] as Campaign, input.lead);
-      mask = (text) => maskText(text, values);
+      campaignDoc = campaign['doc'] as Campaign;
+      maskAlso(input.lead);
     }
     const buyers = (snap['buyers'] as Array<{ id: string; version: number }> | undefined) ?? [];
     push(at, 'campaign', campaign['version'] ? `campaign ${campaign['id']} version ${campaign['version']}; buyers ${buyers.map((b) => `${b.id} v${b.version}`).join(', ')}` : 'campaign not found');
@@ -182,6 +191,7 @@ export function disputeLog(leadId: string, workflowId: string, events: readonly 
       const name = a.acceptedRequest?.input?.name ?? '';
       updates.set(a.protocolInstanceId ?? '', name);
       const arg = asObject(first(a.acceptedRequest?.input?.args));
+      if (name === 'postBid') maskAlso(asObject(arg['lead']));
       if (name === 'returnLead') push(at, 'return', `${arg['buyerId']} returns the lead: "${arg['reason']}" (by ${arg['actor']})`, { buyerId: arg['buyerId'] as string });
       if (name === 'decideReturn') push(at, 'return', `return by ${arg['buyerId']} ${arg['decision'] === 'approve' ? 'approved' : 'denied'} by ${arg['actor']}${arg['note'] ? `: ${arg['note']}` : ''}`, { buyerId: arg['buyerId'] as string });
       continue;

@@ -34,4 +34,4 @@ export interface CampaignSnapshot {
 }
 
 /** Versions kept per document in the entity; every change stays in the entity's history. */
-export const KEEP_VERSIONS_PER_DOC = 20;
+export const KEEP_VERSIONS_PER_DOC = 5;

@@ -51,4 +51,14 @@ describe('dispute log from history', () => {
       'formbuyer: cap and budget given back (6)',
     ]);
   });
+
+  it('masks the contact details of a lead posted against a bid, which only the post carried', () => {
+    const f = fixture('distribution-ping-post');
+    const log = disputeLog(f.leadId, f.workflowId, f.events, null);
+    const post = log.entries.find((e) => e.kind === 'post')!;
+    expect(post.delivery!.request.body).toMatch(/"email":"j\*\*\*/);
+    expect(post.delivery!.request.body).not.toMatch(/jane\.[a-z0-9]+@example\.com/);
+    // The pings before it carried no contact details at all.
+    expect(log.entries.filter((e) => e.kind === 'ping').every((e) => !/example\.com/.test(e.delivery!.request.body))).toBe(true);
+  });
 });

@@ -99,8 +99,10 @@ export function distributedLeadId(tenantId: string, supplierId: string, campaign
 
 /** The answer of a lead whose run is over (its return window closed): what it was told then. */
 async function finishedAnswer(ctx: ApiContext, workflowId: string): Promise<SupplierAnswer> {
-  const state = (await ctx.client.workflow.getHandle(workflowId).result()) as DistributionState;
-  if (!state.answer) throw new ApiError(409, 'conflict', 'the lead ended without an answer');
+  const handle = ctx.client.workflow.getHandle(workflowId);
+  // A run that failed or was terminated has no result: its last state still holds what it was told.
+  const state = ((await handle.result().catch(() => null)) ?? (await handle.query(distributionStateQuery).catch(() => null))) as DistributionState | null;
+  if (!state?.answer) throw new ApiError(409, 'conflict', 'the lead ended without an answer; send it again with another Idempotency-Key');
   return state.answer;
 }
 
