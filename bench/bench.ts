@@ -92,6 +92,8 @@ async function main(): Promise<void> {
     apiHost: '127.0.0.1',
     apiPort: 0,
     webUiUrl: null,
+    // The marketplace's buyers are local emulators.
+    allowPrivateBuyerUrls: true,
   });
 
   const started = Date.now();
