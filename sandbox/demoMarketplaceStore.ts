@@ -10,6 +10,7 @@
 import type { Client } from '@temporalio/client';
 import { validateDoc } from '../src/distribution/validate';
 import type { DocKind } from '../src/distribution/model';
+import { resolveTemplates, type TemplateMap } from '../src/distribution/templates';
 import { catalogList, putCatalogDoc } from '../src/temporal/catalog';
 import { sha256Hex } from '../src/tenants/registry';
 import { DEMO_CAMPAIGN_ID, DEMO_SUPPLIER_KEYS, demoMarketplaceCatalog, demoMarketplaceLead, type DemoSupplierId } from './demoMarketplace';
@@ -24,6 +25,10 @@ export interface StoreDemoMarketplaceOptions {
   supplierKeys?: Record<DemoSupplierId, string>;
   /** Who the catalog's history names as the author. */
   actor?: string;
+  /** The templates the tenant's buyers may name, as the API resolves them (default: the platform's). */
+  templates?: TemplateMap;
+  /** Buyer URLs may be loopback or private (default true: the marketplace runs on loopback). */
+  allowPrivateUrls?: boolean;
 }
 
 export interface StoredDoc {
@@ -42,13 +47,15 @@ export async function storeDemoMarketplace(opts: StoreDemoMarketplaceOptions): P
   const catalog = demoMarketplaceCatalog(opts.marketplaceUrl);
   const suppliers = catalog.suppliers.map((s) => ({ ...s, apiKeySha256: [sha256Hex(keys[s.id as DemoSupplierId])] }));
   const stored: StoredDoc[] = [];
+  const templates = opts.templates ?? resolveTemplates();
+  const scope = { tenantId, allowPrivateUrls: opts.allowPrivateUrls ?? true };
 
   const store = async (kind: DocKind, id: string, body: unknown) => {
     // As PUT /v1/<kind>s/:id does: references are checked against the catalog as it is now.
     const refKind: DocKind | null = kind === 'campaign' ? 'buyer' : kind === 'supplier' ? 'campaign' : null;
     const known = new Set(refKind ? (await catalogList(client, tenantId, refKind)).map((d) => d.id) : []);
     const before = new Map((await catalogList(client, tenantId, kind)).map((d) => [d.id, d.version]));
-    const result = validateDoc(kind, id, body, (k, ref) => k === refKind && known.has(ref));
+    const result = validateDoc(kind, id, body, (k, ref) => k === refKind && known.has(ref), templates, scope);
     if (!result.ok) throw new Error(`demo marketplace ${kind} ${id}: ${result.issues.map((i) => `${i.field} ${i.message}`).join('; ')}`);
     const version = await putCatalogDoc(client, taskQueue, tenantId, kind, result.doc, actor, 'demo marketplace');
     stored.push({ kind, id, version: version.version, changed: before.get(id) !== version.version });

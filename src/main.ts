@@ -6,6 +6,7 @@ import { businessClock } from './clock';
 import { loadEnv } from './config';
 import type { DefinitionOverride } from './connectors/definition';
 import { loadDistributionTemplates } from './distribution/environmentTemplates';
+import { resolveTemplates, type TemplateMap } from './distribution/templates';
 import { logger, setLogLevel, temporalLogger } from './log';
 import { parsePolicy } from './domain/policy/parse';
 import { DEMO_API_KEY, DEMO_STACK_TENANTS, DEMO_STACKS, DEMO_TENANT_ID, demoIdMap, demoSandboxWorkspace, demoStackTenant, demoStackWorkspace, remapIds, type DemoStack } from '../sandbox/demoTenant';
@@ -122,7 +123,11 @@ async function main(): Promise<void> {
   });
   stops.push(() => stack.close());
   if (sandbox) for (const demo of STACKS) await publishDemoPolicy(stack, demo);
-  if (marketplace) await storeDemoCatalog(stack, marketplace);
+  if (marketplace) {
+    // Validated as PUT /v1/buyers validates the demo tenant's: its templates over the environment's and the platform's.
+    const templates = resolveTemplates({ environment: distributionTemplates, tenant: stack.tenants.get(DEMO_TENANT_ID)?.distribution?.templates });
+    await storeDemoCatalog(stack, marketplace, templates);
+  }
   log.info('worker running', { taskQueue: env.LEADRELAY_TASK_QUEUE });
   log.info('API listening', { url: stack.apiUrl });
 
@@ -190,12 +195,12 @@ async function publishDemoPolicy(stack: RunningStack, demo: DemoStack): Promise<
  * the buyers' endpoints on the marketplace), stored at every start: the same content keeps its
  * version, so a restart adds none.
  */
-async function storeDemoCatalog(stack: RunningStack, marketplace: RunningMarketplace): Promise<void> {
+async function storeDemoCatalog(stack: RunningStack, marketplace: RunningMarketplace, templates: TemplateMap): Promise<void> {
   // After a crash the catalog workflow's last task may wait for the new worker (see publishDemoPolicy).
   const stored = await retryUntil(
     `storing ${DEMO_TENANT_ID}'s marketplace catalog`,
     60_000,
-    () => storeDemoMarketplace({ client: stack.temporal.client, taskQueue: stack.taskQueue, tenantId: DEMO_TENANT_ID, marketplaceUrl: marketplace.url }),
+    () => storeDemoMarketplace({ client: stack.temporal.client, taskQueue: stack.taskQueue, tenantId: DEMO_TENANT_ID, marketplaceUrl: marketplace.url, templates }),
     workflowTaskFailed,
   );
   const changed = stored.filter((d) => d.changed);
