@@ -13,7 +13,7 @@
  *
  * distribution: a supplier's POST to its answer, auction and waterfall, on the marketplace
  * emulator (see ./distribution.ts); --latency and --jitter are the ten fast buyers' too.
- *   --slow 3000 --ping-timeout 1000 --concurrency 4 --dist-leads 100 --step-start 2 --step-max 32 --step-seconds 8 [--methods auction,waterfall]
+ *   --slow 3000 --ping-timeout 1000 --concurrency 4 --dist-leads 100 --step-start 2 --step-max 32 --step-seconds 8 --step-min-leads 20 [--methods auction,waterfall]
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -46,6 +46,7 @@ const { values: args, positionals } = parseArgs({
     'step-start': { type: 'string', default: '2' },
     'step-max': { type: 'string', default: '32' },
     'step-seconds': { type: 'string', default: '8' },
+    'step-min-leads': { type: 'string', default: '20' },
     methods: { type: 'string', default: 'auction,waterfall' },
   },
 });
@@ -117,6 +118,7 @@ async function main(): Promise<void> {
       stepStart: Number(args['step-start']),
       stepMax: Number(args['step-max']),
       stepSeconds: Number(args['step-seconds']),
+      stepMinLeads: Number(args['step-min-leads']),
       idle: async () => {
         const deadline = Date.now() + 120_000;
         while (Date.now() < deadline) {

@@ -39,6 +39,8 @@ export interface DistributionBenchOptions {
   stepStart: number;
   stepMax: number;
   stepSeconds: number;
+  /** A step goes on past stepSeconds until it has this many answers (and at least two per client). */
+  stepMinLeads: number;
   /** Resolves when no distributed lead is still running (each phase starts from an idle engine). */
   idle: () => Promise<void>;
   out: (line: string) => void;
@@ -103,13 +105,14 @@ export async function runDistributionBench(opts: DistributionBenchOptions): Prom
       const endedAt = performance.now();
       return { ms: endedAt - t0, endedAt, status: res.status === 200 ? (body.status ?? 'unknown') : `http_${res.status}` };
     };
-    const closedLoop = async (method: BenchMethod, concurrency: number, stop: { leads?: number; seconds?: number }): Promise<Run> => {
+    /** Each client posts its next lead when its answer arrives, until `leads` are sent, or `seconds` have passed and at least `minLeads` were sent. */
+    const closedLoop = async (method: BenchMethod, concurrency: number, stop: { leads?: number; seconds?: number; minLeads?: number }): Promise<Run> => {
       const startedAt = performance.now();
       const until = stop.seconds !== undefined ? startedAt + stop.seconds * 1000 : Infinity;
       const answers: Answer[] = [];
       let issued = 0;
       const client = async () => {
-        while ((stop.leads === undefined || issued < stop.leads) && performance.now() < until) {
+        while ((stop.leads === undefined || issued < stop.leads) && (performance.now() < until || issued < (stop.minLeads ?? 0))) {
           issued++;
           answers.push(await post(method));
         }
@@ -138,7 +141,8 @@ export async function runDistributionBench(opts: DistributionBenchOptions): Prom
         await nextPhase();
         // What the previous phase's leads still do after their answer (settling, breaker reports, tallies) ends first.
         await opts.idle();
-        const run = await closedLoop(method, c, { seconds: opts.stepSeconds });
+        // Enough answers for a p95 that is not just the slowest one.
+        const run = await closedLoop(method, c, { seconds: opts.stepSeconds, minLeads: Math.max(opts.stepMinLeads, 2 * c) });
         list.push(run);
         const p95 = percentile(sorted(run), 95);
         out(`  ${method}: concurrency ${String(c).padStart(3)}: ${run.answers.length} leads, ${throughput(run).toFixed(1)} leads/s, p95 ${p95.toFixed(0)} ms`);
@@ -165,7 +169,7 @@ export async function runDistributionBench(opts: DistributionBenchOptions): Prom
       out(`${method.padEnd(11)}${fmt(percentile(s, 50)).padStart(10)}${fmt(percentile(s, 95)).padStart(10)}${fmt(percentile(s, 99)).padStart(10)}${fmt(s[s.length - 1] ?? NaN).padStart(10)}${throughput(run).toFixed(1).padStart(10)}   ${statuses(run)}`);
     }
     out('');
-    out(`throughput by concurrency (closed loop, ${opts.stepSeconds} s per step)`);
+    out(`throughput by concurrency (closed loop, each step ${opts.stepSeconds} s and at least ${opts.stepMinLeads} leads)`);
     out(`${'method'.padEnd(11)}${'conc.'.padStart(6)}${'leads'.padStart(7)}${'leads/s'.padStart(9)}${'p50'.padStart(10)}${'p95'.padStart(10)}${'p99'.padStart(10)}   answers`);
     for (const [method, list] of steps) {
       for (const run of list) {
