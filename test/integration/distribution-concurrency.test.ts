@@ -13,8 +13,6 @@ afterEach(async () => {
   await d?.close();
 });
 
-const CAMPAIGN = '/v1/campaigns/auto-insurance-us';
-
 /** Waits until every lead is decided (sold, unsold, rejected or duplicate). */
 async function settled(leadIds: string[]): Promise<any[]> {
   return eventually(
@@ -52,7 +50,7 @@ it('never spends past a money budget: 300 leads at once against a $100 day budge
     },
   });
   d.market.setBehaviour('formbuyer', { price: 1.5 });
-  const answers = await Promise.all(Array.from({ length: 300 }, (_, i) => d.supplier('POST', `${CAMPAIGN}/leads`, uniqueLead(), { supplier: i % 2 ? 'acme-leads' : 'bright-media' })));
+  const answers = await Promise.all(Array.from({ length: 300 }, (_, i) => d.post(uniqueLead(), { supplier: i % 2 ? 'acme-leads' : 'bright-media' })));
   expect(answers.filter((a) => a.status !== 200).map((a) => `${a.status} ${JSON.stringify(a.body).slice(0, 200)}`)).toEqual([]);
   await submitted(300);
   expect(d.market.sales({ buyerId: 'formbuyer' })).toHaveLength(66);
@@ -72,7 +70,7 @@ it('sells an exclusive lead once and a shared lead to at most N buyers, never tw
     },
   });
   const leads = Array.from({ length: 40 }, () => uniqueLead());
-  const answers = await Promise.all(leads.map((lead) => d.supplier('POST', `${CAMPAIGN}/leads`, lead)));
+  const answers = await Promise.all(leads.map((lead) => d.post(lead)));
   const states = await settled(answers.map((a) => a.body.leadId));
   const sales = d.market.sales();
   for (const [i, lead] of leads.entries()) {
@@ -85,7 +83,7 @@ it('sells an exclusive lead once and a shared lead to at most N buyers, never tw
   // The same lead sent 20 times at once (one Idempotency-Key): one workflow, one answer, one sale per buyer.
   await d.put('campaigns', 'auto-insurance-us', { ...(await d.t.request('GET', '/v1/campaigns/auto-insurance-us')).body.document, sale: { model: 'exclusive' } });
   const lead = uniqueLead();
-  const burst = await Promise.all(Array.from({ length: 20 }, () => d.supplier('POST', `${CAMPAIGN}/leads`, lead, { headers: { 'idempotency-key': 'burst-1' } })));
+  const burst = await Promise.all(Array.from({ length: 20 }, () => d.post(lead, { headers: { 'idempotency-key': 'burst-1' } })));
   expect(new Set(burst.map((b) => b.body.leadId)).size).toBe(1);
   const [final] = await settled([burst[0]!.body.leadId]);
   expect(final.sales).toHaveLength(1);

@@ -18,6 +18,8 @@ export interface DistributionStack {
    * campaign's deadline, then the supplier's own GET of the lead gives the answer once it is decided.
    */
   sell(lead: Record<string, unknown>, options?: { supplier?: 'acme-leads' | 'bright-media'; headers?: Record<string, string> }): Promise<{ status: number; body: any }>;
+  /** POST a lead as the supplier, sending it again after a 503 as the answer asks (its first answer, pending or not). */
+  post(lead: Record<string, unknown>, options?: { supplier?: 'acme-leads' | 'bright-media'; headers?: Record<string, string> }): Promise<{ status: number; headers: Headers; body: any }>;
   close(): Promise<void>;
 }
 
@@ -88,8 +90,17 @@ export async function startDistributionStack(
       const res = await t.request(method, path, body, { authorization: `Bearer ${keys[opts.supplier ?? 'acme-leads']}`, ...(opts.headers ?? {}) });
       return { ...res, ms: performance.now() - started };
     },
+    async post(lead, opts = {}) {
+      let res = await stack.supplier('POST', '/v1/campaigns/auto-insurance-us/leads', lead, opts);
+      // A 503 (Temporal too busy to answer in time) asks the supplier to send the same lead again.
+      for (let i = 0; res.status === 503 && i < 10; i++) {
+        await new Promise((r) => setTimeout(r, 1000 * Number(res.headers.get('retry-after') ?? 1)));
+        res = await stack.supplier('POST', '/v1/campaigns/auto-insurance-us/leads', lead, opts);
+      }
+      return res;
+    },
     async sell(lead, opts = {}) {
-      const res = await stack.supplier('POST', '/v1/campaigns/auto-insurance-us/leads', lead, opts);
+      const res = await stack.post(lead, opts);
       if (res.status !== 200 || res.body.status !== 'pending') return res;
       const body = await eventually(async () => {
         const answer = await stack.supplier('GET', `/v1/campaigns/auto-insurance-us/leads/${res.body.leadId}`, undefined, opts);

@@ -392,7 +392,7 @@ describe('maskText', () => {
 
 describe('buyer activities', () => {
   const tenants = new TenantRegistry();
-  const activities = createBuyerActivities({ tenants, connectors: new Connectors(tenants), env });
+  const activities = createBuyerActivities({ tenants, connectors: new Connectors(tenants), env, allowPrivateUrls: true });
   const campaign = { id: 'auto-insurance-us', name: 'Auto insurance', currency: 'USD', pingTimeoutMs: 1000, pingFields: ['state', 'age'] };
 
   test('a ping carries only the ping fields', async () => {
@@ -427,7 +427,7 @@ describe('buyer activities', () => {
   });
 
   test('a missing secret fails the activity for good', async () => {
-    const post = endpoint({ auth: { type: 'basic', username: 'u', password: { env: 'MISSING_PASSWORD' } } });
+    const post = endpoint({ auth: { type: 'basic', username: 'u', password: { env: 'LEADRELAY_BUYER_T_MISSING_PASSWORD' } } });
     const failure = await activities.postToBuyer({ tenantId: 't', leadId: 'lead-5', campaign, buyer: { id: 'acme', name: 'Acme', post }, lead: LEAD, bid: null }).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(ApplicationFailure);
     expect((failure as ApplicationFailure).nonRetryable).toBe(true);

@@ -189,6 +189,8 @@ describe('the worker delivers with the tenant\'s templates', () => {
       temporal: {} as Client,
       entityTaskQueue: 'unused',
       distributionTemplates: { standard: '{ "layer": "environment", "lead": leadId }', flat: '{ "env": true }' },
+      // The buyer here is a local server.
+      allowPrivateBuyerUrls: true,
     });
     const campaign = { id: 'c', name: 'C', currency: 'USD', pingTimeoutMs: 1000 };
     const post = (tenantId: string, template?: string) =>
