@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { Connectors } from '../src/connectors/registry';
@@ -22,9 +23,15 @@ export function remainingBudgetMs(): number | undefined {
   return Math.max(0, info.scheduledTimestampMs + info.scheduleToCloseTimeoutMs - Date.now());
 }
 
+/** One activity may make many calls at once under its signal (screening reads every buyer's account). */
+const CALLS_PER_ACTIVITY = 64;
+
 /** Aborted when the running activity is cancelled (worker shutdown, timeout); undefined outside an activity. */
 export function cancellationSignal(): AbortSignal | undefined {
-  return activityContext()?.cancellationSignal;
+  const signal = activityContext()?.cancellationSignal;
+  // Each call under the signal listens for its abort until it ends: many at once are not a leak.
+  if (signal) setMaxListeners(CALLS_PER_ACTIVITY, signal);
+  return signal;
 }
 
 /** Runs a Temporal client call that ends when the activity is cancelled (worker shutdown, timeout). */

@@ -350,13 +350,19 @@ export async function deliver(endpoint: HttpEndpoint, context: DeliveryContext, 
 
   // The exchange.
   const timeoutMs = Math.min(endpoint.timeoutMs, options.maxTimeoutMs ?? Number.POSITIVE_INFINITY);
-  const signal = options.signal ? AbortSignal.any([AbortSignal.timeout(timeoutMs), options.signal]) : AbortSignal.timeout(timeoutMs);
+  // One controller with its own timer, not AbortSignal.any over AbortSignal.timeout: on Node 20 the
+  // composite holds its sources weakly, and a collected timeout signal never fires (a ping then
+  // waited for a slow buyer's answer however long it took). Listeners are removed when done.
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
+  const cancel = () => controller.abort(options.signal?.reason);
+  options.signal?.addEventListener('abort', cancel, { once: true });
   const fetchImpl = options.fetch ?? fetch;
   let response: Response | null = null;
   let text: string;
   try {
     // A redirect is an answer to record, not a reason to send the lead somewhere else.
-    response = await fetchImpl(endpoint.url, { method: 'POST', headers: headers.toSend(), body: bytes, signal, redirect: 'manual' });
+    response = await fetchImpl(endpoint.url, { method: 'POST', headers: headers.toSend(), body: bytes, signal: controller.signal, redirect: 'manual' });
     text = await response.text();
   } catch (err) {
     if (options.signal?.aborted) throw options.signal.reason ?? err;
@@ -365,6 +371,9 @@ export async function deliver(endpoint: HttpEndpoint, context: DeliveryContext, 
     const failure = failureCode(err);
     const notSent = response === null && failure.codes.length > 0 && failure.codes.every((code) => NOT_SENT_CODES.has(code));
     return failed('connection', failure.message, notSent, partial);
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', cancel);
   }
 
   const responseHeaders: Record<string, string> = {};
