@@ -1,8 +1,8 @@
 import type { Client } from '@temporalio/client';
 import { clockFields, type BusinessClock } from '../src/clock';
-import type { AccountSnapshot } from '../src/distribution/account';
+import type { AccountLimits, AccountSnapshot } from '../src/distribution/account';
 import type { LoadedCampaign } from '../src/distribution/lead';
-import type { Buyer, Campaign } from '../src/distribution/model';
+import type { BreakerSettings, Buyer, Campaign } from '../src/distribution/model';
 import { fixedPriceCents, screenStatic, type LeadFields, type Screening } from '../src/distribution/plan';
 import { accountLimits } from '../src/distribution/workflowSupport';
 import { campaignSnapshot } from '../src/temporal/catalog';
@@ -33,6 +33,29 @@ function accountRefusal(buyer: Buyer, snap: AccountSnapshot | undefined): { reas
 /** A lead's view of the catalog and of each buyer's account, read live when it needs them. */
 export function createDistributionActivities(deps: DistributionActivityDeps) {
   const { temporal, clock } = deps;
+  /**
+   * Screening reads each buyer's account by query. Leads screening the same buyer at the same
+   * moment share one read (single flight, not a cache: a read is never reused once it has
+   * finished): a burst of leads would otherwise fill the account's query buffer. A read that fails
+   * leaves the buyer to its reservation, which decides caps, budget and breakers exactly anyway.
+   */
+  const inFlight = new Map<string, Promise<AccountSnapshot | undefined>>();
+  const snapshotOf = (tenantId: string, buyer: Buyer, atMs: number, limits: Record<string, AccountLimits>, breakers: Record<string, Partial<Record<'ping' | 'post', BreakerSettings>>>) => {
+    const key = `${tenantId}\n${buyer.id}`;
+    let read = inFlight.get(key);
+    if (!read) {
+      read = deps.accounts
+        .accountSnapshots({ tenantId, kind: 'buyer', ids: [buyer.id], atMs, limits: { [buyer.id]: limits[buyer.id]! }, breakers: { [buyer.id]: breakers[buyer.id]! } })
+        .then((snaps) => snaps[buyer.id], () => undefined)
+        .finally(() => inFlight.delete(key));
+      inFlight.set(key, read);
+    }
+    return read;
+  };
+  const snapshotsOf = async (tenantId: string, buyers: Buyer[], atMs: number, limits: Record<string, AccountLimits>, breakers: Record<string, Partial<Record<'ping' | 'post', BreakerSettings>>>) => {
+    const snaps = await Promise.all(buyers.map((b) => snapshotOf(tenantId, b, atMs, limits, breakers)));
+    return Object.fromEntries(buyers.flatMap((b, i) => (snaps[i] ? [[b.id, snaps[i]] as const] : []))) as Record<string, AccountSnapshot>;
+  };
   return {
     /** The campaign, its supplier and its buyers as they are now (never cached); the business clock's offset when simulated. */
     async loadCampaign(input: { tenantId: string; campaignId: string; supplierId: string }): Promise<LoadedCampaign> {
@@ -59,7 +82,7 @@ export function createDistributionActivities(deps: DistributionActivityDeps) {
         const withDedupe = left.filter((b) => b.dedupeDays);
         const fields = input.campaign.dedupe?.fields ?? Object.entries(input.campaign.fields).filter(([, f]) => f.pii).map(([name]) => name);
         const [snaps, dupes] = await Promise.all([
-          deps.accounts.accountSnapshots({ tenantId: input.tenantId, kind: 'buyer', ids: left.map((b) => b.id), atMs: input.atMs, limits, breakers }),
+          snapshotsOf(input.tenantId, left, input.atMs, limits, breakers),
           withDedupe.length && fields.length
             ? deps.dedupe.checkDedupe({
                 tenantId: input.tenantId,

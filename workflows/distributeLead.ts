@@ -27,9 +27,15 @@ const MAX_PRICE = 1_000_000;
 /** Queued leads try again at most this many openings. */
 const MAX_QUEUE_ROUNDS = 3;
 
+/**
+ * The engine's own calls (catalog, screening, accounts, dedupe marks, pools): retried for up to five
+ * minutes, so a burst that makes an entity refuse for a while (RESOURCE_EXHAUSTED) delays a lead
+ * rather than failing it. A refusal that cannot change (a non-retryable failure) still ends at once.
+ */
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '10s',
-  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '5s', maximumAttempts: 8 },
+  scheduleToCloseTimeout: '5m',
+  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '5s' },
 });
 
 /** Calls to a buyer are made once: a post may have sold the lead even when its answer was lost. */

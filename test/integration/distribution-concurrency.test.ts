@@ -63,12 +63,16 @@ it('never spends past a money budget: 300 leads at once against a $100 day budge
 }, 600_000);
 
 it('sells an exclusive lead once and a shared lead to at most N buyers, never twice to one, however many arrive at once', async () => {
+  // Fixed-price buyers (no pings): on a loaded machine a bidder's ping may miss its timeout, and
+  // this test is about how many sales a lead gets, not about bids.
   d = await startDistributionStack({
-    buyers: ['fastbid', 'xmlbuyer', 'formbuyer'],
+    buyers: ['flaky', 'dupes', 'formbuyer'],
     adjust: ({ campaign }) => {
       campaign.sale = { model: 'shared', maxBuyers: 2 };
     },
   });
+  d.market.setBehaviour('flaky', { failing: false });
+  d.market.setBehaviour('dupes', { post: 'accept' });
   const leads = Array.from({ length: 40 }, () => uniqueLead());
   const answers = await Promise.all(leads.map((lead) => d.post(lead)));
   const states = await settled(answers.map((a) => a.body.leadId));
