@@ -3,7 +3,7 @@ import { clockFields, type BusinessClock } from '../src/clock';
 import type { AccountLimits, AccountSnapshot } from '../src/distribution/account';
 import type { LoadedCampaign } from '../src/distribution/lead';
 import type { BreakerSettings, Buyer, Campaign } from '../src/distribution/model';
-import { fixedPriceCents, screenStatic, type LeadFields, type Screening } from '../src/distribution/plan';
+import { buyerDedupeScope, fixedPriceCents, screenStatic, type LeadFields, type Screening } from '../src/distribution/plan';
 import { accountLimits } from '../src/distribution/workflowSupport';
 import { campaignSnapshot } from '../src/temporal/catalog';
 import type { createAccountActivities } from './accounts';
@@ -79,15 +79,14 @@ export function createDistributionActivities(deps: DistributionActivityDeps) {
       if (left.length) {
         const limits = Object.fromEntries(left.map((b) => [b.id, accountLimits(b.timeZone, b.caps, b.budget)]));
         const breakers = Object.fromEntries(left.map((b) => [b.id, { ping: b.breaker, post: b.breaker }]));
-        const withDedupe = left.filter((b) => b.dedupeDays);
-        const fields = input.campaign.dedupe?.fields ?? Object.entries(input.campaign.fields).filter(([, f]) => f.pii).map(([name]) => name);
+        const scopes = left.filter((b) => b.dedupeDays).map((b) => buyerDedupeScope(input.campaign, b)).filter((scope) => scope.fields.length);
         const [snaps, dupes] = await Promise.all([
           snapshotsOf(input.tenantId, left, input.atMs, limits, breakers),
-          withDedupe.length && fields.length
+          scopes.length
             ? deps.dedupe.checkDedupe({
                 tenantId: input.tenantId,
                 leadId: input.leadId,
-                scopes: withDedupe.map((b) => ({ scope: `buyer:${b.id}`, fields, match: 'any' as const, days: b.dedupeDays ?? 1 })),
+                scopes,
                 fieldSpecs: input.campaign.fields,
                 lead: input.lead,
               })

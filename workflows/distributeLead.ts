@@ -15,7 +15,7 @@ import {
 } from '../src/distribution/lead';
 import { decideReturnUpdate, distributionStateQuery, postBidUpdate, returnLeadUpdate, supplierAnswerUpdate } from '../src/distribution/leadMessages';
 import type { Buyer, Campaign, Supplier } from '../src/distribution/model';
-import { byPriority, fixedPriceCents, maxSales, netCents, payoutCents, pingView, rankOffers, type LeadFields, type Offer, type Screening } from '../src/distribution/plan';
+import { buyerDedupeScope, byPriority, fixedPriceCents, maxSales, netCents, payoutCents, pingView, rankOffers, type LeadFields, type Offer, type Screening } from '../src/distribution/plan';
 import { accountLimits, byBuyer, endpointResult, tallyRequests, type EndpointReport, type Tally } from '../src/distribution/workflowSupport';
 
 const DAY_MS = 86_400_000;
@@ -469,10 +469,4 @@ export async function distributeLead(input: DistributeLeadInput): Promise<Distri
     // The supplier's answer (and a post against a bid) has what it waited for: let it reply before the run moves on or ends.
     await condition(allHandlersFinished);
   }
-}
-
-/** A buyer's own window: the campaign's dedupe fields (else its contact fields), any one matching. */
-function buyerDedupeScope(campaign: Campaign, buyer: Buyer) {
-  const fields = campaign.dedupe?.fields ?? Object.entries(campaign.fields).filter(([, f]) => f.pii).map(([name]) => name);
-  return { scope: `buyer:${buyer.id}`, fields, match: 'any' as const, days: buyer.dedupeDays ?? 1 };
 }

@@ -138,3 +138,9 @@ export function maxSales(campaign: Campaign): number {
 export function fixedPriceCents(buyer: Buyer): number | null {
   return buyer.pricing.type === 'fixed' ? cents(buyer.pricing.price) : null;
 }
+
+/** A buyer's own dedupe window: the campaign's dedupe fields (else its contact fields), any one matching. */
+export function buyerDedupeScope(campaign: Campaign, buyer: Buyer): { scope: string; fields: string[]; match: 'any'; days: number } {
+  const fields = campaign.dedupe?.fields ?? Object.entries(campaign.fields).filter(([, f]) => f.pii).map(([name]) => name);
+  return { scope: `buyer:${buyer.id}`, fields, match: 'any', days: buyer.dedupeDays ?? 1 };
+}
