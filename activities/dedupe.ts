@@ -66,37 +66,37 @@ export function createDedupeActivities(deps: DedupeActivityDeps) {
 
   /** Claims the person for this lead in the scope's window; a person another lead holds is a duplicate. Idempotent by lead. */
   const claim = async (req: DedupeRequest, attempt = 0): Promise<DedupeClaim> => {
-      const keys = keysOf(req);
-      const claimed: string[] = [];
-      for (const key of keys) {
-        try {
-          await cancellable(temporal, () =>
-            temporal.workflow.start(dedupeMark, {
-              workflowId: dedupeWorkflowId(req.tenantId, req.scope.scope, key),
-              taskQueue: deps.entityTaskQueue,
-              args: [{ leadId: req.leadId, windowMs: req.scope.days * DAY_MS }],
-              memo: { leadId: req.leadId },
-              workflowIdConflictPolicy: 'FAIL',
-              workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-            }),
-          );
+    const keys = keysOf(req);
+    const claimed: string[] = [];
+    for (const key of keys) {
+      try {
+        await cancellable(temporal, () =>
+          temporal.workflow.start(dedupeMark, {
+            workflowId: dedupeWorkflowId(req.tenantId, req.scope.scope, key),
+            taskQueue: deps.entityTaskQueue,
+            args: [{ leadId: req.leadId, windowMs: req.scope.days * DAY_MS }],
+            memo: { leadId: req.leadId },
+            workflowIdConflictPolicy: 'FAIL',
+            workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+          }),
+        );
+        claimed.push(key);
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        const heldBy = await holder(req.tenantId, req.scope.scope, key);
+        // A retried claim of this lead's own mark, or a mark that ended in between.
+        if (heldBy === req.leadId) {
           claimed.push(key);
-        } catch (err) {
-          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-          const heldBy = await holder(req.tenantId, req.scope.scope, key);
-          // A retried claim of this lead's own mark, or a mark that ended in between.
-          if (heldBy === req.leadId) {
-            claimed.push(key);
-            continue;
-          }
-          if (heldBy === undefined && attempt < 3) {
-            await release(req.tenantId, req.scope.scope, claimed, req.leadId);
-            return claim(req, attempt + 1);
-          }
-          await release(req.tenantId, req.scope.scope, claimed, req.leadId);
-          return { duplicate: true, heldBy: heldBy ?? null, keys };
+          continue;
         }
+        if (heldBy === undefined && attempt < 3) {
+          await release(req.tenantId, req.scope.scope, claimed, req.leadId);
+          return claim(req, attempt + 1);
+        }
+        await release(req.tenantId, req.scope.scope, claimed, req.leadId);
+        return { duplicate: true, heldBy: heldBy ?? null, keys };
       }
+    }
     return { duplicate: false, keys: claimed };
   };
 
