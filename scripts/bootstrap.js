@@ -30,6 +30,31 @@ function ensureDeps() {
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
 
+/** Where Debian's Chromium is, or null (CHROMIUM_PATH overrides). */
+function chromiumPath() {
+  const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter(Boolean);
+  return candidates.find((p) => fs.existsSync(p)) ?? null;
+}
+
+/**
+ * The console's browser tests drive Debian's Chromium (no browser download at run time): install
+ * the distribution's package when it is missing, as root or through password-less sudo.
+ */
+function ensureChromium() {
+  if (chromiumPath()) return;
+  const root = typeof process.getuid === 'function' && process.getuid() === 0;
+  const sudo = root ? [] : ['sudo', '-n'];
+  const apt = (args) => {
+    const [cmd, ...rest] = [...sudo, 'apt-get', ...args];
+    return spawnSync(cmd, rest, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }).status === 0;
+  };
+  console.log('[bootstrap] installing Debian\'s chromium for the browser tests (apt-get install chromium)');
+  if (!apt(['install', '-y', 'chromium']) && !(apt(['update']) && apt(['install', '-y', 'chromium']))) {
+    console.error('[bootstrap] could not install chromium: install it (apt-get install chromium) or set CHROMIUM_PATH');
+    process.exit(1);
+  }
+}
+
 /** Runs a command to completion; Ctrl-C reaches the child (same process group) and we exit with its code. */
 function run(command, args) {
   return new Promise((resolve) => {
@@ -70,6 +95,7 @@ async function main() {
       code = await run(bin('tsx'), ['src/main.ts', ...args]);
       break;
     case 'test':
+      ensureChromium();
       // Types, then lint (workflow determinism rules), then unit + integration tests, then the
       // time-sensitive scenarios again at other simulated hours, weekdays and dates (the time
       // sweep; skipped when jest is given arguments, e.g. one file).
