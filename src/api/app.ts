@@ -3,6 +3,7 @@ import { authenticate, requireJson, YAML_TYPES } from './auth';
 import type { ApiContext } from './context';
 import { errorHandler, noPrototypeKeys, notFound } from './errors';
 import { connectionRoutes, metricsRoute } from './routes/connections';
+import { consoleStaticRoutes } from './routes/console-static';
 import { getHealthz } from './routes/get-healthz';
 import { getLead } from './routes/get-lead';
 import { getLeadAudit } from './routes/get-lead-audit';
@@ -27,6 +28,8 @@ export function createApp(ctx: ApiContext): express.Express {
   getHealthz(open, ctx);
   metricsRoute(open, ctx);
   app.use(open);
+  // The operations console's page and assets: public files; its data comes through /v1 below.
+  consoleStaticRoutes(app);
 
   const guard = temporalGuard(ctx, ctx.temporalReachability ?? TemporalReachability.of(ctx.client.connection, 'Temporal'));
   // Routes authenticated by a signature instead of an API key (Slack callbacks, accept links).
