@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { canonicalJson } from '../canonicalJson';
 import { PROTOTYPE_KEY_MESSAGE, prototypeKeyPath } from '../domain/input';
 import type { RoutingConfig } from '../domain/routing';
-import { TenantSchema, TenantsFileSchema, type Tenant, type TenantInput } from './schema';
+import { TenantSchema, TenantsFileSchema, type ConsoleUser, type Tenant, type TenantInput } from './schema';
 
 export function sha256Hex(value: string): string {
   return createHash('sha256').update(value).digest('hex');
@@ -29,12 +29,15 @@ export function parseOrThrow<T>(schema: { safeParse(v: unknown): { success: true
   throw new ConfigError(source, issue?.path.map(String).join('.') ?? '', issue?.message ?? 'invalid');
 }
 
-/** The tenants this deployment serves, found by ID or by API key. */
+/** The tenants this deployment serves, found by ID, by API key or by a console user's email. */
 export class TenantRegistry {
   private readonly tenants = new Map<string, Tenant>();
 
-  constructor(tenants: Tenant[] = []) {
-    for (const t of tenants) this.tenants.set(t.id, t);
+  constructor(tenants: Tenant[] = [], source = 'tenants') {
+    for (const t of tenants) {
+      this.refuseTakenConsoleEmails(t, source);
+      this.tenants.set(t.id, t);
+    }
   }
 
   static fromFile(path: string): TenantRegistry {
@@ -44,13 +47,42 @@ export class TenantRegistry {
     } catch (err) {
       throw new ConfigError(path, '', `cannot read tenants file: ${(err as Error).message}`);
     }
-    return new TenantRegistry(parseOrThrow(TenantsFileSchema, raw, path).tenants);
+    return new TenantRegistry(parseOrThrow(TenantsFileSchema, raw, path).tenants, path);
   }
 
   add(input: TenantInput, source = 'tenant'): Tenant {
     const tenant = parseOrThrow(TenantSchema, input, `${source} ${input.id}`);
+    this.refuseTakenConsoleEmails(tenant, `${source} ${input.id}`);
     this.tenants.set(tenant.id, tenant);
     return tenant;
+  }
+
+  /**
+   * A console user's email names one person in one tenant: sign-in finds the tenant by the email,
+   * so the same address in two tenants is a configuration error, not a choice made at sign-in.
+   */
+  private refuseTakenConsoleEmails(tenant: Tenant, source: string): void {
+    tenant.console?.users.forEach((user, i) => {
+      const taken = this.consoleUser(user.email);
+      if (taken && taken.tenant.id !== tenant.id) {
+        throw new ConfigError(source, `${tenant.id}.console.users.${i}.email`, `${user.email} is already a console user of tenant ${taken.tenant.id}`);
+      }
+    });
+  }
+
+  /** The console user with this email (case-insensitive) and their tenant, as configured now. */
+  consoleUser(email: string): { tenant: Tenant; user: ConsoleUser } | undefined {
+    const wanted = email.trim().toLowerCase();
+    for (const tenant of this.tenants.values()) {
+      const user = tenant.console?.users.find((u) => u.email === wanted);
+      if (user) return { tenant, user };
+    }
+    return undefined;
+  }
+
+  /** Whether any tenant has console users (then sign-in needs a session key). */
+  hasConsoleUsers(): boolean {
+    return this.list().some((t) => (t.console?.users.length ?? 0) > 0);
   }
 
   get(id: string): Tenant | undefined {

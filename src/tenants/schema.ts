@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { PROVIDER_IDS } from '../connectors/providers';
 import { isTimeZone } from '../domain/availability';
 import { TemplateMapSchema } from '../distribution/templateSchema';
+import { CONSOLE_ROLES, parsePasswordHash } from '../console/users';
 
 /** A credential reference: configuration names where a secret lives, never the secret itself. */
 export const SecretRefSchema = z.union([
@@ -91,6 +92,32 @@ export const RoutingSettingsSchema = z
     });
   });
 
+/** A person who signs in to the operations console; the email is unique across every tenant. */
+export const ConsoleUserSchema = z
+  .object({
+    email: z.email().transform((e) => e.toLowerCase()),
+    name: z.string().trim().min(1).max(200),
+    role: z.enum(CONSOLE_ROLES),
+    /** `scrypt$<N>$<r>$<p>$<salt b64>$<hash b64>`: made by `npx tsx scripts/hash-password.ts`. */
+    passwordHash: z.string().superRefine((value, ctx) => {
+      const parsed = parsePasswordHash(value);
+      if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.reason });
+    }),
+  })
+  .strict();
+export type ConsoleUser = z.infer<typeof ConsoleUserSchema>;
+
+export const ConsoleSettingsSchema = z
+  .object({ users: z.array(ConsoleUserSchema) })
+  .strict()
+  .superRefine((c, ctx) => {
+    const seen = new Set<string>();
+    c.users.forEach((u, i) => {
+      if (seen.has(u.email)) ctx.addIssue({ code: 'custom', path: ['users', i, 'email'], message: `${u.email} is listed twice` });
+      seen.add(u.email);
+    });
+  });
+
 export const TenantSchema = z
   .object({
     id: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must be a lower-case slug'),
@@ -131,6 +158,8 @@ export const TenantSchema = z
       })
       .strict()
       .optional(),
+    /** Who may sign in to the operations console, and with which role (viewer < ops < admin). */
+    console: ConsoleSettingsSchema.optional(),
   })
   .strict();
 export type Tenant = z.infer<typeof TenantSchema>;
