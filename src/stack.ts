@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Worker } from '@temporalio/worker';
 import { createApp } from './api/app';
+import { Sessions } from './api/session';
 import { businessClock, type BusinessClock } from './clock';
 import type { HealthReport } from './api/context';
 import { Connectors } from './connectors/registry';
@@ -36,6 +37,8 @@ export interface StackOptions {
   runWorker?: boolean;
   /** What time it is for routing (default the process's business clock; see src/clock.ts). */
   clock?: BusinessClock;
+  /** Signs console sessions (see src/api/session.ts); without it the console cannot be signed in to. */
+  sessionKey?: Buffer;
 }
 
 export interface RunningStack {
@@ -129,6 +132,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     clock,
     ...distribution,
     ...(options.runWorker !== false ? { connectors } : {}),
+    ...(options.sessionKey ? { sessions: new Sessions(options.sessionKey) } : {}),
     onError: (err) => log.error('unexpected API error', { error: err instanceof Error ? err.stack ?? err.message : String(err) }),
   });
   const server: Server = await new Promise((resolve, reject) => {

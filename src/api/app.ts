@@ -1,5 +1,7 @@
 import express from 'express';
 import { authenticate, requireJson, YAML_TYPES } from './auth';
+import { authorize } from './roles';
+import { sessionRoutes, signInRoute } from './session-routes';
 import type { ApiContext } from './context';
 import { errorHandler, noPrototypeKeys, notFound } from './errors';
 import { connectionRoutes, metricsRoute } from './routes/connections';
@@ -28,6 +30,8 @@ export function createApp(ctx: ApiContext): express.Express {
   getHealthz(open, ctx);
   metricsRoute(open, ctx);
   app.use(open);
+  // Console sign-in: the one /v1 route that needs neither an API key nor a session.
+  app.use(signInRoute(ctx));
   // The operations console's page and assets: public files; its data comes through /v1 below.
   consoleStaticRoutes(app);
 
@@ -39,13 +43,16 @@ export function createApp(ctx: ApiContext): express.Express {
   app.use(supplierRoutes(ctx, guard));
 
   const v1 = express.Router();
-  v1.use(authenticate(ctx.tenants));
+  // An API key, or a console session (whose writes carry its CSRF token) held to its role.
+  v1.use(authenticate(ctx.tenants, ctx.sessions));
+  v1.use(authorize);
   v1.use(requireJson);
   v1.use(express.json({ limit: ctx.bodyLimit, strict: true }));
   // Policies may also be written in YAML.
   v1.use(express.text({ limit: ctx.bodyLimit, type: YAML_TYPES }));
   // `{"__proto__": …}` anywhere in a JSON body is refused, not silently dropped (YAML: see policy).
   v1.use(noPrototypeKeys);
+  sessionRoutes(v1, ctx);
   // Connection state lives in this process: it answers while Temporal does not.
   connectionRoutes(v1, ctx);
   // Every Temporal call made while handling the request inherits its deadline, and an unreachable

@@ -3,6 +3,7 @@ import type { BusinessClock } from '../clock';
 import type { Connectors } from '../connectors/registry';
 import type { TemporalReachability } from '../temporal/reachability';
 import type { TenantRegistry } from '../tenants/registry';
+import type { Sessions } from './session';
 
 export interface HealthReport {
   ok: boolean;
@@ -37,6 +38,8 @@ export interface ApiContext {
   distributionTemplates?: Record<string, string>;
   /** Buyer endpoints may name loopback and private addresses (sandbox and tests only). */
   allowPrivateBuyerUrls?: boolean;
+  /** Console sessions; absent without a session key, and then only API keys are accepted. */
+  sessions?: Sessions;
 }
 
 export function runUrl(ctx: ApiContext, workflowId: string): string | null {
