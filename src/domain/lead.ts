@@ -44,9 +44,14 @@ export function hostOf(urlOrDomain: string): string | null {
   return /^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(host) ? host : null;
 }
 
+/** The comparable form of an email address, as a normalized lead carries it. */
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
 /** Pure: the same input always gives the same normalized lead (safe inside workflow code). */
 export function normalizeLead(input: LeadInput): NormalizedLead {
-  const email = input.email.trim().toLowerCase();
+  const email = normalizeEmail(input.email);
   const emailDomain = email.slice(email.lastIndexOf('@') + 1);
   const freeEmail = FREE_MAIL_DOMAINS.has(emailDomain);
   const websiteDomain = input.website ? hostOf(input.website) : null;

@@ -3,6 +3,9 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 /**
  * The custom search attributes a lead's run carries, so it can be found in the Web UI and through
  * visibility queries (e.g. `LeadDomain = "acme.com"`). Registered on the server at start-up.
+ * The API sets the finding ones when it starts a run: `LeadEmailHash` is a keyed hash of the
+ * normalized email, never the address (see src/domain/searchKeys.ts), `LeadCompany` the company
+ * lower-cased, `LeadSource` the lead's source. No plain email, name or phone is ever one of them.
  */
 export const SEARCH_ATTRIBUTES = {
   LeadTenant: 'Keyword',
@@ -10,6 +13,9 @@ export const SEARCH_ATTRIBUTES = {
   LeadOwner: 'Keyword',
   RoutingStatus: 'Keyword',
   RoutingRule: 'Keyword',
+  LeadEmailHash: 'Keyword',
+  LeadCompany: 'Keyword',
+  LeadSource: 'Keyword',
 } as const;
 
 export type SearchAttributeName = keyof typeof SEARCH_ATTRIBUTES;
@@ -19,3 +25,6 @@ export const LeadDomain = defineSearchAttributeKey('LeadDomain', SearchAttribute
 export const LeadOwner = defineSearchAttributeKey('LeadOwner', SearchAttributeType.KEYWORD);
 export const RoutingStatus = defineSearchAttributeKey('RoutingStatus', SearchAttributeType.KEYWORD);
 export const RoutingRule = defineSearchAttributeKey('RoutingRule', SearchAttributeType.KEYWORD);
+export const LeadEmailHash = defineSearchAttributeKey('LeadEmailHash', SearchAttributeType.KEYWORD);
+export const LeadCompany = defineSearchAttributeKey('LeadCompany', SearchAttributeType.KEYWORD);
+export const LeadSource = defineSearchAttributeKey('LeadSource', SearchAttributeType.KEYWORD);
