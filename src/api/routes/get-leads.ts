@@ -1,49 +1,106 @@
+import { createHash } from 'node:crypto';
+import { isGrpcServiceError } from '@temporalio/client';
+import type { Payload } from '@temporalio/common';
+import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
+import { optionalTsToMs } from '@temporalio/common/lib/time';
+import { temporal } from '@temporalio/proto';
 import type { Router } from 'express';
-import { z } from 'zod';
-import { line } from '../../domain/input';
+import type { LeadState } from '../../domain/leadState';
+import { companySearchValue } from '../../domain/searchKeys';
+import { leadStateQuery } from '../../protocol/messages';
 import { LeadDomain, LeadOwner, RoutingRule, RoutingStatus } from '../../temporal/searchAttributes';
 import { tenantOf } from '../auth';
 import type { ApiContext } from '../context';
-import { parseRequest } from '../errors';
+import { LeadsListQuery, type LeadRowType } from '../contracts';
+import { ApiError, parseRequest } from '../errors';
+import { emailFilterHash } from '../searchAttributes';
 
-/**
- * An ISO 8601 instant whose UTC form is an RFC 3339 time (years 0001-9999): an offset can push
- * 9999-12-31T23:59-23:59 into year 10000, which the visibility store refuses.
- */
-const instant = z.iso
-  .datetime({ offset: true })
-  .refine((v) => {
-    const year = new Date(v).getUTCFullYear();
-    return year >= 1 && year <= 9999;
-  }, 'must fall between the years 0001 and 9999 in UTC');
-
-/** Every filter is capped and free of control characters: a NUL would make the visibility store fail. */
-const ListQuery = z
-  .object({
-    owner: line(100).min(1).optional(),
-    status: z.string().trim().max(32).regex(/^[a-z_]+$/, 'must be a routing status').optional(),
-    domain: line(253).min(1).toLowerCase().optional(),
-    rule: line(100).min(1).optional(),
-    from: instant.optional(),
-    to: instant.optional(),
-    limit: z.coerce.number().int().min(1).max(500).default(50),
-  })
-  .strict();
+/** How long one row's state read may take before the row goes out with its state fields null. */
+export const STATE_READ_MS = 2_000;
+/** State reads in flight at once for one listing: a page of 500 must not flood the workers' query tasks. */
+export const STATE_READ_CONCURRENCY = 16;
 
 /** A visibility-query string literal: quotes and backslashes escaped. */
 const literal = (v: string) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 
+/** Ties a page token to the query it continues: a token used with other filters is refused, not misapplied. */
+const queryTag = (query: string) => createHash('sha256').update(query).digest('base64url').slice(0, 16);
+
+function encodePageToken(query: string, token: Uint8Array): string {
+  return Buffer.from(JSON.stringify({ q: queryTag(query), t: Buffer.from(token).toString('base64') })).toString('base64url');
+}
+
+const badToken = (message: string) => new ApiError(400, 'invalid_request', `Invalid request query: query.pageToken ${message}`, [{ field: 'query.pageToken', message }]);
+
+function decodePageToken(query: string, token: string): Buffer {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+  } catch {
+    throw badToken('is not a token this API gave');
+  }
+  const { q, t } = (parsed ?? {}) as { q?: unknown; t?: unknown };
+  if (typeof q !== 'string' || typeof t !== 'string' || !t) throw badToken('is not a token this API gave');
+  if (q !== queryTag(query)) throw badToken('belongs to a listing with other filters');
+  return Buffer.from(t, 'base64');
+}
+
+/** Runs `work` over `items` with at most `limit` at once, keeping the order. */
+async function mapBounded<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < items.length; i = next++) out[i] = await work(items[i] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+const STATUS_PREFIX = 'WORKFLOW_EXECUTION_STATUS_';
+const statusName = (code: number | null | undefined) => (temporal.api.enums.v1.WorkflowExecutionStatus[code ?? 0] ?? 'UNSPECIFIED').replace(STATUS_PREFIX, '');
+const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
+const between = (from: string | null | undefined, to: string | null | undefined) => (from && to ? Date.parse(to) - Date.parse(from) : null);
+
+/** The row's fields read from the lead's state; all null when it could not be read in time. */
+function stateFields(state: LeadState | null): Omit<LeadRowType, 'leadId' | 'workflowId' | 'runStatus' | 'status' | 'owner' | 'rule' | 'domain' | 'startedAt' | 'closedAt'> {
+  const lead = state?.lead ?? null;
+  const named = Boolean(lead?.firstName || lead?.lastName);
+  return {
+    name: lead && named ? lead.fullName : null,
+    email: lead?.email ?? null,
+    company: lead?.company ?? null,
+    source: lead?.source ?? null,
+    ownerName: state?.owner?.name ?? null,
+    via: state?.owner?.via ?? null,
+    ruleId: state ? (state.owner?.ruleId ?? state.decision?.rule?.id ?? null) : null,
+    receivedAt: state?.receivedAt ?? null,
+    routedAt: state?.routedAt ?? null,
+    acceptedAt: state?.accepted?.at ?? null,
+    timeToRouteMs: between(state?.receivedAt, state?.routedAt),
+    timeToAcceptMs: between(state?.receivedAt, state?.accepted?.at),
+    sla: state?.sla ? { ownerId: state.sla.ownerId, dueAt: state.sla.dueAt, escalateAt: state.sla.escalateAt, reminded: state.sla.reminded } : null,
+    escalations: state ? state.escalations.length : null,
+  };
+}
+
 /**
  * GET /v1/leads — the tenant's leads through Temporal visibility, by the same search attributes
- * the Web UI uses. Visibility is eventually consistent: a lead can take a moment to appear, or
- * to show its newest status, after it changes.
+ * the Web UI uses, newest first, a page at a time (`nextPageToken`). Each row carries what the
+ * lead's state says (name, owner's name, times, SLA), read in parallel with a short deadline each.
+ * Visibility is eventually consistent: a lead can take a moment to appear, or to show its newest
+ * status, after it changes.
  */
 export function getLeads(router: Router, ctx: ApiContext): void {
   router.get('/v1/leads', async (req, res) => {
     const tenant = tenantOf(req);
-    const q = parseRequest(ListQuery, req.query, 'query');
+    const q = parseRequest(LeadsListQuery, req.query, 'query');
     // A lead's runs: its first (routeLead) and any follow-up after it closed (leadFollowUp).
     const clauses = [`WorkflowType IN ("routeLead", "leadFollowUp")`, `LeadTenant = ${literal(tenant.id)}`];
+    // The address itself never leaves this process: only its keyed hash is compared.
+    if (q.email) clauses.push(`LeadEmailHash = ${literal(emailFilterHash(q.email))}`);
+    const company = companySearchValue(q.company);
+    if (company) clauses.push(`LeadCompany = ${literal(company)}`);
+    if (q.source) clauses.push(`LeadSource = ${literal(q.source)}`);
     if (q.owner) clauses.push(`LeadOwner = ${literal(q.owner)}`);
     if (q.status) clauses.push(`RoutingStatus = ${literal(q.status)}`);
     if (q.domain) clauses.push(`LeadDomain = ${literal(q.domain)}`);
@@ -51,26 +108,55 @@ export function getLeads(router: Router, ctx: ApiContext): void {
     if (q.from) clauses.push(`StartTime >= ${literal(new Date(q.from).toISOString())}`);
     if (q.to) clauses.push(`StartTime < ${literal(new Date(q.to).toISOString())}`);
     const query = clauses.join(' AND ');
-    const leads = [];
-    const seen = new Set<string>();
-    for await (const run of ctx.client.workflow.list({ query, pageSize: Math.min(q.limit, 100) })) {
-      // A lead reassigned after it closed has several runs: list it once, newest run first.
-      if (seen.has(run.workflowId)) continue;
-      seen.add(run.workflowId);
-      const attrs = run.typedSearchAttributes;
-      leads.push({
-        leadId: run.workflowId.split(':').pop(),
-        workflowId: run.workflowId,
-        runStatus: run.status.name,
+
+    let page: temporal.api.workflowservice.v1.ListWorkflowExecutionsResponse;
+    try {
+      page = await ctx.client.workflowService.listWorkflowExecutions({
+        namespace: ctx.namespace,
+        query,
+        pageSize: q.limit,
+        nextPageToken: q.pageToken ? decodePageToken(query, q.pageToken) : Buffer.alloc(0),
+      });
+    } catch (err) {
+      // A token whose listing the server no longer knows (or that was altered): the client's to fix.
+      if (q.pageToken && isGrpcServiceError(err) && err.code === 3 /* INVALID_ARGUMENT */) throw badToken('is not valid (any more): list again from the first page');
+      throw err;
+    }
+
+    const rows = await mapBounded(page.executions, STATE_READ_CONCURRENCY, async (run) => {
+      const workflowId = run.execution?.workflowId ?? '';
+      const runId = run.execution?.runId ?? '';
+      const runStatus = statusName(run.status);
+      const handle = ctx.client.workflow.getHandle(workflowId);
+      const read = async (): Promise<{ superseded: boolean; state: LeadState | null }> => {
+        // A lead reassigned after its run closed has a newer run (a follow-up): only the newest is listed.
+        if (runStatus !== 'RUNNING') {
+          const latest = await ctx.client.workflowService.describeWorkflowExecution({ namespace: ctx.namespace, execution: { workflowId } });
+          if (latest.workflowExecutionInfo?.execution?.runId !== runId) return { superseded: true, state: null };
+        }
+        return { superseded: false, state: await handle.query(leadStateQuery) };
+      };
+      const { superseded, state } = await ctx.client.connection
+        .withDeadline(Date.now() + STATE_READ_MS, read)
+        .catch(() => ({ superseded: false, state: null }));
+      if (superseded) return null;
+      const attrs = decodeTypedSearchAttributes(run.searchAttributes?.indexedFields as Record<string, Payload> | undefined);
+      const row: LeadRowType = {
+        leadId: workflowId.split(':').pop() ?? workflowId,
+        workflowId,
+        runStatus,
         status: attrs.get(RoutingStatus) ?? null,
         owner: attrs.get(LeadOwner) ?? null,
         rule: attrs.get(RoutingRule) ?? null,
         domain: attrs.get(LeadDomain) ?? null,
-        startedAt: run.startTime.toISOString(),
-        closedAt: run.closeTime?.toISOString() ?? null,
-      });
-      if (leads.length >= q.limit) break;
-    }
-    res.json({ query, consistency: 'eventual', leads });
+        startedAt: iso(optionalTsToMs(run.startTime)) ?? '',
+        closedAt: iso(optionalTsToMs(run.closeTime)),
+        ...stateFields(state),
+      };
+      return row;
+    });
+
+    const token = page.nextPageToken && page.nextPageToken.length > 0 ? encodePageToken(query, page.nextPageToken) : null;
+    res.json({ query, consistency: 'eventual', leads: rows.filter((r): r is LeadRowType => r !== null), nextPageToken: token });
   });
 }

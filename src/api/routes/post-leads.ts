@@ -3,7 +3,8 @@ import type { Router } from 'express';
 import { businessClock } from '../../clock';
 import { normalizeLead } from '../../domain/lead';
 import type { RouteLeadInput } from '../../domain/leadState';
-import { LeadInputSchema } from '../../domain/leadSchema';
+import { LeadCreateBody } from '../contracts';
+import { leadSearchAttributes } from '../searchAttributes';
 import { LeadDomain, LeadTenant, RoutingStatus } from '../../temporal/searchAttributes';
 import { tenantOf } from '../auth';
 import type { ApiContext } from '../context';
@@ -21,7 +22,7 @@ import { routeLead } from '../../../workflows';
 export function postLeads(router: Router, ctx: ApiContext): void {
   router.post('/v1/leads', async (req, res) => {
     const tenant = tenantOf(req);
-    const lead = parseRequest(LeadInputSchema, req.body, 'body');
+    const lead = parseRequest(LeadCreateBody, req.body, 'body');
     const headerKey = parseHeader(IdempotencyKeySchema, req, 'Idempotency-Key');
     const idempotencyKey = headerKey ?? (lead.externalId ? `external:${lead.externalId}` : newKey());
     const leadId = leadIdFor(tenant.id, idempotencyKey);
@@ -63,6 +64,7 @@ export function postLeads(router: Router, ctx: ApiContext): void {
           { key: LeadTenant, value: tenant.id },
           { key: LeadDomain, value: normalized.companyDomain ?? normalized.emailDomain },
           { key: RoutingStatus, value: 'received' },
+          ...leadSearchAttributes(normalized),
         ],
       });
     } catch (err) {
