@@ -7,7 +7,7 @@ import { resolveSecret } from '../../tenants/secrets';
 import type { Tenant } from '../../tenants/schema';
 import { LEAD_ID_PATTERN, leadWorkflowId } from '../../protocol/ids';
 import { acceptSignal } from '../../protocol/messages';
-import { tenantOf } from '../auth';
+import { actorOf, tenantOf } from '../auth';
 import type { ApiContext } from '../context';
 import { ApiError, parseRequest } from '../errors';
 import { leadHandle, notFoundAsApiError, stateForCheck } from './get-lead';
@@ -48,7 +48,7 @@ export function postLeadAccept(v1: Router, ctx: ApiContext): void {
     const tenant = tenantOf(req);
     const body = parseRequest(AcceptBody, req.body ?? {}, 'body');
     const leadId = String(req.params['leadId']);
-    await signalAccept(ctx, tenant, leadId, { actor: body.actor ?? `api-key:${tenant.id}`, via: 'api', ownerId: null });
+    await signalAccept(ctx, tenant, leadId, { actor: actorOf(req, `api-key:${tenant.id}`, body.actor), via: 'api', ownerId: null });
     res.status(202).json({ leadId, accepted: true });
   });
 }

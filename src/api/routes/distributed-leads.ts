@@ -7,9 +7,9 @@ import { decideReturnUpdate, distributionStateQuery, returnLeadUpdate } from '..
 import { ID_PATTERN } from '../../distribution/model';
 import { line, text } from '../../domain/input';
 import { DISTRIBUTED_LEAD_ID_PATTERN, distributedLeadWorkflowId } from '../../protocol/ids';
-import { tenantOf } from '../auth';
+import { actorOf, tenantOf } from '../auth';
 import { runUrl, type ApiContext } from '../context';
-import { ApiError, parseHeader, parseRequest } from '../errors';
+import { ApiError, parseRequest } from '../errors';
 
 const ReturnBody = z.object({ buyerId: z.string().regex(ID_PATTERN, 'must be a buyer id'), reason: line(200).min(1) }).strict();
 const DecisionBody = z.object({ decision: z.enum(['approve', 'deny']), note: text(500, { trim: true }).optional() }).strict();
@@ -70,7 +70,7 @@ export function distributedLeadRoutes(router: Router, ctx: ApiContext): void {
   router.post('/v1/leads/:leadId/returns', distributedOnly, async (req, res) => {
     const tenant = tenantOf(req);
     const body = parseRequest(ReturnBody, req.body, 'body');
-    const actor = parseHeader(line(200).min(1), req, 'X-Actor') ?? `api-key:${tenant.id}`;
+    const actor = actorOf(req, `api-key:${tenant.id}`);
     const handle = handleOf(req);
     answerOf(await update(req, () => handle.executeUpdate(returnLeadUpdate, { args: [{ buyerId: body.buyerId, reason: body.reason, actor }] })), res);
   });
@@ -80,7 +80,7 @@ export function distributedLeadRoutes(router: Router, ctx: ApiContext): void {
     const body = parseRequest(DecisionBody, req.body, 'body');
     const buyerId = String(req.params['buyerId']);
     if (!ID_PATTERN.test(buyerId)) throw new ApiError(404, 'not_found', `No buyer ${buyerId}`);
-    const actor = parseHeader(line(200).min(1), req, 'X-Actor') ?? `api-key:${tenant.id}`;
+    const actor = actorOf(req, `api-key:${tenant.id}`);
     const handle = handleOf(req);
     answerOf(await update(req, () => handle.executeUpdate(decideReturnUpdate, { args: [{ buyerId, decision: body.decision, actor, note: body.note ?? null }] })), res);
   });

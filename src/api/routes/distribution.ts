@@ -15,9 +15,9 @@ import { accountWorkflowId } from '../../protocol/ids';
 import { catalogDoc, catalogList, catalogVersions, putCatalogDoc } from '../../temporal/catalog';
 import { sha256Hex } from '../../tenants/registry';
 import type { Tenant } from '../../tenants/schema';
-import { tenantOf } from '../auth';
+import { actorOf, tenantOf } from '../auth';
 import type { ApiContext } from '../context';
-import { ApiError, parseHeader, parseRequest } from '../errors';
+import { ApiError, parseRequest } from '../errors';
 import { SUPPLIER_KEY_PATTERN } from './supplier-leads';
 
 const KINDS: Record<string, DocKind> = { campaigns: 'campaign', suppliers: 'supplier', buyers: 'buyer' };
@@ -109,7 +109,7 @@ export function distributionRoutes(router: Router, ctx: ApiContext): void {
       const tenant = tenantOf(req);
       const id = idParam(req, kind);
       const query = parseRequest(PutQuery, req.query, 'query');
-      const actor = parseHeader(line(200).min(1), req, 'X-Actor') ?? `api-key:${tenant.id}`;
+      const actor = actorOf(req, `api-key:${tenant.id}`);
       const body = kind === 'supplier' ? supplierBody(req.body, tenant.id, id) : req.body;
       const doc = await validated(tenant, kind, id, body);
       const stored = await putCatalogDoc(ctx.client, ctx.taskQueue, tenant.id, kind, doc, actor, query.note ?? null);
@@ -122,7 +122,7 @@ export function distributionRoutes(router: Router, ctx: ApiContext): void {
       const tenant = tenantOf(req);
       const id = idParam(req, 'buyer');
       const body = parseRequest(PauseBody, req.body, 'body');
-      const actor = parseHeader(line(200).min(1), req, 'X-Actor') ?? `api-key:${tenant.id}`;
+      const actor = actorOf(req, `api-key:${tenant.id}`);
       const current = await catalogDoc<Buyer>(ctx.client, tenant.id, 'buyer', id);
       if (!current) throw new ApiError(404, 'not_found', `No buyer ${id}`);
       const doc: Buyer = { ...current.doc, paused: action === 'pause' };

@@ -3,7 +3,7 @@ import type { Request, Router } from 'express';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { businessClock, clockFields } from '../../clock';
-import { line, text } from '../../domain/input';
+import { text } from '../../domain/input';
 import { LeadInputSchema } from '../../domain/leadSchema';
 import { policyJsonSchema } from '../../domain/policy/jsonSchema';
 import { parsePolicy } from '../../domain/policy/parse';
@@ -15,9 +15,9 @@ import { currentPolicy, publishPolicy } from '../../temporal/entities';
 import type { Tenant } from '../../tenants/schema';
 import { policyVersionsQuery, poolStatsQuery } from '../../protocol/messages';
 import { policyWorkflowId, poolWorkflowId } from '../../protocol/ids';
-import { tenantOf } from '../auth';
+import { actorOf, tenantOf } from '../auth';
 import type { ApiContext } from '../context';
-import { ApiError, parseHeader, parseRequest, refusePrototypeKeys, type FieldIssue } from '../errors';
+import { ApiError, parseRequest, refusePrototypeKeys, type FieldIssue } from '../errors';
 import { newKey } from '../ids';
 import { simulateLead } from '../../../workflows';
 
@@ -74,7 +74,7 @@ export function policyRoutes(router: Router, ctx: ApiContext): void {
   router.put('/v1/policy', async (req, res) => {
     const tenant = tenantOf(req);
     const query = parseRequest(PublishQuery, req.query, 'query');
-    const actor = parseHeader(line(200).min(1), req, 'X-Actor') ?? `api-key:${tenant.id}`;
+    const actor = actorOf(req, `api-key:${tenant.id}`);
     const policy = validatePolicy(tenant, policyBody(req));
     const note = query.note ?? null;
     const published = await publishPolicy(ctx.client, ctx.taskQueue, tenant.id, policy, actor, note);

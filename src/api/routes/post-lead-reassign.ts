@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { line, text } from '../../domain/input';
 import type { LeadState, ReassignRequest } from '../../domain/leadState';
 import { leadStateQuery, reassignSignal } from '../../protocol/messages';
-import { tenantOf } from '../auth';
+import { actorOf, tenantOf } from '../auth';
 import type { ApiContext } from '../context';
 import { ApiError, parseHeader, parseRequest } from '../errors';
 import { IdempotencyKeySchema, newKey } from '../ids';
@@ -51,7 +51,7 @@ export function postLeadReassign(router: Router, ctx: ApiContext): void {
     const requestId = parseHeader(IdempotencyKeySchema.refine((key) => !RESERVED_REQUEST_ID.test(key), 'is a name the lead keeps for its own pool transfers'), req, 'Idempotency-Key') ?? newKey();
     const handle = leadHandle(ctx.client, tenant, leadId);
     const described = await handle.describe().catch(notFoundAsApiError(leadId));
-    const request: ReassignRequest = { ownerId: body.ownerId, reason: body.reason, actor: body.actor ?? `api-key:${tenant.id}`, requestId };
+    const request: ReassignRequest = { ownerId: body.ownerId, reason: body.reason, actor: actorOf(req, `api-key:${tenant.id}`, body.actor), requestId };
     if (described.status.name === 'RUNNING') {
       const state = await stateForCheck(handle, leadId);
       if (state) refuseCurrentOwner(leadId, state, request);
