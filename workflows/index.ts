@@ -7,3 +7,4 @@ export { distributionCatalog } from './distributionCatalog';
 export { dedupeMark } from './dedupeMark';
 export { distributionAccount } from './distributionAccount';
 export { distributeLead } from './distributeLead';
+export { teamAvailability } from './teamAvailability';

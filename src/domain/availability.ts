@@ -1,6 +1,8 @@
 import type {
   CalendarFacts,
+  CalendarRecord,
   Eligibility,
+  EmployeeRecord,
   HrisFacts,
   Interval,
   SkipReason,
@@ -45,6 +47,26 @@ export function nextWorkingTime(fromMs: number, timeZone: string, hours: Working
 }
 
 /**
+ * The first instant at or after `fromMs` outside the working hours: `fromMs` itself when it is
+ * outside, else the close of the working stretch it falls in (a window ending at 24:00 runs on into
+ * the next day's window from 00:00). Null when the hours never close (searching a fortnight ahead).
+ */
+export function nextClosingTime(fromMs: number, timeZone: string, hours: WorkingHours): number | null {
+  if (!withinWorkingHours(fromMs, timeZone, hours)) return fromMs;
+  const [eh, em] = hours.end.split(':').map(Number);
+  let at = fromMs;
+  for (let day = 0; day <= 14; day++) {
+    const local = calendarFields(at, timeZone);
+    // "24:00" is the next midnight: Date.UTC rolls hour 24 over to the next day.
+    const close = zonedTimeToUtc(local.year, local.month, local.day, eh ?? 0, em ?? 0, timeZone);
+    if (close <= at) return null;
+    if (!withinWorkingHours(close, timeZone, hours)) return close;
+    at = close;
+  }
+  return null;
+}
+
+/**
  * The instant `seconds` of working time after `fromMs`: time outside the working hours does not
  * count (an SLA in business hours). Falls back to wall-clock time when the hours never open.
  */
@@ -75,6 +97,37 @@ function covers(interval: Interval, atMs: number): boolean {
   return Date.parse(interval.start) <= atMs && atMs < Date.parse(interval.end);
 }
 
+/** What the upstreams say about one rep, found by email: the facts every judgement of them reads. */
+export interface RepFacts {
+  /** The HRIS record; undefined when the HRIS has none for the rep or could not be read. */
+  employee: EmployeeRecord | undefined;
+  /** The rep's calendar; undefined when the calendars have none for the rep or could not be read. */
+  calendar: CalendarRecord | undefined;
+  /** The zone the rep's hours are judged in: the calendar's (with its hours), else the HRIS's, else the team's. */
+  timezone: string;
+  hours: WorkingHours;
+  /** The hours are the ones the calendar states (Outlook), not the tenant's. */
+  hoursFromCalendar: boolean;
+}
+
+/** The rep's HRIS record, calendar, zone and working hours, as evaluateRep judges them. */
+export function repFacts(member: TeamMember, hris: HrisFacts, calendar: CalendarFacts): RepFacts {
+  const email = member.email.toLowerCase();
+  const employee = hris.status === 'ok' ? hris.employees.find((e) => e.email.toLowerCase() === email) : undefined;
+  const own = calendar.status === 'ok' ? calendar.calendars.find((c) => c.email.toLowerCase() === email) : undefined;
+  let timezone = employee?.timezone || member.timezone;
+  let hours: WorkingHours = member.workingHours;
+  let hoursFromCalendar = false;
+  // Hours the calendar itself states (Outlook's working hours) are the rep's own, kept current by them.
+  if (own?.workingHours && isTimeZone(own.workingHours.timezone)) {
+    const { timezone: calendarZone, ...calendarHours } = own.workingHours;
+    hours = calendarHours;
+    timezone = calendarZone;
+    hoursFromCalendar = true;
+  }
+  return { employee, calendar: own, timezone, hours, hoursFromCalendar };
+}
+
 /**
  * Pure: can this rep take a lead at `atMs`? Every reason that rules them out is listed (not just
  * the first), so the trace answers "why not Ana?" completely. An upstream that could not answer
@@ -83,15 +136,13 @@ function covers(interval: Interval, atMs: number): boolean {
 export function evaluateRep(member: TeamMember, hris: HrisFacts, calendar: CalendarFacts, atMs: number): Eligibility {
   const reasons: SkipReason[] = [];
   const assumptions: string[] = [];
-  const email = member.email.toLowerCase();
-  let timezone = member.timezone;
+  const facts = repFacts(member, hris, calendar);
+  const { employee, calendar: own, timezone, hours } = facts;
 
   if (hris.status === 'ok') {
-    const employee = hris.employees.find((e) => e.email.toLowerCase() === email);
     if (!employee) {
       reasons.push({ code: 'not_in_hris', detail: `no HRIS employee has the email ${member.email}` });
     } else {
-      if (employee.timezone) timezone = employee.timezone;
       if (employee.employmentStatus !== 'ACTIVE') {
         reasons.push({ code: 'inactive', detail: `HRIS employment status is ${employee.employmentStatus}` });
       }
@@ -104,22 +155,12 @@ export function evaluateRep(member: TeamMember, hris: HrisFacts, calendar: Calen
     assumptions.push(`HRIS unavailable (${hris.status === 'unavailable' ? hris.reason : ''}); assumed active and not on leave`);
   }
 
-  let hours: WorkingHours = member.workingHours;
-  let hoursSource = '';
   if (calendar.status === 'ok') {
-    const own = calendar.calendars.find((c) => c.email.toLowerCase() === email);
     if (own?.error) {
       assumptions.push(`calendar of ${member.email} could not be read (${own.error}); assumed free`);
     } else {
       const busy = own?.busy.find((b) => covers(b, atMs));
       if (busy) reasons.push({ code: 'busy', detail: `calendar busy from ${busy.start} to ${busy.end}` });
-    }
-    // Hours the calendar itself states (Outlook's working hours) are the rep's own, kept current by them.
-    if (own?.workingHours && isTimeZone(own.workingHours.timezone)) {
-      const { timezone: calendarZone, ...calendarHours } = own.workingHours;
-      hours = calendarHours;
-      timezone = calendarZone;
-      hoursSource = ' (working hours from the calendar)';
     }
   } else {
     assumptions.push(`calendar unavailable (${calendar.reason}); assumed free`);
@@ -130,7 +171,7 @@ export function evaluateRep(member: TeamMember, hris: HrisFacts, calendar: Calen
     const local = `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
     reasons.push({
       code: 'outside_hours',
-      detail: `${local} in ${timezone} is outside ${hours.start}-${hours.end} on days ${hours.days.join(',')}${hoursSource}`,
+      detail: `${local} in ${timezone} is outside ${hours.start}-${hours.end} on days ${hours.days.join(',')}${facts.hoursFromCalendar ? ' (working hours from the calendar)' : ''}`,
     });
   }
 
