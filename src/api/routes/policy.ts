@@ -3,8 +3,6 @@ import type { Request, Router } from 'express';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { businessClock, clockFields } from '../../clock';
-import { text } from '../../domain/input';
-import { LeadInputSchema } from '../../domain/leadSchema';
 import { policyJsonSchema } from '../../domain/policy/jsonSchema';
 import { parsePolicy } from '../../domain/policy/parse';
 import { shadowedRules } from '../../domain/policy/shadowing';
@@ -13,12 +11,14 @@ import type { Period, Policy } from '../../domain/policy/types';
 import { emptyPoolState, poolStats, rollPeriods } from '../../domain/pools';
 import { currentPolicy, publishPolicy } from '../../temporal/entities';
 import type { Tenant } from '../../tenants/schema';
-import { policyVersionsQuery, poolStatsQuery } from '../../protocol/messages';
+import { policyVersionQuery, policyVersionsQuery, poolStatsQuery } from '../../protocol/messages';
 import { policyWorkflowId, poolWorkflowId } from '../../protocol/ids';
 import { actorOf, tenantOf } from '../auth';
 import type { ApiContext } from '../context';
 import { ApiError, parseRequest, refusePrototypeKeys, type FieldIssue } from '../errors';
 import { newKey } from '../ids';
+import { PolicyVersionRef, PoolStatsQuery as StatsQuery, PublishQuery, RollbackBody, SimulateBody } from '../contracts';
+import type { PolicyVersion } from '../../domain/policy/store';
 import { simulateLead } from '../../../workflows';
 
 /** A policy body as JSON, or as YAML (`Content-Type: application/yaml`); prototype keys refused in either. */
@@ -53,9 +53,6 @@ export function validatePolicy(tenant: Tenant, body: unknown): Policy {
   return parsed.policy;
 }
 
-const SimulateBody = z.object({ lead: LeadInputSchema, policy: z.unknown().optional() }).strict();
-const StatsQuery = z.object({ period: z.enum(['day', 'week', 'month']).optional() }).strict();
-const PublishQuery = z.object({ note: text(500, { trim: true }).optional() }).strict();
 
 /**
  * The tenant's routing policy: read it, publish a new version (validated, takes effect for the
@@ -125,5 +122,37 @@ export function policyRoutes(router: Router, ctx: ApiContext): void {
       // No lead has claimed from this pool yet.
       res.json({ pool: pool.id, strategy: pool.strategy, policyVersion: version, ...poolStats(rollPeriods(emptyPoolState(), (ctx.clock ?? businessClock).now(), policy.timezone), pool, period) });
     }
+  });
+
+  /** One stored version of the tenant's policy, or a 404 naming it. */
+  async function storedVersion(tenantId: string, version: number): Promise<PolicyVersion> {
+    let found: PolicyVersion | null = null;
+    try {
+      found = await ctx.client.workflow.getHandle(policyWorkflowId(tenantId)).query(policyVersionQuery, version);
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+    }
+    if (!found) throw new ApiError(404, 'not_found', `Policy version v${version} not found`, [{ field: 'version', message: `v${version} is not a stored version of this tenant's policy` }]);
+    return found;
+  }
+
+  router.get('/v1/policy/versions/:version', async (req, res) => {
+    const tenant = tenantOf(req);
+    const { version } = parseRequest(z.object({ version: PolicyVersionRef }), req.params, 'params');
+    const stored = await storedVersion(tenant.id, version);
+    res.json({ version: `v${stored.version}`, policy: stored.policy, publishedAt: stored.publishedAt, actor: stored.actor, note: stored.note });
+  });
+
+  // A rollback publishes the earlier policy again as the newest version: history only grows, and
+  // the versions list says who rolled back to what. Checked as any publish is (the team may have
+  // changed since); rolling back to the current content keeps its version, as publishing it would.
+  router.post('/v1/policy/rollback', async (req, res) => {
+    const tenant = tenantOf(req);
+    const body = parseRequest(RollbackBody, req.body, 'body');
+    const actor = actorOf(req, `api-key:${tenant.id}`);
+    const stored = await storedVersion(tenant.id, body.version);
+    const policy = validatePolicy(tenant, stored.policy);
+    const published = await publishPolicy(ctx.client, ctx.taskQueue, tenant.id, policy, actor, body.note ?? `rollback to v${stored.version}`);
+    res.status(200).json({ version: `v${published.version}`, publishedAt: published.publishedAt, actor: published.actor, note: published.note, warnings: shadowedRules(policy) });
   });
 }

@@ -1,7 +1,5 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { Router } from 'express';
-import { z } from 'zod';
-import { line, text } from '../../domain/input';
 import type { LeadState, ReassignRequest } from '../../domain/leadState';
 import { leadStateQuery, reassignSignal } from '../../protocol/messages';
 import { actorOf, tenantOf } from '../auth';
@@ -10,14 +8,10 @@ import { ApiError, parseHeader, parseRequest } from '../errors';
 import { IdempotencyKeySchema, newKey } from '../ids';
 import { leadHandle, notFoundAsApiError, stateForCheck } from './get-lead';
 import { leadFollowUp } from '../../../workflows';
+import { LeadDomain, LeadTenant } from '../../temporal/searchAttributes';
+import { leadSearchAttributes } from '../searchAttributes';
+import { ReassignBody } from '../contracts';
 
-const ReassignBody = z
-  .object({
-    ownerId: line(100).min(1),
-    reason: text(1000, { trim: true }).min(1),
-    actor: line(200).min(1).optional(),
-  })
-  .strict();
 
 /** Transfer reasons the lead's run uses for itself (src/protocol/keys.ts): a request ID may not take them. */
 const RESERVED_REQUEST_ID = /^(escalation:\d+(:undo)?|crm-refused)$/;
@@ -87,6 +81,12 @@ export function postLeadReassign(router: Router, ctx: ApiContext): void {
       // The same memo as the lead's first run: a resubmission of the lead still matches it.
       memo: described.memo ?? {},
       staticSummary: `Follow-up of lead ${leadId}: reassign to ${request.ownerId}`,
+      // Findable from its start as the first run was: the listing shows a lead's newest run.
+      typedSearchAttributes: [
+        { key: LeadTenant, value: tenant.id },
+        { key: LeadDomain, value: previous.lead.companyDomain ?? previous.lead.emailDomain },
+        ...leadSearchAttributes(previous.lead),
+      ],
       });
     } catch (err) {
       // A concurrent request started the follow-up first: this one joins it as a signal.
