@@ -1,0 +1,84 @@
+/** "Why this owner": the decision trace in plain words (used by the Lead and Preview pages). */
+import type { PolicyTrace } from '../../../domain/policy/engine';
+import { formatInstant } from '../format';
+import { whyWords } from '../why';
+import { Badge } from './ui';
+
+export function Why({ trace, owner, headingLevel = 2 }: { trace: PolicyTrace; owner: { id: string | null; name: string | null; via?: string | null }; headingLevel?: 2 | 3 }) {
+  const words = whyWords(trace, owner);
+  const H = headingLevel === 2 ? 'h3' : 'h4';
+  return (
+    <div class="why">
+      <p class="why-headline">{words.headline}</p>
+      {words.flagged ? (
+        <p class="note note-warn">
+          <strong>Flagged: </strong>
+          {words.flagged}
+        </p>
+      ) : null}
+      <dl class="facts">
+        <div>
+          <dt>Rule</dt>
+          <dd>{words.rule ?? 'none matched'}</dd>
+        </div>
+        <div>
+          <dt>How</dt>
+          <dd>{words.via}</dd>
+        </div>
+        <div>
+          <dt>Account</dt>
+          <dd>{words.account}</dd>
+        </div>
+        <div>
+          <dt>Decided</dt>
+          <dd>
+            {formatInstant(trace.evaluatedAt, { seconds: true })} with policy {trace.policyVersion}
+          </dd>
+        </div>
+        <div>
+          <dt>Engine’s note</dt>
+          <dd>{words.engineReason}</dd>
+        </div>
+      </dl>
+
+      <H>Reps considered</H>
+      {words.candidates.length === 0 ? (
+        <p class="muted">No rep was considered: the rule names its owner directly, or no rule matched.</p>
+      ) : (
+        <ul class="candidates" aria-label="Reps considered">
+          {words.candidates.map((c) => (
+            <li key={c.repId} class={c.chosen ? 'candidate chosen' : 'candidate'}>
+              <div class="candidate-head">
+                <strong>{c.name}</strong>
+                {c.chosen ? <Badge tone="info">Got the lead</Badge> : null}
+                {c.eligible ? <Badge tone="good">Eligible</Badge> : <Badge tone="bad">Skipped</Badge>}
+                {c.localTime ? <span class="muted small">their time then: {c.localTime}</span> : null}
+              </div>
+              <ul class="reasons">
+                {c.reasons.map((r, i) => (
+                  <li key={i}>{r}</li>
+                ))}
+                {c.assumptions.map((a, i) => (
+                  <li key={`a${i}`} class="muted">
+                    Assumed: {a}
+                  </li>
+                ))}
+              </ul>
+            </li>
+          ))}
+        </ul>
+      )}
+
+      <details class="rules-tried">
+        <summary>Rules tried ({words.rulesTried.length})</summary>
+        <ol>
+          {words.rulesTried.map((r) => (
+            <li key={r.ruleId}>
+              <code>{r.ruleId}</code> {r.matched ? <Badge tone="good">matched</Badge> : <Badge>no match</Badge>} <span class="muted">{r.detail}</span>
+            </li>
+          ))}
+        </ol>
+      </details>
+    </div>
+  );
+}
