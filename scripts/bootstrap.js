@@ -86,20 +86,29 @@ function printTotals() {
   console.log(`tests: ${passed} passed, ${failed} failed`);
 }
 
+/** The operations console's bundle (.data/console/), which the API serves at /console: about a second. */
+function buildConsole() {
+  return run(bin('tsx'), ['scripts/build-console.ts']);
+}
+
 async function main() {
   const [command = 'start', ...args] = process.argv.slice(2);
   ensureDeps();
   let code;
   switch (command) {
     case 'start':
-      code = await run(bin('tsx'), ['src/main.ts', ...args]);
+      code = await buildConsole();
+      if (code === 0) code = await run(bin('tsx'), ['src/main.ts', ...args]);
       break;
     case 'test':
       ensureChromium();
-      // Types, then lint (workflow determinism rules), then unit + integration tests, then the
+      // The console's bundle, types, then lint (workflow determinism rules), then unit + integration tests, then the
       // time-sensitive scenarios again at other simulated hours, weekdays and dates (the time
       // sweep; skipped when jest is given arguments, e.g. one file).
-      code = await run(bin('tsc'), ['--noEmit', '-p', 'tsconfig.json']);
+      code = await buildConsole();
+      if (code === 0) code = await run(bin('tsc'), ['--noEmit', '-p', 'tsconfig.json']);
+      // The console's browser code: its own project (DOM and JSX, which the main one has not).
+      if (code === 0) code = await run(bin('tsc'), ['--noEmit', '-p', path.join('src', 'console', 'web')]);
       if (code === 0) code = await run(bin('eslint'), ['--max-warnings=0', '.']);
       if (code === 0) {
         fs.mkdirSync(RESULTS_DIR, { recursive: true });

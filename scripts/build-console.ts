@@ -10,7 +10,7 @@
  */
 import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { build, type Metafile } from 'esbuild';
+import { build, type Metafile, type Plugin } from 'esbuild';
 
 const ROOT = path.resolve(__dirname, '..');
 export const CONSOLE_SOURCE_DIR = path.join(ROOT, 'src', 'console', 'web');
@@ -49,6 +49,25 @@ function indexHtml(script: string, stylesheet: string): string {
 </html>
 `;
 }
+
+/**
+ * zod exports every error-message locale as `z.locales` (about 260 kB minified), which a bundler
+ * cannot drop from the `z` namespace. The console validates with zod's default English messages
+ * (the API's), so `z.locales` offers English only here.
+ */
+const englishOnlyZodLocales: Plugin = {
+  name: 'zod-english-locale-only',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]node_modules[\\/]zod[\\/]/.test(args.importer) ? { path: path.resolve(args.resolveDir, '../locales/en.js'), namespace: 'zod-locales' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
+      contents: `export { default as en } from ${JSON.stringify(args.path)};`,
+      resolveDir: path.dirname(args.path),
+      loader: 'js',
+    }));
+  },
+};
 
 /** Output file names under `outDir` of one build, from the metafile. */
 function outputsOf(metafile: Metafile, outDir: string): { script: string; stylesheet: string; bytes: Record<string, number> } {
@@ -93,6 +112,7 @@ export async function buildConsole(outDir: string = CONSOLE_OUT_DIR): Promise<Co
     define: { 'process.env.NODE_ENV': '"production"' },
     legalComments: 'linked',
     metafile: true,
+    plugins: [englishOnlyZodLocales],
     logLevel: 'silent',
   });
   const { script, stylesheet, bytes } = outputsOf(result.metafile, outDir);

@@ -2,13 +2,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT, resolveTemporalCli, startDevServer, type RunningDevServer } from '../../src/temporal/devServer';
 import { bundleWorkflows } from '../../src/worker';
+import { buildConsole } from '../../scripts/build-console';
 import { freePort } from './ports';
 
 export const TEST_ENV_FILE = path.join(PROJECT_ROOT, '.data', 'test', 'env.json');
 
 /**
- * One real Temporal dev server (in memory, headless) and one workflow bundle for the whole
- * integration run; each test file then starts its own worker, API and sandbox against it.
+ * One real Temporal dev server (in memory, headless), one workflow bundle and one console build
+ * for the whole integration run; each test file then starts its own worker, API and sandbox against it.
  */
 export default async function globalSetup(): Promise<void> {
   const dir = path.dirname(TEST_ENV_FILE);
@@ -18,6 +19,8 @@ export default async function globalSetup(): Promise<void> {
   const server = await startDevServer({ cli, port, uiPort: 0, headless: true, logFile: path.join(dir, 'temporal.log') });
   (globalThis as { __temporalDevServer?: RunningDevServer }).__temporalDevServer = server;
 
+  // The console the API serves at /console (browser tests load it); quick, and never stale.
+  await buildConsole();
   const { code } = await bundleWorkflows();
   const bundlePath = path.join(dir, 'workflow-bundle.js');
   writeFileSync(bundlePath, code);
