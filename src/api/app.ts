@@ -12,6 +12,8 @@ import { getLeadAudit } from './routes/get-lead-audit';
 import { getLeads } from './routes/get-leads';
 import { postLeadReassign } from './routes/post-lead-reassign';
 import { policyRoutes } from './routes/policy';
+import { availabilityRoutes } from './routes/availability';
+import { openApiRoute } from './openapi';
 import { postLeadAccept, signedAcceptRoutes } from './routes/accept';
 import { postLeads } from './routes/post-leads';
 import { distributionRoutes } from './routes/distribution';
@@ -29,6 +31,7 @@ export function createApp(ctx: ApiContext): express.Express {
   const open = express.Router();
   getHealthz(open, ctx);
   metricsRoute(open, ctx);
+  openApiRoute(open);
   app.use(open);
   // Console sign-in: the one /v1 route that needs neither an API key nor a session.
   app.use(signInRoute(ctx));
@@ -66,6 +69,7 @@ export function createApp(ctx: ApiContext): express.Express {
   getLeadAudit(v1, ctx);
   postLeadAccept(v1, ctx);
   policyRoutes(v1, ctx);
+  availabilityRoutes(v1, ctx);
   distributionRoutes(v1, ctx);
   app.use(v1);
 
