@@ -1,6 +1,6 @@
 import { sha256Hex } from '../src/tenants/registry';
 import type { ProviderId } from '../src/connectors/providers';
-import type { ConnectionCategory, TenantInput } from '../src/tenants/schema';
+import type { ConnectionCategory, ConsoleUser, TenantInput } from '../src/tenants/schema';
 import { DEMO_REPS, DEMO_TOKEN, DEMO_WORKSPACE_ID, demoWorkspace } from './seed';
 import type { SandboxWorkspace } from './types';
 
@@ -35,6 +35,56 @@ export const DEMO_STACK_TENANTS: Record<DemoStack, { tenantId: string; apiKey: s
   hubspot: { tenantId: 'demo-hubspot', apiKey: 'demo-hubspot-key', workspaceId: 'demo-hubspot-portal', token: 'sandbox-hubspot-token' },
   pipedrive: { tenantId: 'demo-pipedrive', apiKey: 'demo-pipedrive-key', workspaceId: 'demo-pipedrive-company', token: 'sandbox-pipedrive-token' },
 };
+
+/**
+ * Development console sign-ins of the sandbox tenants (documented in the README, printed by
+ * `npm start`): never used outside the sandbox. The hashes are of the passwords shown, made once
+ * with scripts/hash-password.ts so the sandbox does not spend scrypt time at each start.
+ */
+export const DEMO_CONSOLE_USERS: Partial<Record<DemoStack, Array<ConsoleUser & { password: string }>>> = {
+  unified: [
+    {
+      email: 'admin@demo.leadrelay.dev',
+      name: 'Avery Admin',
+      role: 'admin',
+      password: 'demo-admin',
+      passwordHash: 'scrypt$32768$8$1$SIIbsxuaZN0YUmH3mGlrDw==$8r0PXrfi3aeoJIe6KC9xUhlr222tEpRnJ8oUAiGZchA=',
+    },
+    {
+      email: 'ops@demo.leadrelay.dev',
+      name: 'Olive Ops',
+      role: 'ops',
+      password: 'demo-ops',
+      passwordHash: 'scrypt$32768$8$1$eQuaxWB/3hgI4bUzvbFj4w==$D+mG6x7UYLJFKU0+NBroc2wMTdZAJg0VE3FGbn/uQSg=',
+    },
+    {
+      email: 'viewer@demo.leadrelay.dev',
+      name: 'Vic Viewer',
+      role: 'viewer',
+      password: 'demo-viewer',
+      passwordHash: 'scrypt$32768$8$1$k6ZtmhkH6PHQRs9J3BVZrw==$EP612cP9jX3qaj/I3KwfaIXv1owi9JWXJpKVGxOYYL8=',
+    },
+  ],
+  hubspot: [
+    {
+      email: 'admin@demo-hubspot.leadrelay.dev',
+      name: 'Hana Admin',
+      role: 'admin',
+      password: 'demo-admin',
+      passwordHash: 'scrypt$32768$8$1$+gY0kXxKPnTUiaUhC0uP4w==$WIpQ4nN8Pul5YEigr4vgmXwmcvMoOb3cO1iC87/yF1s=',
+    },
+  ],
+};
+
+/**
+ * The `console` settings of a sandbox tenant (its development users), or undefined for a stack
+ * without any. Kept out of demoStackTenant: tests copy that tenant under other IDs, and an email
+ * may belong to one tenant only.
+ */
+export function demoConsole(stack: DemoStack): TenantInput['console'] {
+  const users = DEMO_CONSOLE_USERS[stack];
+  return users ? { users: users.map(({ password: _password, ...user }) => user) } : undefined;
+}
 
 function stackIdentity(stack: DemoStack): { id: string; token: string } {
   return { id: DEMO_STACK_TENANTS[stack].workspaceId, token: DEMO_STACK_TENANTS[stack].token };

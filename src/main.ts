@@ -9,7 +9,7 @@ import { loadDistributionTemplates } from './distribution/environmentTemplates';
 import { resolveTemplates, type TemplateMap } from './distribution/templates';
 import { logger, setLogLevel, temporalLogger } from './log';
 import { parsePolicy } from './domain/policy/parse';
-import { DEMO_API_KEY, DEMO_STACK_TENANTS, DEMO_STACKS, DEMO_TENANT_ID, demoIdMap, demoSandboxWorkspace, demoStackTenant, demoStackWorkspace, remapIds, type DemoStack } from '../sandbox/demoTenant';
+import { DEMO_API_KEY, DEMO_CONSOLE_USERS, DEMO_STACK_TENANTS, DEMO_STACKS, DEMO_TENANT_ID, demoConsole, demoIdMap, demoSandboxWorkspace, demoStackTenant, demoStackWorkspace, remapIds, type DemoStack } from '../sandbox/demoTenant';
 import { demoMarketplaceBanner, storeDemoMarketplace } from '../sandbox/demoMarketplaceStore';
 import { startMarketplace, type RunningMarketplace } from '../sandbox/marketplace';
 import { startSandbox, type RunningSandbox } from '../sandbox/server';
@@ -18,6 +18,7 @@ import { dataDirFiles, PROJECT_ROOT, resolveTemporalCli, startDevServer, type Ru
 import { retryUntil } from './temporal/connection';
 import { currentPolicy, publishPolicy } from './temporal/entities';
 import { TenantRegistry } from './tenants/registry';
+import { loadSessionKey } from './api/session';
 
 const log = logger('leadrelay');
 
@@ -88,7 +89,10 @@ async function main(): Promise<void> {
     const running = sandbox;
     stops.push(() => running.close());
     const apiUrl = `http://${env.API_HOST === '0.0.0.0' ? '127.0.0.1' : env.API_HOST}:${env.API_PORT}`;
-    for (const stack of STACKS) tenants.add(demoStackTenant(sandbox.url, stack, undefined, apiUrl), 'sandbox');
+    for (const stack of STACKS) {
+      const consoleSettings = demoConsole(stack);
+      tenants.add({ ...demoStackTenant(sandbox.url, stack, undefined, apiUrl), ...(consoleSettings ? { console: consoleSettings } : {}) }, 'sandbox');
+    }
     log.info('sandbox emulators ready', { url: sandbox.url, latencyMs: `${env.SANDBOX_LATENCY_MS}+jitter` });
     // The demo tenant's lead buyers (distribution), on a port of their own.
     marketplace = await startMarketplace({ port: env.SANDBOX_MARKETPLACE_PORT });
@@ -102,6 +106,13 @@ async function main(): Promise<void> {
   if (!env.LEADRELAY_SANDBOX && !process.env['LEADRELAY_DEDUPE_KEY']) {
     throw new Error('set LEADRELAY_DEDUPE_KEY (a long random secret) to run without the sandbox: it keys the hashes that name dedupe marks');
   }
+  // Console sessions are signed with this key; the sandbox makes one in the data folder.
+  const session = loadSessionKey({ env: process.env, dataDir, sandbox: env.LEADRELAY_SANDBOX });
+  if (!session && tenants.hasConsoleUsers()) {
+    throw new Error('set LEADRELAY_SESSION_KEY (a long random secret, at least 32 characters) to run without the sandbox: tenants have console users, and it signs their sessions');
+  }
+  if (session) log.info('console sessions enabled', { key: session.source === 'LEADRELAY_SESSION_KEY' ? session.source : path.relative(PROJECT_ROOT, session.source) });
+  else log.info('console sign-in disabled: no tenant has console users and LEADRELAY_SESSION_KEY is not set');
 
   const environmentOverrides = env.LEADRELAY_MAPPING_OVERRIDES
     ? (JSON.parse(readFileSync(env.LEADRELAY_MAPPING_OVERRIDES, 'utf8')) as Record<string, DefinitionOverride>)
@@ -120,6 +131,7 @@ async function main(): Promise<void> {
     ...(distributionTemplates ? { distributionTemplates } : {}),
     // The sandbox marketplace's buyers are on loopback; elsewhere only when the operator says so.
     allowPrivateBuyerUrls: env.LEADRELAY_SANDBOX || env.LEADRELAY_ALLOW_PRIVATE_BUYER_URLS,
+    ...(session ? { sessionKey: session.key } : {}),
   });
   stops.push(() => stack.close());
   if (sandbox) for (const demo of STACKS) await publishDemoPolicy(stack, demo);
@@ -137,7 +149,14 @@ async function main(): Promise<void> {
     `  API          ${stack.apiUrl}`,
     `  Web UI       ${webUiUrl ?? '(external Temporal: use its UI)'}`,
     `  Temporal     ${temporalAddress} (namespace ${env.TEMPORAL_NAMESPACE}, task queue ${env.LEADRELAY_TASK_QUEUE})`,
+    `  Console      ${session ? `${stack.apiUrl}/console/` : '(off: set LEADRELAY_SESSION_KEY and give a tenant console users)'}`,
   ];
+  if (sandbox && session) {
+    banner.push(
+      '  Console sign-ins (development only; email / password, role):',
+      ...STACKS.flatMap((s) => (DEMO_CONSOLE_USERS[s] ?? []).map((u) => `    ${`${u.email} / ${u.password}`.padEnd(48)} ${u.role.padEnd(7)} tenant ${DEMO_STACK_TENANTS[s].tenantId}`)),
+    );
+  }
   if (sandbox) {
     const key = DEMO_STACK_TENANTS[env.SANDBOX_TENANT].apiKey;
     banner.push(
