@@ -7,6 +7,7 @@ import type { SandboxWorkspace } from '../../sandbox/types';
 import { sha256Hex } from '../../src/tenants/registry';
 import type { TenantInput } from '../../src/tenants/schema';
 import type { Policy } from '../../src/domain/policy/types';
+import { hashPasswordSync, type ConsoleRole } from '../../src/console/users';
 
 export const ALWAYS = { days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '24:00' };
 
@@ -38,6 +39,18 @@ export interface ScenarioOptions {
   calendarHours?: Record<string, { days: number[]; start: string; end: string }>;
   /** The tenant's buyer request templates (`distribution.templates`); default none. */
   distributionTemplates?: Record<string, string>;
+  /**
+   * Console users of the tenant, with plain passwords (hashed when the scenario is built, at the
+   * real cost: about 0.1 s each). Emails must be unique across the stack's scenarios.
+   */
+  consoleUsers?: ConsoleUserSpec[];
+}
+
+export interface ConsoleUserSpec {
+  email: string;
+  password: string;
+  role: ConsoleRole;
+  name?: string;
 }
 
 /**
@@ -84,9 +97,14 @@ export function demoScenario(options: ScenarioOptions = {}): (sandboxUrl: string
         holdOpenSeconds: options.holdOpenSeconds ?? 600,
       },
       ...(options.distributionTemplates ? { distribution: { templates: options.distributionTemplates } } : {}),
+      ...(options.consoleUsers ? { console: { users: options.consoleUsers.map(consoleUser) } } : {}),
     };
     return { workspace, tenant, apiKey, id };
   };
+}
+
+function consoleUser(spec: ConsoleUserSpec): NonNullable<TenantInput['console']>['users'][number] {
+  return { email: spec.email, name: spec.name ?? spec.email.split('@')[0]!, role: spec.role, passwordHash: hashPasswordSync(spec.password) };
 }
 
 /**

@@ -68,6 +68,8 @@ export async function startTestStackWith(extra: TestStackOptions, ...scenarios: 
     workflowBundle: { codePath: env.bundlePath },
     // The marketplace's buyers are local emulators.
     allowPrivateBuyerUrls: true,
+    // Console sessions; a restart keeps the key, so signed-in users stay signed in, as in production.
+    sessionKey: randomBytes(32),
     ...extra,
   };
   let stack = await startStack(options);
