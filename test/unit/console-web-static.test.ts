@@ -48,7 +48,8 @@ describe('GET /console', () => {
   let close: () => Promise<unknown>;
   let dir: string;
   beforeAll(async () => {
-    dir = tempDir();
+    // Under a dot-directory, like the default `.data/console/`.
+    dir = path.join(tempDir(), '.data', 'console');
     ({ base, close } = await serve(dir));
   });
   afterAll(() => close());

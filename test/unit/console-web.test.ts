@@ -73,10 +73,10 @@ describe('routing words', () => {
     expect(reasonWords({ code: 'on_leave', detail: 'PTO from 2026-01-12T00:00:00Z to 2026-01-17T00:00:00Z' }, UTC)).toBe('On leave (PTO) until Sat 17 Jan, 00:00');
     expect(reasonWords({ code: 'busy', detail: 'calendar busy from 2026-01-14T14:30:00Z to 2026-01-14T15:30:00Z' }, UTC)).toBe('In a meeting until Wed 14 Jan, 15:30');
     expect(reasonWords({ code: 'outside_hours', detail: '19:30 in Europe/Paris is outside 09:00-17:00 on days 1,2,3,4,5' })).toBe(
-      'Outside working hours: it was 19:30 their time in Paris (works 09:00–17:00, Mon–Fri)',
+      'Outside working hours: 19:30 their time in Paris (works 09:00–17:00, Mon–Fri)',
     );
     expect(reasonWords({ code: 'outside_hours', detail: '07:00 in America/New_York is outside 08:00-16:00 on days 1,2,3,4 (working hours from the calendar)' })).toBe(
-      'Outside working hours: it was 07:00 their time in New York (works 08:00–16:00, Mon–Thu)',
+      'Outside working hours: 07:00 their time in New York (works 08:00–16:00, Mon–Thu)',
     );
     expect(reasonWords({ code: 'cap_reached', detail: 'cap 5/day reached (5 assigned today)' })).toBe('At their daily cap: 5 assigned today (cap 5)');
     expect(reasonWords({ code: 'paused', detail: 'paused by an operator' })).toBe('Paused by an operator');

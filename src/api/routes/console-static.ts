@@ -73,7 +73,8 @@ export function consoleStaticRoutes(app: Express, options: ConsoleStaticOptions 
   router.get('/console/', async (_req, res) => {
     await ensureBuilt();
     res.set('Cache-Control', 'no-cache');
-    res.sendFile(index, { cacheControl: false, lastModified: true, dotfiles: 'deny' });
+    // Relative to `dir`, so a build under a dot-directory (`.data/`) is served: only the file name is checked for dots.
+    res.sendFile('index.html', { root: dir, cacheControl: false, lastModified: true, dotfiles: 'deny' });
   });
   router.use(
     '/console/assets',

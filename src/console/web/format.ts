@@ -172,7 +172,7 @@ const FROM_TO = /^(.*?)\s*from (\S+) to (\S+)$/;
 /**
  * A skip reason as the trace records it (src/domain/availability.ts, src/domain/pools.ts), in plain
  * words: "On leave (PTO) until Fri 17 Jan, 18:00", "In a meeting until 15:30", "Outside working
- * hours: 19:30 in Paris (works 09:00–17:00, Mon–Fri)", "At their daily cap (5 a day)".
+ * hours: 19:30 their time in Paris (works 09:00–17:00, Mon–Fri)", "At their daily cap (5 a day)".
  */
 export function reasonWords(reason: SkipReason, ctx: ReasonContext = {}): string {
   const until = (iso: string) => formatInstant(iso, { ...(ctx.timeZone ? { timeZone: ctx.timeZone } : {}), ...(ctx.nowMs !== undefined ? { nowMs: ctx.nowMs } : {}) });
@@ -192,7 +192,7 @@ export function reasonWords(reason: SkipReason, ctx: ReasonContext = {}): string
       const m = /^(\d\d:\d\d) in (\S+) is outside (\d\d:\d\d)-(\d\d:\d\d) on days ([\d,]+)(.*)$/.exec(detail);
       if (!m) return `Outside working hours (${detail})`;
       const days = weekdayWords(m[5]!.split(',').map(Number));
-      return `Outside working hours: it was ${m[1]} their time in ${zoneCity(m[2]!)} (works ${m[3]}–${m[4]}, ${days})`;
+      return `Outside working hours: ${m[1]} their time in ${zoneCity(m[2]!)} (works ${m[3]}–${m[4]}, ${days})`;
     }
     case 'cap_reached': {
       // "cap 5/day reached (5 assigned today)", several joined with "; ".

@@ -66,15 +66,17 @@ function candidateWords(c: Eligibility, chosenId: string | null, evaluatedAt: st
  * The trace in words. `ownerId`/`ownerName` are who the lead is with (or would go to): the trace
  * leaves a pool's pick to the pool, so the caller says who it was.
  */
-export function whyWords(trace: PolicyTrace, owner: { id: string | null; name: string | null; via?: string | null }, ctx: ReasonContext = {}): WhyWords {
+export function whyWords(trace: PolicyTrace, owner: { id: string | null; name: string | null; via?: string | null }, ctx: ReasonContext & { preview?: boolean } = {}): WhyWords {
   const rule = ruleLabel(trace.rule);
   const via = viaWords(owner.via ?? trace.via);
   const ownerName = owner.name ?? trace.candidates.find((c) => c.repId === owner.id)?.name ?? owner.id;
+  // A preview speaks of what would happen; a lead's page of what did.
+  const [went, could, got] = ctx.preview ? ['would go', 'can', 'would get'] : ['went', 'could', 'got'];
   let headline: string;
-  if (!trace.rule) headline = `No rule matched this lead, so it went to the fallback${ownerName ? ` (${ownerName})` : ''}.`;
-  else if (!ownerName) headline = `Rule “${rule}” matched; nobody could take the lead yet.`;
-  else if ((owner.via ?? trace.via) === 'fallback') headline = `Rule “${rule}” matched, but nobody it names could take the lead, so it went to the fallback (${ownerName}).`;
-  else headline = `${ownerName} got this lead: rule “${rule}” matched, owner reached by ${via.toLowerCase()}.`;
+  if (!trace.rule) headline = `No rule matched this lead, so it ${went} to the fallback${ownerName ? ` (${ownerName})` : ''}.`;
+  else if (!ownerName) headline = `Rule “${rule}” matched; nobody ${could} take the lead yet.`;
+  else if ((owner.via ?? trace.via) === 'fallback') headline = `Rule “${rule}” matched, but nobody it names ${could} take the lead, so it ${went} to the fallback (${ownerName}).`;
+  else headline = `${ownerName} ${got} this lead: rule “${rule}” matched, owner reached by ${via.toLowerCase()}.`;
   return {
     headline,
     rule,

@@ -4,8 +4,8 @@ import { formatInstant } from '../format';
 import { whyWords } from '../why';
 import { Badge } from './ui';
 
-export function Why({ trace, owner, headingLevel = 2 }: { trace: PolicyTrace; owner: { id: string | null; name: string | null; via?: string | null }; headingLevel?: 2 | 3 }) {
-  const words = whyWords(trace, owner);
+export function Why({ trace, owner, headingLevel = 2, preview = false }: { trace: PolicyTrace; owner: { id: string | null; name: string | null; via?: string | null }; headingLevel?: 2 | 3; preview?: boolean }) {
+  const words = whyWords(trace, owner, { preview });
   const H = headingLevel === 2 ? 'h3' : 'h4';
   return (
     <div class="why">
@@ -50,9 +50,9 @@ export function Why({ trace, owner, headingLevel = 2 }: { trace: PolicyTrace; ow
             <li key={c.repId} class={c.chosen ? 'candidate chosen' : 'candidate'}>
               <div class="candidate-head">
                 <strong>{c.name}</strong>
-                {c.chosen ? <Badge tone="info">Got the lead</Badge> : null}
+                {c.chosen ? <Badge tone="info">{preview ? 'Would get it' : 'Got the lead'}</Badge> : null}
                 {c.eligible ? <Badge tone="good">Eligible</Badge> : <Badge tone="bad">Skipped</Badge>}
-                {c.localTime ? <span class="muted small">their time then: {c.localTime}</span> : null}
+                {c.localTime ? <span class="muted small">their time {preview ? 'now' : 'then'}: {c.localTime}</span> : null}
               </div>
               <ul class="reasons">
                 {c.reasons.map((r, i) => (

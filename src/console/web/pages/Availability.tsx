@@ -16,6 +16,8 @@ const STATE: Record<AvailabilityState, { label: string; tone: Tone }> = {
   unknown: { label: 'Unknown', tone: 'neutral' },
 };
 
+const PERIOD_WORD: Record<string, string> = { day: 'today', week: 'this week', month: 'this month' };
+
 const SKIP_CODES = new Set<string>(['inactive', 'on_leave', 'busy', 'outside_hours', 'not_in_hris', 'not_on_team', 'paused', 'cap_reached', 'sla_lapsed']);
 
 /** A board reason in words: the routing trace's wording when it is one of its codes, with "until" from the board. */
@@ -114,7 +116,7 @@ export function AvailabilityPage() {
                           <ul class="plain-list">
                             {r.pools.map((p) => (
                               <li key={p.poolId}>
-                                {p.poolId}: {p.cap !== null ? p.capDetail : `${p.assigned} this ${p.period}`}
+                                {p.poolId}: {p.cap !== null ? p.capDetail : `${p.assigned} ${PERIOD_WORD[p.period] ?? `this ${p.period}`}`}
                                 {p.paused ? ' (paused)' : ''}
                               </li>
                             ))}

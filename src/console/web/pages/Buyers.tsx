@@ -33,7 +33,7 @@ export function BuyersPage() {
           <BuyerCard key={b.id} buyer={b} onChanged={buyers.reload} />
         ))}
       </div>
-      <Returns />
+      <Returns names={Object.fromEntries((buyers.data ?? []).map((b) => [b.id, b.document.name]))} />
     </>
   );
 }
@@ -120,21 +120,21 @@ function BuyerCard({ buyer, onChanged }: { buyer: BuyerDetail; onChanged: () => 
               </tbody>
             </table>
           </TableWrap>
-          <p>
-            Breakers:{' '}
+          <h3 class="small-heading">Breakers</h3>
+          <ul class="plain-list breakers">
             {(Object.entries(a.breakers) as Array<[string, { state: string; consecutiveFailures: number }]>).map(([endpoint, b]) => (
-              <span key={endpoint} class="breaker">
-                {endpoint} <Badge tone={BREAKER[b.state]?.tone ?? 'neutral'}>{BREAKER[b.state]?.label ?? b.state}</Badge>
-                {b.consecutiveFailures ? <span class="muted small"> {b.consecutiveFailures} failures in a row</span> : null}{' '}
-              </span>
+              <li key={endpoint}>
+                <span class="breaker-name">{endpoint}</span> <Badge tone={BREAKER[b.state]?.tone ?? 'neutral'}>{BREAKER[b.state]?.label ?? b.state}</Badge>
+                {b.consecutiveFailures ? <span class="muted small"> {b.consecutiveFailures} failure{b.consecutiveFailures === 1 ? '' : 's'} in a row</span> : null}
+              </li>
             ))}
-          </p>
+          </ul>
         </>
       ) : (
         <p class="muted">No account activity yet.</p>
       )}
       {can(session.user.role, 'buyer_pause') ? (
-        <div class="inline-form">
+        <div class="stacked-form">
           <div class="field">
             <label for={`${headingId}-reason`}>Reason (optional)</label>
             <input id={`${headingId}-reason`} maxLength={500} value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
@@ -151,7 +151,7 @@ function BuyerCard({ buyer, onChanged }: { buyer: BuyerDetail; onChanged: () => 
 }
 
 /** The API keeps returns per lead: look a sold lead up by its ID and decide its pending returns. */
-function Returns() {
+function Returns({ names }: { names: Record<string, string> }) {
   const { session } = useSession();
   const [leadId, setLeadId] = useState('');
   const [lead, setLead] = useState<DistributedLead | null>(null);
@@ -181,7 +181,7 @@ function Returns() {
     try {
       const note = notes[buyerId]?.trim();
       await api.decideReturn(lead.leadId, buyerId, { decision, ...(note ? { note } : {}) });
-      setStatus(`Return from ${buyerId} ${decision === 'approve' ? 'approved' : 'denied'}.`);
+      setStatus(`Return from ${names[buyerId] ?? buyerId} ${decision === 'approve' ? 'approved' : 'denied'}.`);
       setLead(await api.distributedLead(lead.leadId));
     } catch (err) {
       setError(err);
@@ -207,7 +207,7 @@ function Returns() {
           <p class="muted">This lead was not sold ({lead.status}).</p>
         ) : (
           <TableWrap label="Sales of the lead">
-            <table class="data">
+            <table class="data stack-on-phone">
               <thead>
                 <tr>
                   <th scope="col">Buyer</th>
@@ -223,9 +223,13 @@ function Returns() {
               <tbody>
                 {lead.sales.map((s) => (
                   <tr key={s.buyerId}>
-                    <th scope="row">{s.buyerId}</th>
-                    <td class="num">{money(s.priceCents)}</td>
-                    <td>
+                    <th scope="row" data-label="Buyer">
+                      {names[s.buyerId] ?? s.buyerId}
+                    </th>
+                    <td class="num" data-label="Price">
+                      {money(s.priceCents)}
+                    </td>
+                    <td data-label="Return">
                       {s.return ? (
                         <>
                           <Badge tone={s.return.status === 'pending' ? 'warn' : s.return.status === 'approved' ? 'good' : 'neutral'}>{s.return.status}</Badge> “{s.return.reason}” by {s.return.actor}, <Time iso={s.return.requestedAt} />
@@ -234,11 +238,11 @@ function Returns() {
                         <span class="muted">none</span>
                       )}
                     </td>
-                    <td>
+                    <td data-label="">
                       {s.return?.status === 'pending' && mayDecide ? (
                         <div class="inline-form">
                           <label class="visually-hidden" for={`note-${s.buyerId}`}>
-                            Note for {s.buyerId}
+                            Note for {names[s.buyerId] ?? s.buyerId}
                           </label>
                           <input id={`note-${s.buyerId}`} placeholder="Note" value={notes[s.buyerId] ?? ''} onInput={(e) => setNotes({ ...notes, [s.buyerId]: e.currentTarget.value })} />
                           <button type="button" disabled={busy} onClick={() => decide(s.buyerId, 'approve')}>

@@ -90,7 +90,7 @@ function PoolStatsView({ poolId, period, timeZone, nameOf: name }: { poolId: str
         ]}
       />
       <TableWrap label="Pool members">
-        <table class="data">
+        <table class="data stack-on-phone">
           <thead>
             <tr>
               <th scope="col">Member</th>
@@ -110,15 +110,21 @@ function PoolStatsView({ poolId, period, timeZone, nameOf: name }: { poolId: str
           <tbody>
             {s.members.map((m) => (
               <tr key={m.repId}>
-                <th scope="row">{name(m.repId)}</th>
-                <td class="num">{m.assigned}</td>
-                <td class="num">{percent(m.share)}</td>
-                <td class="num">
+                <th scope="row" data-label="Member">
+                  {name(m.repId)}
+                </th>
+                <td class="num" data-label="Assigned">
+                  {m.assigned}
+                </td>
+                <td class="num" data-label="Share">
+                  {percent(m.share)}
+                </td>
+                <td class="num" data-label="Target share">
                   {percent(m.targetShare)}
                   {s.strategy === 'weighted' ? <span class="muted small"> (weight {m.weight})</span> : null}
                 </td>
-                <td>{m.cap.reached ? <Badge tone="warn">Reached: {m.cap.detail}</Badge> : m.cap.detail}</td>
-                <td>{m.paused ? <Badge tone="warn">Paused</Badge> : 'No'}</td>
+                <td data-label="Cap">{m.cap.reached ? <Badge tone="warn">Reached: {m.cap.detail}</Badge> : m.cap.detail}</td>
+                <td data-label="Paused">{m.paused ? <Badge tone="warn">Paused</Badge> : 'No'}</td>
               </tr>
             ))}
           </tbody>

@@ -131,8 +131,6 @@ export function LeadPage({ leadId }: { leadId: string }) {
         <SlaClock lead={data} team={team} />
       </div>
 
-      {can(session.user.role, 'reassign') ? <Actions lead={data} team={team} onChanged={reload} /> : null}
-
       <Section title="Why this owner" id="why">
         {data.decision ? (
           <Why trace={data.decision} owner={{ id: data.owner?.id ?? null, name: ownerName, via: data.owner?.via ?? null }} />
@@ -171,6 +169,8 @@ export function LeadPage({ leadId }: { leadId: string }) {
         ) : null}
       </Section>
 
+      {can(session.user.role, 'reassign') ? <Actions lead={data} team={team} onChanged={reload} /> : null}
+
       <Section title="Timeline" id="timeline">
         <ErrorNote error={audit.error} title="Could not load the timeline" />
         {audit.loading && !audit.data ? <Loading label="Loading the timeline…" /> : null}
@@ -200,7 +200,7 @@ export function LeadPage({ leadId }: { leadId: string }) {
           <p class="muted">No upstream calls recorded.</p>
         ) : (
           <TableWrap label="Upstream answers">
-            <table class="data">
+            <table class="data stack-on-phone">
               <thead>
                 <tr>
                   <th scope="col">Step</th>
@@ -214,15 +214,15 @@ export function LeadPage({ leadId }: { leadId: string }) {
               <tbody>
                 {data.upstream.map((u, i) => (
                   <tr key={i}>
-                    <td>{u.step}</td>
-                    <td>{u.provider}</td>
-                    <td>{u.operation}</td>
-                    <td>
+                    <td data-label="Step">{u.step}</td>
+                    <td data-label="System">{u.provider}</td>
+                    <td data-label="Operation">{u.operation}</td>
+                    <td data-label="Answer">
                       <Badge tone={u.status < 300 ? 'good' : u.status === 429 ? 'warn' : 'bad'}>{u.status}</Badge>
                       {u.replayed ? <span class="muted small"> replayed</span> : null}
                     </td>
-                    <td>{formatDuration(u.durationMs)}</td>
-                    <td>
+                    <td data-label="Took">{formatDuration(u.durationMs)}</td>
+                    <td data-label="Rate limit left">
                       {u.rateLimit.remaining !== null ? `${u.rateLimit.remaining}${u.rateLimit.limit !== null ? ` of ${u.rateLimit.limit}` : ''}` : '—'}
                       {u.rateLimit.retryAfterSeconds !== null ? <span class="muted small"> retry after {u.rateLimit.retryAfterSeconds} s</span> : null}
                     </td>
@@ -301,7 +301,7 @@ function Actions({ lead, team, onChanged }: { lead: LeadDetail; team: TeamMember
     setError(null);
     setStatus(`Reassigning to ${to}…`);
     try {
-      await api.reassign(lead.leadId, { ownerId, reason: reason.trim() });
+      const answer = await api.reassign(lead.leadId, { ownerId, reason: reason.trim() });
       const started = Date.now();
       for (;;) {
         await new Promise((r) => setTimeout(r, POLL_MS));
@@ -309,6 +309,13 @@ function Actions({ lead, team, onChanged }: { lead: LeadDetail; team: TeamMember
         const fresh = await api.lead(lead.leadId).catch(() => null);
         if (fresh?.owner?.id === ownerId) {
           setStatus(`Reassigned: the lead is now with ${to}.`);
+          break;
+        }
+        // The lead's run took the request but could not carry it out (the CRM refused, say).
+        const record = fresh?.reassignments.find((r) => r.requestId === answer.requestId);
+        if (record?.error) {
+          setError(new Error(`The reassignment to ${to} failed: ${record.error}`));
+          setStatus(null);
           break;
         }
         if (Date.now() - started > POLL_LIMIT_MS) {

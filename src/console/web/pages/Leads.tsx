@@ -74,6 +74,7 @@ export function LeadsPage({ query }: { query: URLSearchParams }) {
   };
   const set = (k: FilterKey) => (e: Event) => setForm({ ...form, [k]: (e.currentTarget as HTMLInputElement | HTMLSelectElement).value });
   const active = FILTERS.filter((k) => applied[k]).length;
+  const [narrow] = useState(() => matchMedia('(max-width: 700px)').matches);
   const ruleName = (id: string | null | undefined) => (id ? (rules.data?.find((r) => r.id === id)?.name ?? id) : '—');
 
   return (
@@ -84,6 +85,9 @@ export function LeadsPage({ query }: { query: URLSearchParams }) {
         </button>
       </PageHeader>
       <form class="card filters" onSubmit={submit} aria-label="Filter leads">
+        {/* On a phone the filters fold away (unless some are set), so the leads come first. */}
+        <details open={!narrow || active > 0}>
+          <summary>Filters{active > 0 ? ` (${active} set)` : ''}</summary>
         <div class="filter-grid">
           <div class="field">
             <label for="f-email">Email (exact)</label>
@@ -168,6 +172,7 @@ export function LeadsPage({ query }: { query: URLSearchParams }) {
             </button>
           ) : null}
         </div>
+        </details>
       </form>
 
       <ErrorNote error={list.error} title="Could not list leads" />
@@ -234,7 +239,7 @@ function LeadRowView({ row, ownerName, ruleName }: { row: LeadRow; ownerName: st
         </a>
         {row.email && row.email !== title ? <div class="muted small">{row.email}</div> : null}
       </td>
-      <td data-label="Company">{row.company ?? row.domain ?? '—'}</td>
+      <td data-label="Company">{row.company ?? '—'}</td>
       <td data-label="Status">
         <Badge tone={statusTone(row.status)}>{statusWords(row.status)}</Badge>
       </td>

@@ -321,7 +321,7 @@ function Versions({ versions, current, onRolledBack }: { versions: Async<{ versi
       {versions.data && rows.length === 0 ? <p class="muted">No version has been published yet.</p> : null}
       {rows.length > 0 ? (
         <TableWrap label="Policy versions">
-          <table class="data">
+          <table class="data stack-on-phone">
             <thead>
               <tr>
                 <th scope="col">Version</th>
@@ -336,15 +336,15 @@ function Versions({ versions, current, onRolledBack }: { versions: Async<{ versi
             <tbody>
               {rows.map((v) => (
                 <tr key={v.version}>
-                  <th scope="row">
+                  <th scope="row" data-label="Version">
                     {v.version} {v.version === current ? <span class="badge badge-info">current</span> : null}
                   </th>
-                  <td>
+                  <td data-label="Published">
                     <Time iso={v.publishedAt} />
                   </td>
-                  <td>{v.actor}</td>
-                  <td>{v.note ?? <span class="muted">—</span>}</td>
-                  <td class="row-actions">
+                  <td data-label="By">{v.actor}</td>
+                  <td data-label="Note">{v.note ?? <span class="muted">—</span>}</td>
+                  <td class="row-actions" data-label="">
                     <button type="button" onClick={() => view(v.version)} aria-label={`View ${v.version}`}>
                       View
                     </button>

@@ -237,7 +237,7 @@ function PreviewResult({ answer, teamName }: { answer: { result: SimulateAnswer;
         </div>
       ) : null}
       <h3>Why</h3>
-      <Why trace={result.decision} owner={{ id: ownerId, name: ownerName, via: 'via' in would ? would.via : null }} headingLevel={3} />
+      <Why trace={result.decision} owner={{ id: ownerId, name: ownerName, via: 'via' in would ? would.via : null }} headingLevel={3} preview />
     </div>
   );
 }
