@@ -20,6 +20,19 @@ export const STATE_READ_MS = 2_000;
 /** State reads in flight at once for one listing: a page of 500 must not flood the workers' query tasks. */
 export const STATE_READ_CONCURRENCY = 16;
 
+/** Row fields of closed runs kept in this process: a closed run's state never changes, and reading it means a replay. */
+const CLOSED_ROWS_KEPT = 5_000;
+type StateFields = ReturnType<typeof stateFields>;
+const closedRows = new Map<string, StateFields>();
+function keepClosed(runId: string, fields: StateFields): void {
+  closedRows.set(runId, fields);
+  // Oldest first out (a Map iterates in insertion order).
+  for (const oldest of closedRows.keys()) {
+    if (closedRows.size <= CLOSED_ROWS_KEPT) break;
+    closedRows.delete(oldest);
+  }
+}
+
 /** A visibility-query string literal: quotes and backslashes escaped. */
 const literal = (v: string) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 
@@ -127,18 +140,24 @@ export function getLeads(router: Router, ctx: ApiContext): void {
       const workflowId = run.execution?.workflowId ?? '';
       const runId = run.execution?.runId ?? '';
       const runStatus = statusName(run.status);
-      const handle = ctx.client.workflow.getHandle(workflowId);
-      const read = async (): Promise<{ superseded: boolean; state: LeadState | null }> => {
+      const closed = runStatus !== 'RUNNING';
+      // A closed run is read as itself (its state is final); an open one as the lead's current run.
+      const handle = ctx.client.workflow.getHandle(workflowId, closed ? runId : undefined);
+      const read = async (): Promise<{ superseded: boolean; fields: StateFields }> => {
         // A lead reassigned after its run closed has a newer run (a follow-up): only the newest is listed.
-        if (runStatus !== 'RUNNING') {
+        if (closed) {
           const latest = await ctx.client.workflowService.describeWorkflowExecution({ namespace: ctx.namespace, execution: { workflowId } });
-          if (latest.workflowExecutionInfo?.execution?.runId !== runId) return { superseded: true, state: null };
+          if (latest.workflowExecutionInfo?.execution?.runId !== runId) return { superseded: true, fields: stateFields(null) };
+          const kept = closedRows.get(runId);
+          if (kept) return { superseded: false, fields: kept };
         }
-        return { superseded: false, state: await handle.query(leadStateQuery) };
+        const fields = stateFields(await handle.query(leadStateQuery));
+        if (closed) keepClosed(runId, fields);
+        return { superseded: false, fields };
       };
-      const { superseded, state } = await ctx.client.connection
+      const { superseded, fields } = await ctx.client.connection
         .withDeadline(Date.now() + STATE_READ_MS, read)
-        .catch(() => ({ superseded: false, state: null }));
+        .catch(() => ({ superseded: false, fields: stateFields(null) }));
       if (superseded) return null;
       const attrs = decodeTypedSearchAttributes(run.searchAttributes?.indexedFields as Record<string, Payload> | undefined);
       const row: LeadRowType = {
@@ -151,7 +170,7 @@ export function getLeads(router: Router, ctx: ApiContext): void {
         domain: attrs.get(LeadDomain) ?? null,
         startedAt: iso(optionalTsToMs(run.startTime)) ?? '',
         closedAt: iso(optionalTsToMs(run.closeTime)),
-        ...stateFields(state),
+        ...fields,
       };
       return row;
     });
