@@ -1,15 +1,37 @@
 /** "Why this owner": the decision trace in plain words (used by the Lead and Preview pages). */
 import type { PolicyTrace } from '../../../domain/policy/engine';
-import { formatInstant } from '../format';
+import { formatInstant, viaWords } from '../format';
 import { whyWords } from '../why';
 import { Badge } from './ui';
 
-export function Why({ trace, owner, headingLevel = 2, preview = false }: { trace: PolicyTrace; owner: { id: string | null; name: string | null; via?: string | null }; headingLevel?: 2 | 3; preview?: boolean }) {
+/**
+ * `owner` is who the decision gave the lead to; `now`, when set, who has it since (an escalation or
+ * a reassignment moved it on).
+ */
+export function Why({
+  trace,
+  owner,
+  now = null,
+  headingLevel = 2,
+  preview = false,
+}: {
+  trace: PolicyTrace;
+  owner: { id: string | null; name: string | null; via?: string | null };
+  now?: { name: string; via: string | null } | null;
+  headingLevel?: 2 | 3;
+  preview?: boolean;
+}) {
   const words = whyWords(trace, owner, { preview });
   const H = headingLevel === 2 ? 'h3' : 'h4';
   return (
     <div class="why">
       <p class="why-headline">{words.headline}</p>
+      {now ? (
+        <p class="note note-info">
+          Since then the lead has moved on: it is now with <strong>{now.name}</strong>
+          {now.via ? ` (${viaWords(now.via).toLowerCase()})` : ''}. See “Since then” below.
+        </p>
+      ) : null}
       {words.flagged ? (
         <p class="note note-warn">
           <strong>Flagged: </strong>

@@ -34,6 +34,15 @@ export function LeadPage({ leadId }: { leadId: string }) {
   const person = data.lead;
   const title = person ? person.fullName : leadId;
   const ownerName = data.owner ? nameOf(team, data.owner.id, data.owner.name) : null;
+  // Who the decision gave the lead to: the owner before the first escalation or reassignment.
+  const moves = [...data.reassignments.filter((r) => !r.error), ...data.escalations].sort((a, b) => a.at.localeCompare(b.at));
+  const decidedId = moves.length > 0 ? (moves[0]!.from ?? null) : (data.owner?.id ?? null);
+  const decided = {
+    id: decidedId,
+    // Unknown to the team list: the trace's own candidate names take over.
+    name: decidedId === data.owner?.id ? ownerName : (team?.find((m) => m.id === decidedId)?.name ?? null),
+    via: moves.length > 0 ? (data.decision?.via ?? null) : (data.owner?.via ?? null),
+  };
   const reload = () => {
     lead.reload();
     audit.reload();
@@ -133,7 +142,7 @@ export function LeadPage({ leadId }: { leadId: string }) {
 
       <Section title="Why this owner" id="why">
         {data.decision ? (
-          <Why trace={data.decision} owner={{ id: data.owner?.id ?? null, name: ownerName, via: data.owner?.via ?? null }} />
+          <Why trace={data.decision} owner={decided} now={decided.id !== (data.owner?.id ?? null) && data.owner ? { name: ownerName ?? data.owner.id, via: data.owner.via } : null} />
         ) : (
           <p class="muted">The lead has not been decided yet{data.status === 'failed' ? ': routing failed' : ''}.</p>
         )}
