@@ -1,7 +1,5 @@
 import express, { type Router } from 'express';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { z } from 'zod';
-import { line } from '../../domain/input';
 import type { AcceptRequest } from '../../domain/leadState';
 import { resolveSecret } from '../../tenants/secrets';
 import type { Tenant } from '../../tenants/schema';
@@ -10,11 +8,11 @@ import { acceptSignal } from '../../protocol/messages';
 import { actorOf, tenantOf } from '../auth';
 import type { ApiContext } from '../context';
 import { ApiError, parseRequest } from '../errors';
+import { AcceptBody } from '../contracts';
 import { leadHandle, notFoundAsApiError, stateForCheck } from './get-lead';
 import { parseSlackInteraction, verifySlackSignature } from '../signatures';
 import { ACCEPT_BUTTON_ACTION_ID, decodeAcceptButtonValue, unverifiedTokenTenant, verifyAcceptToken } from '../../accept/tokens';
 
-const AcceptBody = z.object({ actor: line(200).min(1).optional() }).strict();
 
 /**
  * Signals acceptance to a lead whose run is still open; a closed run has nothing left to accept.

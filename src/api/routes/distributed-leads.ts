@@ -1,19 +1,15 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { NextFunction, Request, Response, Router } from 'express';
-import { z } from 'zod';
 import { disputeCsv, disputeLog } from '../../audit/distribution';
 import type { DistributionState, ReturnAnswer } from '../../distribution/lead';
 import { decideReturnUpdate, distributionStateQuery, returnLeadUpdate } from '../../distribution/leadMessages';
 import { ID_PATTERN } from '../../distribution/model';
-import { line, text } from '../../domain/input';
 import { DISTRIBUTED_LEAD_ID_PATTERN, distributedLeadWorkflowId } from '../../protocol/ids';
 import { actorOf, tenantOf } from '../auth';
 import { runUrl, type ApiContext } from '../context';
 import { ApiError, parseRequest } from '../errors';
+import { AuditQuery, ReturnBody, ReturnDecisionBody as DecisionBody } from '../contracts';
 
-const ReturnBody = z.object({ buyerId: z.string().regex(ID_PATTERN, 'must be a buyer id'), reason: line(200).min(1) }).strict();
-const DecisionBody = z.object({ decision: z.enum(['approve', 'deny']), note: text(500, { trim: true }).optional() }).strict();
-const AuditQuery = z.object({ format: z.enum(['json', 'csv']).optional() }).strict();
 
 /** Routes for `dl_` leads only; a routed lead (`ld_`) goes on to the routing routes. */
 const distributedOnly = (req: Request, _res: Response, next: NextFunction) => (DISTRIBUTED_LEAD_ID_PATTERN.test(String(req.params['leadId'])) ? next() : next('route'));

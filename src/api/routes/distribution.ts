@@ -1,9 +1,9 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Request, Router } from 'express';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { businessClock } from '../../clock';
 import { localDate } from '../../domain/calendar';
-import { line, PROTOTYPE_KEY_MESSAGE, PROTOTYPE_KEYS, text } from '../../domain/input';
+import { PROTOTYPE_KEY_MESSAGE, PROTOTYPE_KEYS } from '../../domain/input';
 import { statsFor, emptyAccountState, type AccountKind } from '../../distribution/account';
 import type { DocVersion } from '../../distribution/catalog';
 import { accountSnapshotQuery, accountStatsQuery } from '../../distribution/messages';
@@ -18,20 +18,10 @@ import type { Tenant } from '../../tenants/schema';
 import { actorOf, tenantOf } from '../auth';
 import type { ApiContext } from '../context';
 import { ApiError, parseRequest } from '../errors';
+import { AccountStatsQuery as StatsQuery, CatalogPutQuery as PutQuery, PauseBody } from '../contracts';
 import { SUPPLIER_KEY_PATTERN } from './supplier-leads';
 
 const KINDS: Record<string, DocKind> = { campaigns: 'campaign', suppliers: 'supplier', buyers: 'buyer' };
-const PutQuery = z.object({ note: text(500, { trim: true }).optional() }).strict();
-const PauseBody = z.object({ reason: line(500).optional() }).strict();
-const StatsQuery = z
-  .object({
-    period: z.enum(['day', 'week', 'month', 'all']).optional(),
-    from: z.iso.date({ message: 'must be a date YYYY-MM-DD' }).optional(),
-    to: z.iso.date({ message: 'must be a date YYYY-MM-DD' }).optional(),
-  })
-  .strict()
-  .refine((q) => !(q.period && (q.from || q.to)), { message: 'give either period or from/to', path: ['period'] })
-  .refine((q) => !q.from || !q.to || q.from <= q.to, { message: 'must not be after to', path: ['from'] });
 
 const idParam = (req: Request, kind: DocKind): string => {
   const id = String(req.params['id']);

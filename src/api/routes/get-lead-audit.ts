@@ -1,15 +1,14 @@
 import type { Router } from 'express';
-import { z } from 'zod';
 import { timelineCsv } from '../../audit/csv';
 import { renderTimeline } from '../../audit/timeline';
 import type { LeadState } from '../../domain/leadState';
 import { tenantOf } from '../auth';
 import type { ApiContext } from '../context';
 import { parseRequest } from '../errors';
+import { AuditQuery } from '../contracts';
 import { leadHandle, notFoundAsApiError } from './get-lead';
 import { leadStateQuery } from '../../protocol/messages';
 
-const AuditQuery = z.object({ format: z.enum(['json', 'csv']).optional() }).strict();
 
 /**
  * GET /v1/leads/:leadId/audit — the lead's workflow history, every run of it oldest first, as a
