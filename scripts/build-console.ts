@@ -8,7 +8,8 @@
  * and by the API itself when it is asked for the console and finds no build (see
  * src/api/routes/console-static.ts). Everything comes from node_modules: no network.
  */
-import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { constants as zlib, brotliCompressSync, gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { build, type Metafile, type Plugin } from 'esbuild';
 
@@ -122,7 +123,13 @@ export async function buildConsole(outDir: string = CONSOLE_OUT_DIR): Promise<Co
   renameSync(tmp, path.join(outDir, 'index.html'));
   const durationMs = Date.now() - started;
   writeFileSync(path.join(outDir, 'build.json'), JSON.stringify({ builtAt: new Date().toISOString(), script, stylesheet, bytes, durationMs }, null, 2));
-  const keep = new Set(Object.keys(bytes).map((f) => path.basename(f)));
+  // Compressed copies of the script and stylesheet, made once here rather than per request.
+  for (const file of [script, stylesheet]) {
+    const body = readFileSync(path.join(outDir, file));
+    writeFileSync(path.join(outDir, `${file}.br`), brotliCompressSync(body, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11, [zlib.BROTLI_PARAM_SIZE_HINT]: body.length } }));
+    writeFileSync(path.join(outDir, `${file}.gz`), gzipSync(body, { level: 9 }));
+  }
+  const keep = new Set(Object.keys(bytes).flatMap((f) => [path.basename(f), `${path.basename(f)}.br`, `${path.basename(f)}.gz`]));
   for (const file of readdirSync(assetsDir)) if (!keep.has(file)) rmSync(path.join(assetsDir, file), { force: true });
   return { outDir, script, stylesheet, bytes, durationMs };
 }

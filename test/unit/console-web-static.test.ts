@@ -2,6 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { get } from 'node:http';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import express from 'express';
 import { buildConsole } from '../../scripts/build-console';
 import { CONSOLE_CSP, consoleStaticRoutes } from '../../src/api/routes/console-static';
@@ -87,6 +89,31 @@ describe('GET /console', () => {
     expect((await fetch(`${base}/console/assets/nope.js`)).status).toBe(404);
     expect((await fetch(`${base}/console/assets/../index.html`)).status).not.toBe(500);
     expect((await fetch(`${base}/console/meta.json`)).status).toBe(404);
+  });
+
+  it('sends the script compressed as the browser accepts it (brotli, gzip), and plain to a client that takes neither', async () => {
+    const html = await (await fetch(`${base}/console/`)).text();
+    const script = /src="(assets\/[^"]+\.js)"/.exec(html)![1]!;
+    const raw = (encoding: string) =>
+      new Promise<{ headers: Record<string, unknown>; body: Buffer }>((resolve, reject) => {
+        get(`${base}/console/${script}`, { headers: encoding ? { 'accept-encoding': encoding } : {} }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+        }).on('error', reject);
+      });
+    const plain = await raw('identity');
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect((await raw('')).headers['content-encoding']).toBeUndefined();
+    const br = await raw('gzip, deflate, br');
+    expect(br.headers['content-encoding']).toBe('br');
+    expect(br.headers['content-type']).toMatch(/^text\/javascript/);
+    expect(br.headers['vary']).toMatch(/Accept-Encoding/i);
+    expect(br.body.length).toBeLessThan(plain.body.length / 2);
+    expect(brotliDecompressSync(br.body).equals(plain.body)).toBe(true);
+    const gz = await raw('gzip');
+    expect(gz.headers['content-encoding']).toBe('gzip');
+    expect(gunzipSync(gz.body).equals(plain.body)).toBe(true);
   });
 
   it('leaves other paths alone', async () => {
