@@ -718,6 +718,11 @@ const SPECS: RouteSpec[] = [
         from: fc.oneof(fc.constantFrom('yesterday', '2024-13-45T00:00:00Z', '2024-01-01', '1e9'), withControl),
         to: fc.oneof(fc.constantFrom('tomorrow', '2024-02-30T25:00:00Z'), withControl),
         limit: fc.constantFrom('0', '501', '-1', '1.5', 'abc', '', '1e3', 'Infinity', 'NaN'),
+        email: badEmail.map(String),
+        company: textQuery(200),
+        source: fc.oneof(fc.constantFrom('fax', 'FORM', '', 'form '), withControl),
+        // Not base64url, not a token of this API, a token of another listing, too long.
+        pageToken: fc.constantFrom('not a token', '!!!', 'eyJxIjoiYSIsInQiOiJiIn0', 'e30', 'a'.repeat(5000)),
       }),
     ],
   },
@@ -762,6 +767,19 @@ const SPECS: RouteSpec[] = [
     ],
   },
   { route: 'GET /v1/policy/versions', base: () => draft('GET'), faults: [authFault] },
+  { route: 'GET /v1/policy/versions/:version', base: () => draft('GET', { params: { version: 'v1' } }), faults: [authFault, pathFault('version', 'params.version')] },
+  {
+    // The fuzz tenant never publishes: a rollback that passed validation would find no version (404), never publish.
+    route: 'POST /v1/policy/rollback',
+    base: () => draft('POST', { headers: jsonHeaders(), body: { version: 'v1', note: 'fuzz' } }),
+    faults: [
+      ...JSON_BODY_FAULTS,
+      ...objectFaults(bodyOf, '', { version: fc.oneof(hostileString(20), fc.constantFrom('latest', 'v0', '0', '', 'v1.5', 'v-1', '1e3')), note: hostileString(500) }, ['version']),
+      actorFault,
+    ],
+  },
+  { route: 'GET /v1/availability', base: () => draft('GET'), faults: [authFault, queryFault({ at: fc.constant('2026-01-01T00:00:00Z') })] },
+  { route: 'GET /v1/openapi.json', base: () => draft('GET', { headers: {} }), faults: [] },
   {
     route: 'POST /v1/policy/simulate',
     base: () => draft('POST', { headers: jsonHeaders(), body: { lead: { email: 'sim@fuzz.example' } } }),
