@@ -1,0 +1,97 @@
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { businessClock } from '../clock';
+import { normalizeLead } from '../domain/lead';
+import type { LeadInput } from '../domain/leadSchema';
+import type { RouteLeadInput } from '../domain/leadState';
+import { leadWorkflowId } from '../protocol/ids';
+import { LeadDomain, LeadTenant, RoutingStatus } from '../temporal/searchAttributes';
+import { routeLead } from '../../workflows';
+import type { ApiContext } from './context';
+import { runUrl } from './context';
+import { ApiError } from './errors';
+import { leadIdFor, newKey, payloadHash } from './ids';
+import { leadSearchAttributes } from './searchAttributes';
+
+export interface LeadStartAnswer {
+  leadId: string;
+  workflowId: string;
+  statusUrl: string;
+  webUiUrl: string | null;
+}
+
+export interface LeadStartOptions {
+  /**
+   * The lead's idempotency key (its ID derives from the tenant and this key). Absent, a random
+   * key: the lead is new by construction and no duplicate check is made.
+   */
+  idempotencyKey?: string;
+  /**
+   * What a key already used for another body means. `reject` (POST /v1/leads): 409, the client
+   * reused its key by mistake. `same-lead` (lead sources): the key is the provider's event ID,
+   * so any delivery of that event is the same lead, even if a mapping changed in between.
+   */
+  onKeyReuse: 'reject' | 'same-lead';
+}
+
+export interface LeadStartResult {
+  answer: LeadStartAnswer;
+  /** True when the key's lead already existed: nothing was started. */
+  replayed: boolean;
+}
+
+/**
+ * Starts a lead's routing workflow: the one way a lead enters routing, shared by POST /v1/leads
+ * and the lead sources. The same idempotency key finds the same run and starts nothing: the
+ * workflow ID is described first, and two submissions racing each other both try to start it
+ * with the ID conflict policy FAIL (REJECT_DUPLICATE once closed), so only one starts.
+ */
+export async function startLead(ctx: ApiContext, tenantId: string, lead: LeadInput, options: LeadStartOptions): Promise<LeadStartResult> {
+  const keyed = options.idempotencyKey !== undefined;
+  const idempotencyKey = options.idempotencyKey ?? newKey();
+  const leadId = leadIdFor(tenantId, idempotencyKey);
+  const workflowId = leadWorkflowId(tenantId, leadId);
+  const hash = payloadHash(lead);
+  const answer: LeadStartAnswer = { leadId, workflowId, statusUrl: `/v1/leads/${leadId}`, webUiUrl: runUrl(ctx, workflowId) };
+
+  const duplicate = async (): Promise<boolean> => {
+    try {
+      const described = await ctx.client.workflow.getHandle(workflowId).describe();
+      if (options.onKeyReuse === 'reject' && described.memo?.['payloadHash'] !== hash) {
+        throw new ApiError(409, 'idempotency_key_reused', `Idempotency key was already used for a different lead (${leadId})`, { leadId });
+      }
+      return true;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return false;
+      throw err;
+    }
+  };
+
+  if (keyed && (await duplicate())) return { answer, replayed: true };
+
+  const normalized = normalizeLead(lead);
+  const input: RouteLeadInput = { leadId, tenantId, lead, receivedAt: new Date((ctx.clock ?? businessClock).now()).toISOString(), idempotencyKey };
+  try {
+    await ctx.client.workflow.start(routeLead, {
+      workflowId,
+      taskQueue: ctx.taskQueue,
+      args: [input],
+      // A concurrent duplicate fails here and gets the duplicate check below; a finished lead is never restarted.
+      workflowIdConflictPolicy: 'FAIL',
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      memo: { payloadHash: hash },
+      staticSummary: `Lead ${normalized.email} for ${tenantId}`,
+      typedSearchAttributes: [
+        { key: LeadTenant, value: tenantId },
+        { key: LeadDomain, value: normalized.companyDomain ?? normalized.emailDomain },
+        { key: RoutingStatus, value: 'received' },
+        ...leadSearchAttributes(normalized),
+      ],
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    // Lost a race with the same key: the first answer (or, for POST /v1/leads, 409 for another body).
+    await duplicate();
+    return { answer, replayed: true };
+  }
+  return { answer, replayed: false };
+}
