@@ -118,6 +118,37 @@ export const ConsoleSettingsSchema = z
     });
   });
 
+/** The kinds of lead source (src/sources/kinds): each verifies its provider's own signature scheme. */
+export const SOURCE_KINDS = ['hubspot', 'typeform', 'segment', 'meta', 'marketo', 'calendly', 'calcom', 'generic'] as const;
+
+/**
+ * A lead source: where leads arrive from (a form tool, marketing automation, an ad platform), at
+ * `POST /v1/sources/src_<tenant>_<id>/events`, verified with its secret (see README, Lead sources).
+ */
+export const SourceConfigSchema = z
+  .object({
+    /** Unique within the tenant; the public source ID is `src_<tenantId>_<id>`. */
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a lower-case slug'),
+    kind: z.enum(SOURCE_KINDS),
+    name: z.string().trim().min(1).max(200).optional(),
+    /** Signing secret, app client secret or shared token, as the kind verifies deliveries. */
+    secret: SecretRefSchema,
+    /** Meta: the token the hub.challenge handshake must echo. */
+    verifyToken: SecretRefSchema.optional(),
+    /** Meta: the page access token for the pass-through read of a lead's fields. */
+    accessToken: SecretRefSchema.optional(),
+    /** The provider's API base URL for a pass-through read (Meta Graph API). */
+    baseUrl: z.url().optional(),
+    /** The public base URL the provider calls (signed URLs): over the tenant's accept.publicUrl. */
+    publicUrl: z.url().optional(),
+    /** Tenant-level JSONata mapping to Leadrelay's lead input, over the environment's and the platform's. */
+    mapping: z.string().min(1).max(20_000).optional(),
+    /** The lead's `source` field when the mapping sets none (default: the kind's, e.g. `form`). */
+    leadSource: z.enum(['form', 'webhook', 'product', 'import', 'api', 'chat', 'event']).optional(),
+  })
+  .strict();
+export type SourceConfig = z.infer<typeof SourceConfigSchema>;
+
 export const TenantSchema = z
   .object({
     id: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must be a lower-case slug'),
@@ -160,6 +191,17 @@ export const TenantSchema = z
       .optional(),
     /** Who may sign in to the operations console, and with which role (viewer < ops < admin). */
     console: ConsoleSettingsSchema.optional(),
+    /** Lead sources: signed webhooks from form tools, marketing automation and ad platforms. */
+    sources: z
+      .array(SourceConfigSchema)
+      .superRefine((list, ctx) => {
+        const seen = new Set<string>();
+        list.forEach((s, i) => {
+          if (seen.has(s.id)) ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `${s.id} is listed twice` });
+          seen.add(s.id);
+        });
+      })
+      .optional(),
   })
   .strict();
 export type Tenant = z.infer<typeof TenantSchema>;
