@@ -40,6 +40,8 @@ export const EnvSchema = z.object({
   /** JSON file of environment-level buyer request templates, template ID → JSONata. */
   LEADRELAY_DISTRIBUTION_TEMPLATES: z.string().optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** Days a quarantined source payload is held for a replay or a discard before it expires. */
+  LEADRELAY_QUARANTINE_HOLD_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   /**
    * Simulation only (the sandbox, the tests' time sweep): the ISO 8601 instant business time
    * reads at start-up; routing then judges hours, leave, caps and SLAs as if it were then, while

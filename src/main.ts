@@ -132,6 +132,7 @@ async function main(): Promise<void> {
     // The sandbox marketplace's buyers are on loopback; elsewhere only when the operator says so.
     allowPrivateBuyerUrls: env.LEADRELAY_SANDBOX || env.LEADRELAY_ALLOW_PRIVATE_BUYER_URLS,
     ...(session ? { sessionKey: session.key } : {}),
+    quarantineHoldMs: env.LEADRELAY_QUARANTINE_HOLD_DAYS * 24 * 60 * 60 * 1000,
   });
   stops.push(() => stack.close());
   if (sandbox) for (const demo of STACKS) await publishDemoPolicy(stack, demo);

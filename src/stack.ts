@@ -39,6 +39,8 @@ export interface StackOptions {
   clock?: BusinessClock;
   /** Signs console sessions (see src/api/session.ts); without it the console cannot be signed in to. */
   sessionKey?: Buffer;
+  /** How long a quarantined source payload is held before it expires (default 30 days). */
+  quarantineHoldMs?: number;
 }
 
 export interface RunningStack {
@@ -133,6 +135,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     ...distribution,
     ...(options.runWorker !== false ? { connectors } : {}),
     ...(options.sessionKey ? { sessions: new Sessions(options.sessionKey) } : {}),
+    ...(options.quarantineHoldMs !== undefined ? { quarantineHoldMs: options.quarantineHoldMs } : {}),
     onError: (err) => log.error('unexpected API error', { error: err instanceof Error ? err.stack ?? err.message : String(err) }),
   });
   const server: Server = await new Promise((resolve, reject) => {

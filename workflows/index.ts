@@ -8,3 +8,4 @@ export { dedupeMark } from './dedupeMark';
 export { distributionAccount } from './distributionAccount';
 export { distributeLead } from './distributeLead';
 export { teamAvailability } from './teamAvailability';
+export { quarantine } from './quarantine';

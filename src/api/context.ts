@@ -40,6 +40,8 @@ export interface ApiContext {
   allowPrivateBuyerUrls?: boolean;
   /** Console sessions; absent without a session key, and then only API keys are accepted. */
   sessions?: Sessions;
+  /** How long a quarantined source payload is held before it expires (default 30 days; see src/quarantine). */
+  quarantineHoldMs?: number;
 }
 
 export function runUrl(ctx: ApiContext, workflowId: string): string | null {

@@ -51,3 +51,11 @@ export function dedupeWorkflowId(tenantId: string, scope: string, hash: string):
 export function accountWorkflowId(tenantId: string, kind: 'buyer' | 'supplier', id: string): string {
   return `account:${tenantId}:${kind}:${id}`;
 }
+
+/** A quarantined source payload's ID: `qr_` and 24 hex digits, derived from its tenant, source and event. */
+export const QUARANTINE_ID_PATTERN = /^qr_[a-f0-9]{24}$/;
+
+/** One workflow per quarantined source payload, holding it until it is replayed, discarded or expires. */
+export function quarantineWorkflowId(tenantId: string, quarantineId: string): string {
+  return `quarantine:${tenantId}:${quarantineId}`;
+}

@@ -6,6 +6,8 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
  * The API sets the finding ones when it starts a run: `LeadEmailHash` is a keyed hash of the
  * normalized email, never the address (see src/domain/searchKeys.ts), `LeadCompany` the company
  * lower-cased, `LeadSource` the lead's source. No plain email, name or phone is ever one of them.
+ * Quarantined source payloads (workflows/quarantine.ts) carry `LeadTenant`, `LeadSource` (the
+ * source's ID) and `QuarantineStatus` (held, replayed, discarded or expired): never the payload.
  */
 export const SEARCH_ATTRIBUTES = {
   LeadTenant: 'Keyword',
@@ -16,6 +18,7 @@ export const SEARCH_ATTRIBUTES = {
   LeadEmailHash: 'Keyword',
   LeadCompany: 'Keyword',
   LeadSource: 'Keyword',
+  QuarantineStatus: 'Keyword',
 } as const;
 
 export type SearchAttributeName = keyof typeof SEARCH_ATTRIBUTES;
@@ -28,3 +31,4 @@ export const RoutingRule = defineSearchAttributeKey('RoutingRule', SearchAttribu
 export const LeadEmailHash = defineSearchAttributeKey('LeadEmailHash', SearchAttributeType.KEYWORD);
 export const LeadCompany = defineSearchAttributeKey('LeadCompany', SearchAttributeType.KEYWORD);
 export const LeadSource = defineSearchAttributeKey('LeadSource', SearchAttributeType.KEYWORD);
+export const QuarantineStatus = defineSearchAttributeKey('QuarantineStatus', SearchAttributeType.KEYWORD);
