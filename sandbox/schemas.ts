@@ -9,6 +9,7 @@ export const SYSTEMS = [
   'messaging',
   'enrichment',
   'auth',
+  'ads',
 ] as const satisfies readonly SandboxSystem[];
 
 const systemSchema = z.enum(SYSTEMS);

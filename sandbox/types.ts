@@ -95,7 +95,7 @@ export interface SandboxWorkspace {
   oauth?: { clientId: string; clientSecret: string; refreshToken: string; accessTokenTtlSeconds?: number };
 }
 
-export type SandboxSystem = 'crm' | 'hris' | 'calendar' | 'messaging' | 'enrichment' | 'auth';
+export type SandboxSystem = 'crm' | 'hris' | 'calendar' | 'messaging' | 'enrichment' | 'auth' | 'ads';
 
 /** One request an emulated upstream received, as `GET /_sandbox/events` reports it. */
 export interface SandboxEvent {

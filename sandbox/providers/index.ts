@@ -13,6 +13,7 @@ import { TEAMS_EMULATORS } from './teams';
 import { WEBHOOK_EMULATORS } from './webhook';
 import { PDL_EMULATORS } from './pdl';
 import { UNIFIED_EMULATORS } from './unified';
+import { META_GRAPH_EMULATOR } from './meta-graph';
 
 /** Every emulated provider, mounted side by side on one sandbox server (each owns its path prefixes). */
 export const EMULATORS: readonly ProviderEmulator[] = [
@@ -30,4 +31,5 @@ export const EMULATORS: readonly ProviderEmulator[] = [
   ...TEAMS_EMULATORS,
   ...WEBHOOK_EMULATORS,
   ...PDL_EMULATORS,
+  META_GRAPH_EMULATOR,
 ];
