@@ -780,6 +780,22 @@ const SPECS: RouteSpec[] = [
   },
   { route: 'GET /v1/availability', base: () => draft('GET'), faults: [authFault, queryFault({ at: fc.constant('2026-01-01T00:00:00Z') })] },
   { route: 'GET /v1/openapi.json', base: () => draft('GET', { headers: {} }), faults: [] },
+  // Console sign-in: no API key; wrong credentials are a 401 and, past the limit, a 429, never a 5xx.
+  {
+    route: 'POST /v1/session',
+    base: () => draft('POST', { headers: { 'content-type': 'application/json' }, body: { email: 'nobody@fuzz.example', password: 'not-a-password' } }),
+    faults: [
+      contentTypeFault,
+      encodingFault,
+      invalidJsonFault,
+      arrayBodyFault,
+      ...objectFaults(bodyOf, '', { email: fc.oneof(hostileString(300), fc.constantFrom('', 'no-at-sign', '@x', 'a@')), password: hostileString(300) }, ['email', 'password']),
+    ],
+  },
+  { route: 'GET /v1/session', base: () => draft('GET'), faults: [authFault] },
+  { route: 'DELETE /v1/session', base: () => draft('DELETE'), faults: [authFault] },
+  { route: 'GET /console', base: () => draft('GET', { headers: {} }), faults: [] },
+  { route: 'GET /console/', base: () => draft('GET', { headers: {} }), faults: [] },
   {
     route: 'POST /v1/policy/simulate',
     base: () => draft('POST', { headers: jsonHeaders(), body: { lead: { email: 'sim@fuzz.example' } } }),
