@@ -42,6 +42,9 @@ export const FILES = [
   'test/integration/audit.test.ts',
   // Buyers' operating hours placed around the business clock's now: queued to the opening, or skipped.
   'test/integration/distribution-hours.test.ts',
+  // The availability board: leave, meetings and hours judged at the business clock's now, and when each ends.
+  'test/integration/console-api.test.ts',
+  'test/unit/availability-board.test.ts',
   // "Today" in the HRIS: who's-out dates around the business clock's now, in each rep's zone.
   'test/unit/provider-bamboohr.test.ts',
   'test/unit/provider-hibob.test.ts',
