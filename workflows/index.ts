@@ -8,4 +8,5 @@ export { dedupeMark } from './dedupeMark';
 export { distributionAccount } from './distributionAccount';
 export { distributeLead } from './distributeLead';
 export { teamAvailability } from './teamAvailability';
+export { sourceMappings } from './sourceMappings';
 export { quarantine } from './quarantine';

@@ -16,6 +16,7 @@ import { availabilityRoutes } from './routes/availability';
 import { openApiRoute } from './openapi';
 import { postLeadAccept, signedAcceptRoutes } from './routes/accept';
 import { postLeads } from './routes/post-leads';
+import { sourceEventRoutes, sourceRoutes } from './routes/sources';
 import { distributionRoutes } from './routes/distribution';
 import { distributedLeadRoutes } from './routes/distributed-leads';
 import { supplierRoutes } from './routes/supplier-leads';
@@ -42,6 +43,8 @@ export function createApp(ctx: ApiContext): express.Express {
   // Routes authenticated by a signature instead of an API key (Slack callbacks, accept links).
   app.post(['/v1/accept', '/v1/integrations/slack/:tenantId/interactions'], guard);
   signedAcceptRoutes(app, ctx);
+  // Lead sources' deliveries, authenticated by each source's signature over the raw body: before any JSON parser.
+  app.use(sourceEventRoutes(ctx, guard));
   // Suppliers send leads with their own keys (sk.<tenant>.<supplier>.<secret>), not the tenant's.
   app.use(supplierRoutes(ctx, guard));
 
@@ -71,6 +74,7 @@ export function createApp(ctx: ApiContext): express.Express {
   policyRoutes(v1, ctx);
   availabilityRoutes(v1, ctx);
   distributionRoutes(v1, ctx);
+  sourceRoutes(v1, ctx);
   app.use(v1);
 
   app.use(notFound);

@@ -28,6 +28,15 @@ export const LeadSourceSchema = LeadInputSchema.shape.source.unwrap();
 /** `POST /v1/leads`: the lead as a client submits it (src/domain/leadSchema.ts). */
 export const LeadCreateBody = LeadInputSchema;
 
+/** PUT /v1/sources/:sourceId/mapping: the tenant's JSONata mapping override for one source (null withdraws it). */
+export const SourceMappingBody = z
+  .object({
+    mapping: z.string().trim().min(1).max(20_000).nullable(),
+    note: z.string().trim().min(1).max(500).optional(),
+    actor: z.string().trim().min(1).max(200).optional(),
+  })
+  .strict();
+
 /** Opaque paging token: base64url, as the previous answer's `nextPageToken` gave it. */
 export const PageToken = z
   .string()

@@ -24,6 +24,7 @@ import {
   RollbackBody,
   SessionSignInBody,
   SimulateBody,
+  SourceMappingBody,
 } from './contracts';
 
 /*
@@ -106,6 +107,13 @@ export const OPERATIONS: Operation[] = [
   { method: 'post', path: '/v1/policy/simulate', summary: 'Who would get a lead now, and why, with the published policy or a draft (writes nothing)', tag: 'policy', access: 'tenant', body: { schema: SimulateBody }, ok: { status: 200, description: 'the decision trace and who would be assigned', schema: free('{ decision, wouldAssign, enrichment, account, upstream, warnings? }') } },
   { method: 'get', path: '/v1/pools/:pool/stats', summary: 'A pool’s assignments per member against target shares, and caps', tag: 'policy', access: 'tenant', query: PoolStatsQuery, ok: { status: 200, description: 'the period’s statistics', schema: free('{ pool, strategy, policyVersion, period, key, total, members: [{ repId, assigned, share, targetShare, weight, paused, cap }] }') }, errors: [404] },
   { method: 'get', path: '/v1/availability', summary: 'Every rep now: available, on leave, in a meeting, outside hours, capped or paused; until when', tag: 'policy', access: 'tenant', query: AvailabilityQuery, ok: { status: 200, description: 'the availability board', schema: AvailabilityAnswer } },
+
+  // Lead sources (signed webhooks from form tools, marketing automation and ad platforms)
+  { method: 'post', path: '/v1/sources/:sourceId/events', summary: 'A source’s delivery (HubSpot, Typeform, Segment, Marketo, generic JSON, …), verified by its own signature; the raw body is what is verified', tag: 'sources', access: 'signed', body: { schema: free('the provider’s own payload') }, ok: { status: 202, description: 'the lead started ({ leadId, status: accepted }) or the payload quarantined ({ quarantineId, status: quarantined, reason, field }); 200 with the same leadId for a redelivery', schema: free('{ status, leadId? , quarantineId?, reason?, field?, events? }') }, errors: [401, 404] },
+  { method: 'get', path: '/v1/sources/:sourceId/events', summary: 'A source’s verification handshake (Meta’s hub.challenge); starts nothing', tag: 'sources', access: 'signed', ok: { status: 200, description: 'the challenge echoed', contentType: 'text/plain', schema: { type: 'string' } }, errors: [403, 404] },
+  { method: 'get', path: '/v1/sources', summary: 'The tenant’s sources: kind, endpoint, mapping layers, last event and counts (never a secret)', tag: 'sources', access: 'tenant', ok: { status: 200, description: 'the sources', schema: free('{ sources: [{ id, sourceId, kind, name, endpoint, mapping, lastEventAt, counts: { accepted, duplicate, rejected, quarantined }, lastRejection }], countsSince }') } },
+  { method: 'get', path: '/v1/sources/:sourceId/mapping', summary: 'A source’s mapping stack (platform, environment, tenant) and its published versions', tag: 'sources', access: 'tenant', ok: { status: 200, description: 'the stack and the versions', schema: free('{ id, kind, layers: [{ layer, mapping }], configured, versions }') }, errors: [404] },
+  { method: 'put', path: '/v1/sources/:sourceId/mapping', summary: 'Publish the tenant’s mapping override for a source (admin); applies from the next event, no restart', tag: 'sources', access: 'tenant', body: { schema: SourceMappingBody }, ok: { status: 200, description: 'the version published', schema: free('{ id, version, publishedAt, actor, note, withdrawn }') }, errors: [404, 422] },
 
   // Connections
   { method: 'get', path: '/v1/connections', summary: 'Each connection’s provider, OAuth state, rate-limit state and last refusal', tag: 'connections', access: 'tenant', ok: { status: 200, description: 'the connections', schema: free('{ connections: [...] }') } },
@@ -233,7 +241,7 @@ export function openApiDocument(): JsonSchema {
         'Real-time lead routing on Temporal. Tenants call it with an API key (`Authorization: Bearer …`); the operations console calls the same API with a session cookie and, on every write, the session’s CSRF token. Errors are always `{ error: { code, message, details? } }`.',
     },
     servers: [{ url: '/' }],
-    tags: ['leads', 'policy', 'connections', 'distribution', 'suppliers', 'console', 'callbacks', 'operations'].map((name) => ({ name })),
+    tags: ['leads', 'policy', 'sources', 'connections', 'distribution', 'suppliers', 'console', 'callbacks', 'operations'].map((name) => ({ name })),
     paths,
     components: {
       schemas: { Error: toSchema(ErrorAnswer, 'output'), Policy: policy },
