@@ -118,6 +118,26 @@ export const ConsoleSettingsSchema = z
     });
   });
 
+/**
+ * Payload encryption keys by reference (each 32 random bytes in base64): the active key encrypts
+ * new payloads, every listed key still decrypts, so a key is rotated by adding the new one as
+ * active and keeping the old one as long as histories encrypted with it are kept.
+ */
+export const EncryptionSettingsSchema = z
+  .object({
+    activeKey: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be a key ID (letters, digits, . _ -)'),
+    keys: z.array(z.object({ id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be a key ID (letters, digits, . _ -)'), secret: SecretRefSchema }).strict()).min(1),
+  })
+  .strict()
+  .superRefine((e, ctx) => {
+    const seen = new Set<string>();
+    e.keys.forEach((k, i) => {
+      if (seen.has(k.id)) ctx.addIssue({ code: 'custom', path: ['keys', i, 'id'], message: `key ${k.id} is listed twice` });
+      seen.add(k.id);
+    });
+    if (!seen.has(e.activeKey)) ctx.addIssue({ code: 'custom', path: ['activeKey'], message: `${e.activeKey} is not one of the listed keys` });
+  });
+
 /** The kinds of lead source (src/sources/kinds): each verifies its provider's own signature scheme. */
 export const SOURCE_KINDS = ['hubspot', 'typeform', 'segment', 'meta', 'marketo', 'calendly', 'calcom', 'generic'] as const;
 
@@ -202,6 +222,8 @@ export const TenantSchema = z
         });
       })
       .optional(),
+    /** Keys that encrypt the tenant's payloads in Temporal (see src/temporal/codec.ts); without them, a key derived from the deployment key. */
+    encryption: EncryptionSettingsSchema.optional(),
   })
   .strict();
 export type Tenant = z.infer<typeof TenantSchema>;
