@@ -15,6 +15,7 @@
  * emulator (see ./distribution.ts); --latency and --jitter are the ten fast buyers' too.
  *   --slow 3000 --ping-timeout 1000 --concurrency 4 --dist-leads 100 --step-start 2 --step-max 32 --step-seconds 8 --step-min-leads 20 [--methods auction,waterfall]
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -95,6 +96,8 @@ async function main(): Promise<void> {
     webUiUrl: null,
     // The marketplace's buyers are local emulators.
     allowPrivateBuyerUrls: true,
+    // Payloads encrypted as in production (a key of this run's own: its dev server is in memory).
+    encryption: { active: randomBytes(32) },
   });
 
   const started = Date.now();

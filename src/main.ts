@@ -19,6 +19,7 @@ import { retryUntil } from './temporal/connection';
 import { currentPolicy, publishPolicy } from './temporal/entities';
 import { TenantRegistry } from './tenants/registry';
 import { loadSessionKey } from './api/session';
+import { loadDeploymentKeys } from './temporal/codec';
 
 const log = logger('leadrelay');
 
@@ -47,6 +48,12 @@ async function main(): Promise<void> {
   // The Temporal SDK's own logs (worker state, activity retries, Core's warnings) through the same logger.
   Runtime.install({ logger: temporalLogger(), telemetryOptions: { logging: { forward: {} } } });
   const dataDir = path.resolve(PROJECT_ROOT, env.LEADRELAY_DATA_DIR);
+  // Payloads are encrypted before they reach Temporal (src/temporal/codec.ts): LEADRELAY_ENCRYPTION_KEY,
+  // or with the sandbox a development key made in the data folder.
+  const encryption = loadDeploymentKeys({ env: process.env, dataDir, sandbox: env.LEADRELAY_SANDBOX });
+  log.info('payload encryption on', { deploymentKey: encryption.source === 'LEADRELAY_ENCRYPTION_KEY' ? encryption.source : path.relative(PROJECT_ROOT, encryption.source) });
+  // Where the Web UI's browser reaches the codec server (the API's /codec).
+  const localApiUrl = `http://${env.API_HOST === '0.0.0.0' ? '127.0.0.1' : env.API_HOST}:${env.API_PORT}`;
   process.on('SIGINT', () => void shutdown('received SIGINT', 0));
   process.on('SIGTERM', () => void shutdown('received SIGTERM', 0));
 
@@ -63,6 +70,7 @@ async function main(): Promise<void> {
       uiPort: env.TEMPORAL_UI_PORT,
       ...files,
       namespace: env.TEMPORAL_NAMESPACE,
+      codecEndpoint: `${localApiUrl}/codec`,
       log: (message) => log.warn(message),
     });
     stops.push(() => server.stop());
@@ -132,6 +140,8 @@ async function main(): Promise<void> {
     // The sandbox marketplace's buyers are on loopback; elsewhere only when the operator says so.
     allowPrivateBuyerUrls: env.LEADRELAY_SANDBOX || env.LEADRELAY_ALLOW_PRIVATE_BUYER_URLS,
     ...(session ? { sessionKey: session.key } : {}),
+    encryption: encryption.keys,
+    codecCorsOrigins: (env.LEADRELAY_CODEC_CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
     quarantineHoldMs: env.LEADRELAY_QUARANTINE_HOLD_DAYS * 24 * 60 * 60 * 1000,
   });
   stops.push(() => stack.close());
@@ -150,6 +160,7 @@ async function main(): Promise<void> {
     `  API          ${stack.apiUrl}`,
     `  Web UI       ${webUiUrl ?? '(external Temporal: use its UI)'}`,
     `  Temporal     ${temporalAddress} (namespace ${env.TEMPORAL_NAMESPACE}, task queue ${env.LEADRELAY_TASK_QUEUE})`,
+    `  Codec server ${stack.apiUrl}/codec  (payloads are encrypted in Temporal; the Web UI decodes through it, see README)`,
     `  Console      ${session ? `${stack.apiUrl}/console/` : '(off: set LEADRELAY_SESSION_KEY and give a tenant console users)'}`,
   ];
   if (sandbox && session) {

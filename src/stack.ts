@@ -10,6 +10,7 @@ import type { DefinitionOverride } from './connectors/definition';
 import { checkDistributionTemplates } from './distribution/environmentTemplates';
 import { logger } from './log';
 import { connectTemporal, ensureSearchAttributes, type TemporalConnections } from './temporal/connection';
+import { dataConverterOf, KeyRing, TenantPayloadCodec, type DeploymentKeys } from './temporal/codec';
 import { TemporalReachability } from './temporal/reachability';
 import type { TenantRegistry } from './tenants/registry';
 import { bundleWorkflows, createWorkers } from './worker';
@@ -39,6 +40,13 @@ export interface StackOptions {
   clock?: BusinessClock;
   /** Signs console sessions (see src/api/session.ts); without it the console cannot be signed in to. */
   sessionKey?: Buffer;
+  /**
+   * The deployment key of the payload codec (src/temporal/codec.ts): every payload the client and
+   * the worker send to Temporal is encrypted, with the tenant's own keys where it has them.
+   */
+  encryption: DeploymentKeys;
+  /** Web UI origins allowed to call the codec server (/codec/decode) from a browser, besides `webUiUrl`'s. */
+  codecCorsOrigins?: string[];
   /** How long a quarantined source payload is held before it expires (default 30 days). */
   quarantineHoldMs?: number;
 }
@@ -50,6 +58,8 @@ export interface RunningStack {
   temporal: TemporalConnections;
   connectors: Connectors;
   workers: Worker[];
+  /** The payload codec the client and the workers use (tests decode raw histories with it). */
+  codec: TenantPayloadCodec;
   close(): Promise<void>;
 }
 
@@ -100,7 +110,11 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const distributionTemplates = options.distributionTemplates ? checkDistributionTemplates(options.distributionTemplates) : undefined;
   const distribution = { ...(distributionTemplates ? { distributionTemplates } : {}), allowPrivateBuyerUrls: options.allowPrivateBuyerUrls === true };
 
-  const temporal = await connectTemporal(options.temporalAddress, options.namespace);
+  const codec = new TenantPayloadCodec(new KeyRing(options.tenants, options.encryption));
+  // A key reference that resolves to nothing fails here, naming the tenant and key, not on the first lead.
+  codec.keys.validate(options.tenants.list());
+  const dataConverter = dataConverterOf(codec);
+  const temporal = await connectTemporal(options.temporalAddress, options.namespace, dataConverter);
   const added = await ensureSearchAttributes(temporal.connection, options.namespace);
   if (added.length) log.info('registered search attributes', { added: added.join(',') });
 
@@ -112,6 +126,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       namespace: options.namespace,
       taskQueue: options.taskQueue,
       deps: { tenants: options.tenants, connectors, temporal: temporal.client, clock, ...distribution },
+      dataConverter,
       workflowBundle: options.workflowBundle ?? (await bundleWorkflows()),
     });
     running = Promise.all(workers.map((w) => w.run().catch((err) => log.error('worker stopped with an error', { error: String(err) }))));
@@ -135,6 +150,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     ...distribution,
     ...(options.runWorker !== false ? { connectors } : {}),
     ...(options.sessionKey ? { sessions: new Sessions(options.sessionKey) } : {}),
+    codec,
+    codecCorsOrigins: options.codecCorsOrigins ?? [],
     ...(options.quarantineHoldMs !== undefined ? { quarantineHoldMs: options.quarantineHoldMs } : {}),
     onError: (err) => log.error('unexpected API error', { error: err instanceof Error ? err.stack ?? err.message : String(err) }),
   });
@@ -151,6 +168,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     temporal,
     connectors,
     workers,
+    codec,
     close: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();

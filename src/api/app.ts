@@ -7,6 +7,7 @@ import { errorHandler, noPrototypeKeys, notFound } from './errors';
 import { connectionRoutes, metricsRoute } from './routes/connections';
 import { consoleStaticRoutes } from './routes/console-static';
 import { getHealthz } from './routes/get-healthz';
+import { codecRoutes } from './routes/codec';
 import { getLead } from './routes/get-lead';
 import { getLeadAudit } from './routes/get-lead-audit';
 import { getLeads } from './routes/get-leads';
@@ -40,6 +41,8 @@ export function createApp(ctx: ApiContext): express.Express {
   consoleStaticRoutes(app);
 
   const guard = temporalGuard(ctx, ctx.temporalReachability ?? TemporalReachability.of(ctx.client.connection, 'Temporal'));
+  // The codec server for the Temporal Web UI and CLI (its own authentication and CORS, see routes/codec.ts).
+  app.use(codecRoutes(ctx));
   // Routes authenticated by a signature instead of an API key (Slack callbacks, accept links).
   app.post(['/v1/accept', '/v1/integrations/slack/:tenantId/interactions'], guard);
   signedAcceptRoutes(app, ctx);

@@ -4,6 +4,7 @@ import type { Connectors } from '../connectors/registry';
 import type { TemporalReachability } from '../temporal/reachability';
 import type { TenantRegistry } from '../tenants/registry';
 import type { Sessions } from './session';
+import type { TenantPayloadCodec } from '../temporal/codec';
 
 export interface HealthReport {
   ok: boolean;
@@ -40,6 +41,10 @@ export interface ApiContext {
   allowPrivateBuyerUrls?: boolean;
   /** Console sessions; absent without a session key, and then only API keys are accepted. */
   sessions?: Sessions;
+  /** The payload codec, for the codec server (/codec/decode, /codec/encode); absent: those routes answer 404. */
+  codec?: TenantPayloadCodec;
+  /** Browser origins (Web UIs) allowed to call the codec server, besides `webUiUrl`'s. */
+  codecCorsOrigins?: string[];
   /** How long a quarantined source payload is held before it expires (default 30 days; see src/quarantine). */
   quarantineHoldMs?: number;
 }

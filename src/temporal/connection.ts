@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import { SEARCH_ATTRIBUTES } from './searchAttributes';
@@ -31,13 +32,16 @@ export interface TemporalConnections {
   close(): Promise<void>;
 }
 
-/** Connects the client and the worker's native connection, waiting until the namespace answers. */
-export async function connectTemporal(address: string, namespace: string, timeoutMs = 60_000): Promise<TemporalConnections> {
+/**
+ * Connects the client and the worker's native connection, waiting until the namespace answers.
+ * The client encodes and decodes through `dataConverter` (the payload codec, see codec.ts).
+ */
+export async function connectTemporal(address: string, namespace: string, dataConverter: DataConverter, timeoutMs = 60_000): Promise<TemporalConnections> {
   const connection = await retryUntil(`connecting to Temporal at ${address}`, timeoutMs, () => Connection.connect({ address }));
   await retryUntil(`describing namespace ${namespace}`, timeoutMs, () => connection.workflowService.describeNamespace({ namespace }));
   const native = await NativeConnection.connect({ address });
   return {
-    client: new Client({ connection, namespace }),
+    client: new Client({ connection, namespace, dataConverter }),
     connection,
     native,
     close: async () => {

@@ -69,6 +69,8 @@ export interface DevServerOptions {
   readyTimeoutMs?: number;
   /** Reports what the start did beyond the ordinary, e.g. stopping an orphaned server. */
   log?: (message: string) => void;
+  /** The codec server the Web UI decodes payloads through (`--ui-codec-endpoint`), e.g. the API's /codec. */
+  codecEndpoint?: string;
 }
 
 export interface RunningDevServer {
@@ -129,7 +131,10 @@ export const DEV_SERVER_DYNAMIC_CONFIG: Record<string, boolean | number> = {
 export function devServerArgs(options: DevServerOptions): string[] {
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--log-level', 'warn'];
   if (options.headless) args.push('--headless');
-  else args.push('--ui-port', String(options.uiPort), '--ui-disable-news-fetch');
+  else {
+    args.push('--ui-port', String(options.uiPort), '--ui-disable-news-fetch');
+    if (options.codecEndpoint) args.push('--ui-codec-endpoint', options.codecEndpoint);
+  }
   if (options.dbFile) {
     args.push('--db-filename', options.dbFile, '--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=OFF');
   }

@@ -9,6 +9,7 @@ import { demoScenario, shortSlaPolicy } from '../support/scenario';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
 import { parseCsv } from '../support/csv';
 import { leadStateQuery } from '../../src/protocol/messages';
+import { fetchDecodedHistory } from '../../src/temporal/codec';
 
 const REPS = DEMO_REPS.map((r) => r.id);
 const emailOf = (id: string) => DEMO_REPS.find((r) => r.id === id)!.email;
@@ -40,7 +41,8 @@ async function recordFixture(name: string, workflowId: string, leadId: string): 
   if (process.env['RECORD_FIXTURES'] !== '1') return;
   const handle = t.stack.temporal.client.workflow.getHandle(workflowId);
   const { runId } = await handle.describe();
-  const history = await handle.fetchHistory();
+  // Decoded (payloads are stored encrypted): fixtures hold plain payloads and replay without a key.
+  const history = await fetchDecodedHistory(handle);
   const state = await handle.query(leadStateQuery);
   const encoded = Buffer.from(temporal.api.history.v1.History.encode(history).finish()).toString('base64');
   const fixture = { workflowId, recordedAt: new Date().toISOString(), events: history.events?.length ?? 0, history: encoded, leadId, runId, state };

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
+import { fetchDecodedHistory } from '../../src/temporal/codec';
 
 export const HISTORY_FIXTURES = path.join(__dirname, '..', 'fixtures', 'histories');
 
@@ -14,7 +15,8 @@ export const HISTORY_FIXTURES = path.join(__dirname, '..', 'fixtures', 'historie
 export async function recordHistory(name: string, handle: WorkflowHandle, runId?: string): Promise<void> {
   if (process.env['RECORD_FIXTURES'] !== '1') return;
   const run = runId ? handle.client.getHandle(handle.workflowId, runId) : handle;
-  const history = await run.fetchHistory();
+  // Decoded: fixtures hold plain payloads, so the replay test needs no key (replay passes them through the codec).
+  const history = await fetchDecodedHistory(run);
   const file = path.join(HISTORY_FIXTURES, `${name}.json`);
   // The protobuf encoding, base64: exact, compact, and independent of JSON-mapping quirks.
   const encoded = Buffer.from(temporal.api.history.v1.History.encode(history).finish()).toString('base64');
@@ -26,7 +28,7 @@ export async function recordHistory(name: string, handle: WorkflowHandle, runId?
  * activities (markers), in history order; `(none)` where one has none.
  */
 export async function historySummaries(handle: WorkflowHandle, kind: 'timer' | 'local activity'): Promise<string[]> {
-  const events = (await handle.fetchHistory()).events ?? [];
+  const events = (await fetchDecodedHistory(handle)).events ?? [];
   return events
     .filter((e) => (kind === 'timer' ? e.timerStartedEventAttributes : e.markerRecordedEventAttributes?.markerName === 'core_local_activity'))
     .map((e) => (e.userMetadata?.summary ? String(defaultPayloadConverter.fromPayload(e.userMetadata.summary)) : '(none)'));

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT, resolveTemporalCli, startDevServer, type RunningDevServer } from '../../src/temporal/devServer';
@@ -24,5 +25,8 @@ export default async function globalSetup(): Promise<void> {
   const { code } = await bundleWorkflows();
   const bundlePath = path.join(dir, 'workflow-bundle.js');
   writeFileSync(bundlePath, code);
-  writeFileSync(TEST_ENV_FILE, JSON.stringify({ address: server.address, bundlePath }));
+  // The run's deployment key of the payload codec: every test stack of the run shares it, as
+  // entity workflows (a tenant's policy, its pools) outlive one file's stack on the shared server.
+  const encryptionKey = randomBytes(32).toString('base64');
+  writeFileSync(TEST_ENV_FILE, JSON.stringify({ address: server.address, bundlePath, encryptionKey }), { mode: 0o600 });
 }

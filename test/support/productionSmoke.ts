@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   const apiKey = `key-${suffix}`;
   const tenants = new TenantRegistry();
   tenants.add({ ...demoStackTenant(sandbox.url, 'unified', identity), id: `t-${suffix}`, apiKeys: [{ id: 'smoke', sha256: sha256Hex(apiKey) }] });
-  const stack = await startStack({ temporalAddress, namespace: 'default', taskQueue: `prod-${suffix}`, tenants, apiHost: '127.0.0.1', apiPort: 0, webUiUrl: null, workflowBundle: { codePath } });
+  const stack = await startStack({ temporalAddress, namespace: 'default', taskQueue: `prod-${suffix}`, tenants, apiHost: '127.0.0.1', apiPort: 0, webUiUrl: null, workflowBundle: { codePath }, encryption: { active: randomBytes(32) } });
   try {
     const policy = async (method: 'PUT' | 'GET', yaml?: string) => {
       const res = await fetch(`${stack.apiUrl}/v1/policy`, {

@@ -32,12 +32,17 @@ export interface TestStack {
   close(): Promise<void>;
 }
 
-export function testEnv(): { address: string; bundlePath: string } {
+export function testEnv(): { address: string; bundlePath: string; encryptionKey: string } {
   return JSON.parse(readFileSync(TEST_ENV_FILE, 'utf8'));
 }
 
+/** The run's deployment key (made by the global setup): payloads are encrypted in every test, as in production. */
+export function testEncryption(): { active: Buffer } {
+  return { active: Buffer.from(testEnv().encryptionKey, 'base64') };
+}
+
 /** Settings of the stack under test beyond the defaults (the environment level of the template stack). */
-export type TestStackOptions = Pick<StackOptions, 'distributionTemplates'>;
+export type TestStackOptions = Pick<StackOptions, 'distributionTemplates' | 'codecCorsOrigins'>;
 
 /** Sandbox + worker + API on ephemeral ports, against the run's shared dev server. */
 export function startTestStack(...scenarios: Array<(sandboxUrl: string) => Scenario>): Promise<TestStack> {
@@ -70,6 +75,7 @@ export async function startTestStackWith(extra: TestStackOptions, ...scenarios: 
     allowPrivateBuyerUrls: true,
     // Console sessions; a restart keeps the key, so signed-in users stay signed in, as in production.
     sessionKey: randomBytes(32),
+    encryption: { active: Buffer.from(env.encryptionKey, 'base64') },
     ...extra,
   };
   let stack = await startStack(options);

@@ -1,4 +1,5 @@
 import '../support/quietRuntime';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -48,6 +49,7 @@ beforeAll(async () => {
     apiHost: '127.0.0.1',
     apiPort: 0,
     webUiUrl: null,
+    encryption: { active: randomBytes(32) },
   });
 });
 

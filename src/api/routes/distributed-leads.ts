@@ -5,6 +5,7 @@ import type { DistributionState, ReturnAnswer } from '../../distribution/lead';
 import { decideReturnUpdate, distributionStateQuery, returnLeadUpdate } from '../../distribution/leadMessages';
 import { ID_PATTERN } from '../../distribution/model';
 import { DISTRIBUTED_LEAD_ID_PATTERN, distributedLeadWorkflowId } from '../../protocol/ids';
+import { fetchDecodedHistory } from '../../temporal/codec';
 import { actorOf, tenantOf } from '../auth';
 import { runUrl, type ApiContext } from '../context';
 import { ApiError, parseRequest } from '../errors';
@@ -37,7 +38,8 @@ export function distributedLeadRoutes(router: Router, ctx: ApiContext): void {
     const leadId = String(req.params['leadId']);
     const query = parseRequest(AuditQuery, req.query, 'query');
     const handle = handleOf(req);
-    const history = await handle.fetchHistory().catch(notFound(leadId));
+    // Stored encrypted (src/temporal/codec.ts): decoded here, with the tenant's keys.
+    const history = await fetchDecodedHistory(handle).catch(notFound(leadId));
     const state = (await handle.query(distributionStateQuery).catch(() => null)) as DistributionState | null;
     const log = disputeLog(leadId, handle.workflowId, history.events ?? [], state);
     if (query.format === 'csv') {

@@ -8,6 +8,7 @@ import { parseRequest } from '../errors';
 import { AuditQuery } from '../contracts';
 import { leadHandle, notFoundAsApiError } from './get-lead';
 import { leadStateQuery } from '../../protocol/messages';
+import { fetchDecodedHistory } from '../../temporal/codec';
 
 
 /**
@@ -32,7 +33,8 @@ export function getLeadAudit(router: Router, ctx: ApiContext): void {
     }
     const ordered = [...runs].sort((a, b) => a[1] - b[1]).map(([runId]) => runId);
     const histories = await Promise.all(
-      ordered.map(async (runId) => ({ runId, events: (await ctx.client.workflow.getHandle(handle.workflowId, runId).fetchHistory()).events ?? [] })),
+      // Stored encrypted (src/temporal/codec.ts): decoded here, with the tenant's keys.
+      ordered.map(async (runId) => ({ runId, events: (await fetchDecodedHistory(ctx.client.workflow.getHandle(handle.workflowId, runId))).events ?? [] })),
     );
     const state = (await ctx.client.workflow.getHandle(handle.workflowId, current.runId).query(leadStateQuery).catch(notFoundAsApiError(leadId))) as LeadState;
 
