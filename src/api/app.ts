@@ -18,6 +18,7 @@ import { openApiRoute } from './openapi';
 import { postLeadAccept, signedAcceptRoutes } from './routes/accept';
 import { postLeads } from './routes/post-leads';
 import { sourceEventRoutes, sourceRoutes } from './routes/sources';
+import { quarantineRoutes } from './routes/quarantine';
 import { distributionRoutes } from './routes/distribution';
 import { distributedLeadRoutes } from './routes/distributed-leads';
 import { supplierRoutes } from './routes/supplier-leads';
@@ -78,6 +79,7 @@ export function createApp(ctx: ApiContext): express.Express {
   availabilityRoutes(v1, ctx);
   distributionRoutes(v1, ctx);
   sourceRoutes(v1, ctx);
+  quarantineRoutes(v1, ctx);
   app.use(v1);
 
   app.use(notFound);

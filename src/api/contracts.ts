@@ -133,6 +133,20 @@ export const AccountStatsQuery = z
   .refine((q) => !(q.period && (q.from || q.to)), { message: 'give either period or from/to', path: ['period'] })
   .refine((q) => !q.from || !q.to || q.from <= q.to, { message: 'must not be after to', path: ['from'] });
 
+/** `GET /v1/quarantine`: quarantined source payloads by status and source, a page at a time. */
+export const QuarantineListQuery = z
+  .object({
+    status: z.enum(['held', 'replayed', 'discarded', 'expired']).optional(),
+    source: line(100).min(1).optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    pageToken: PageToken.optional(),
+  })
+  .strict();
+/** `POST /v1/quarantine/:id/replay`. `actor` is for API keys only; a signed-in user is the actor themselves. */
+export const QuarantineReplayBody = z.object({ actor: line(200).min(1).optional() }).strict();
+/** `POST /v1/quarantine/:id/discard`. */
+export const QuarantineDiscardBody = z.object({ reason: text(1000, { trim: true }).min(1), actor: line(200).min(1).optional() }).strict();
+
 // ---------------------------------------------------------------------------------------------
 // Answers (documentation and the console's types; the routes build them).
 
@@ -227,7 +241,57 @@ export const PolicyVersionAnswer = z.object({
   note: z.string().nullable(),
 });
 
+const QuarantineStatusField = z.enum(['held', 'replayed', 'discarded', 'expired']);
+
+/** One row of `GET /v1/quarantine`: visibility fields and the run's memo (null when it could not be read). */
+export const QuarantineRow = z.object({
+  quarantineId: z.string(),
+  workflowId: z.string(),
+  sourceId: z.string().nullable(),
+  kind: z.string().nullable(),
+  status: QuarantineStatusField.nullable(),
+  reason: z.string().nullable().describe('why the mapping or the lead schema refused it (shortened)'),
+  field: z.string().nullable().describe('the first failing field'),
+  fields: z.array(z.string()),
+  receivedAt: Iso.nullable(),
+  closedAt: Iso.nullable().describe('when it was replayed, discarded or expired'),
+});
+
+export const QuarantineListAnswer = z.object({
+  query: z.string(),
+  consistency: z.literal('eventual'),
+  items: z.array(QuarantineRow),
+  nextPageToken: z.string().nullable(),
+});
+
+/** `GET /v1/quarantine/:id`, and the answer to a discard. */
+export const QuarantineAnswer = z.object({
+  quarantineId: z.string(),
+  workflowId: z.string(),
+  webUiUrl: z.string().nullable(),
+  sourceId: z.string(),
+  kind: z.string(),
+  eventId: z.string().nullable(),
+  receivedAt: Iso,
+  status: QuarantineStatusField,
+  reason: z.string(),
+  issues: z.array(z.object({ field: z.string(), message: z.string() })),
+  expiresAt: Iso,
+  replay: z.object({ leadId: z.string(), actor: z.string(), at: Iso }).nullable(),
+  discard: z.object({ actor: z.string(), reason: z.string(), at: Iso }).nullable(),
+  expiredAt: Iso.nullable(),
+  event: z.unknown().describe('the event as the source received it'),
+});
+
+export const QuarantineReplayAnswer = z.object({
+  quarantineId: z.string(),
+  leadId: z.string(),
+  statusUrl: z.string(),
+  replayed: z.object({ actor: z.string(), at: Iso }),
+});
+
 export type LeadsListQueryInput = z.input<typeof LeadsListQuery>;
+export type QuarantineRowType = z.infer<typeof QuarantineRow>;
 export type LeadsListAnswerType = z.infer<typeof LeadsListAnswer>;
 export type LeadRowType = z.infer<typeof LeadRow>;
 export type AvailabilityAnswerType = z.infer<typeof AvailabilityAnswer>;

@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'already_the_owner'
   | 'lead_closed'
   | 'idempotency_key_reused'
+  | 'mapping_failed'
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'unavailable'

@@ -18,6 +18,12 @@ import {
   PoolStatsQuery,
   PublishAnswer,
   PublishQuery,
+  QuarantineAnswer,
+  QuarantineDiscardBody,
+  QuarantineListAnswer,
+  QuarantineListQuery,
+  QuarantineReplayAnswer,
+  QuarantineReplayBody,
   ReassignBody,
   ReturnBody,
   ReturnDecisionBody,
@@ -110,6 +116,12 @@ export const OPERATIONS: Operation[] = [
   { method: 'get', path: '/v1/pools/:pool/stats', summary: 'A pool’s assignments per member against target shares, and caps', tag: 'policy', access: 'tenant', query: PoolStatsQuery, ok: { status: 200, description: 'the period’s statistics', schema: free('{ pool, strategy, policyVersion, period, key, total, members: [{ repId, assigned, share, targetShare, weight, paused, cap }] }') }, errors: [404] },
   { method: 'get', path: '/v1/availability', summary: 'Every rep now: available, on leave, in a meeting, outside hours, capped or paused; until when', tag: 'policy', access: 'tenant', query: AvailabilityQuery, ok: { status: 200, description: 'the availability board', schema: AvailabilityAnswer } },
 
+  // Quarantine (source events that failed their mapping or the lead schema)
+  { method: 'get', path: '/v1/quarantine', summary: 'Quarantined source events by status and source: held ones newest first, then resolved ones', tag: 'quarantine', access: 'tenant', query: QuarantineListQuery, ok: { status: 200, description: 'one page of quarantined events', schema: QuarantineListAnswer } },
+  { method: 'get', path: '/v1/quarantine/:id', summary: 'A quarantined event: the payload as received, why it failed, what was done with it', tag: 'quarantine', access: 'tenant', ok: { status: 200, description: 'the quarantined event', schema: QuarantineAnswer }, errors: [404] },
+  { method: 'post', path: '/v1/quarantine/:id/replay', summary: 'Map the event again with the current mapping stack and route it (idempotent; ops)', tag: 'quarantine', access: 'tenant', body: { schema: QuarantineReplayBody }, ok: { status: 200, description: 'the lead it started (or had started)', schema: QuarantineReplayAnswer }, errors: [404, 409, 422] },
+  { method: 'post', path: '/v1/quarantine/:id/discard', summary: 'Discard the event, recording who and why (ops)', tag: 'quarantine', access: 'tenant', body: { schema: QuarantineDiscardBody }, ok: { status: 200, description: 'the quarantined event, discarded', schema: QuarantineAnswer }, errors: [404, 409] },
+
   // Lead sources (signed webhooks from form tools, marketing automation and ad platforms)
   { method: 'post', path: '/v1/sources/:sourceId/events', summary: 'A source’s delivery (HubSpot, Typeform, Segment, Marketo, generic JSON, …), verified by its own signature; the raw body is what is verified', tag: 'sources', access: 'signed', body: { schema: free('the provider’s own payload') }, ok: { status: 202, description: 'the lead started ({ leadId, status: accepted }) or the payload quarantined ({ quarantineId, status: quarantined, reason, field }); 200 with the same leadId for a redelivery', schema: free('{ status, leadId? , quarantineId?, reason?, field?, events? }') }, errors: [401, 404] },
   { method: 'get', path: '/v1/sources/:sourceId/events', summary: 'A source’s verification handshake (Meta’s hub.challenge); starts nothing', tag: 'sources', access: 'signed', ok: { status: 200, description: 'the challenge echoed', contentType: 'text/plain', schema: { type: 'string' } }, errors: [403, 404] },
@@ -167,6 +179,7 @@ const STATUS_TEXT: Record<number, string> = {
   403: 'not allowed: another role is needed, or the CSRF token is missing',
   404: 'not found',
   409: 'conflict with the current state',
+  422: 'the request is understood but its content fails: every failing field is named in `details`',
   415: 'the body is not JSON',
   429: 'too many attempts; retry after the Retry-After header',
   503: 'Temporal did not answer in time; retry after the Retry-After header',
@@ -243,7 +256,7 @@ export function openApiDocument(): JsonSchema {
         'Real-time lead routing on Temporal. Tenants call it with an API key (`Authorization: Bearer …`); the operations console calls the same API with a session cookie and, on every write, the session’s CSRF token. Errors are always `{ error: { code, message, details? } }`.',
     },
     servers: [{ url: '/' }],
-    tags: ['leads', 'policy', 'sources', 'connections', 'distribution', 'suppliers', 'console', 'callbacks', 'operations'].map((name) => ({ name })),
+    tags: ['leads', 'policy', 'sources', 'quarantine', 'connections', 'distribution', 'suppliers', 'console', 'callbacks', 'operations'].map((name) => ({ name })),
     paths,
     components: {
       schemas: { Error: toSchema(ErrorAnswer, 'output'), Policy: policy },

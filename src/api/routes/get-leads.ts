@@ -34,18 +34,18 @@ function keepClosed(runId: string, fields: StateFields): void {
 }
 
 /** A visibility-query string literal: quotes and backslashes escaped. */
-const literal = (v: string) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+export const literal = (v: string) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 
 /** Ties a page token to the query it continues: a token used with other filters is refused, not misapplied. */
 const queryTag = (query: string) => createHash('sha256').update(query).digest('base64url').slice(0, 16);
 
-function encodePageToken(query: string, token: Uint8Array): string {
+export function encodePageToken(query: string, token: Uint8Array): string {
   return Buffer.from(JSON.stringify({ q: queryTag(query), t: Buffer.from(token).toString('base64') })).toString('base64url');
 }
 
-const badToken = (message: string) => new ApiError(400, 'invalid_request', `Invalid request query: query.pageToken ${message}`, [{ field: 'query.pageToken', message }]);
+export const badToken = (message: string) => new ApiError(400, 'invalid_request', `Invalid request query: query.pageToken ${message}`, [{ field: 'query.pageToken', message }]);
 
-function decodePageToken(query: string, token: string): Buffer {
+export function decodePageToken(query: string, token: string): Buffer {
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
