@@ -118,6 +118,6 @@ export async function quarantinePayload(ctx: ApiContext, input: QuarantineReques
     throw err;
   }
   // Field names only: the reason and the payload may carry the lead's personal data.
-  log.warn('source event quarantined', { tenant: input.tenantId, source: input.sourceId, kind: input.kind, quarantineId, fields: args.issues.map((i) => i.field).join(',') });
+  log.info('quarantine workflow started', { tenant: input.tenantId, source: input.sourceId, kind: input.kind, quarantineId, fields: args.issues.map((i) => i.field).join(',') });
   return { quarantineId, duplicate: false };
 }
