@@ -10,3 +10,4 @@ export { distributeLead } from './distributeLead';
 export { teamAvailability } from './teamAvailability';
 export { sourceMappings } from './sourceMappings';
 export { quarantine } from './quarantine';
+export { erasureLog } from './erasureLog';
