@@ -11,6 +11,7 @@ import { codecRoutes } from './routes/codec';
 import { getLead } from './routes/get-lead';
 import { getLeadAudit } from './routes/get-lead-audit';
 import { getLeads } from './routes/get-leads';
+import { eraseLeadRoutes } from './routes/erase-lead';
 import { postLeadReassign } from './routes/post-lead-reassign';
 import { policyRoutes } from './routes/policy';
 import { availabilityRoutes } from './routes/availability';
@@ -74,6 +75,7 @@ export function createApp(ctx: ApiContext): express.Express {
   getLead(v1, ctx);
   postLeadReassign(v1, ctx);
   getLeadAudit(v1, ctx);
+  eraseLeadRoutes(v1, ctx);
   postLeadAccept(v1, ctx);
   policyRoutes(v1, ctx);
   availabilityRoutes(v1, ctx);

@@ -298,3 +298,28 @@ export type AvailabilityAnswerType = z.infer<typeof AvailabilityAnswer>;
 export type RollbackBodyInput = z.input<typeof RollbackBody>;
 export type ReassignBodyInput = z.input<typeof ReassignBody>;
 export type SimulateBodyInput = z.input<typeof SimulateBody>;
+
+// ---------------------------------------------------------------------------------------------
+// Erasure (src/api/routes/erase-lead.ts).
+
+/** `GET /v1/erasures`: the tenant's erasure log, newest first, a page at a time. */
+export const ErasuresQuery = z
+  .object({
+    leadId: z.string().regex(/^(ld|dl)_[a-f0-9]{24}$/, 'must be a lead ID (ld_… or dl_…)').optional(),
+    before: z.coerce.number().int().min(1).optional().describe('the previous page’s nextBefore'),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+  })
+  .strict();
+
+/** What an erasure deleted, when and by whom: IDs only, never the lead’s personal data. */
+export const ErasureAnswer = z.object({
+  leadId: z.string(),
+  erased: z.array(z.object({ workflowId: z.string(), runId: z.string() })).describe('every run deleted from Temporal (history and visibility)'),
+  at: z.string().describe('ISO 8601 instant the erasure was recorded'),
+  actor: z.string().describe('who asked: the console user’s email, X-Actor for an API key, else api-key:<tenant>'),
+});
+
+export const ErasuresAnswer = z.object({
+  erasures: z.array(ErasureAnswer.extend({ seq: z.number().int() })),
+  nextBefore: z.number().int().nullable().describe('pass as before for the next, older page; null on the last'),
+});

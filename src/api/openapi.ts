@@ -9,6 +9,9 @@ import {
   AvailabilityAnswer,
   AvailabilityQuery,
   CatalogPutQuery,
+  ErasureAnswer,
+  ErasuresAnswer,
+  ErasuresQuery,
   ErrorAnswer,
   LeadCreateBody,
   LeadsListAnswer,
@@ -102,6 +105,8 @@ export const OPERATIONS: Operation[] = [
   { method: 'get', path: '/v1/leads/:leadId/audit', summary: 'A lead’s audit timeline (JSON or CSV)', tag: 'leads', access: 'tenant', query: AuditQuery, ok: { status: 200, description: 'the timeline', schema: free('{ leadId, workflowId, timeline, durations } (CSV with format=csv)') }, errors: [404] },
   { method: 'post', path: '/v1/leads/:leadId/reassign', summary: 'Reassign a lead (also after its run closed)', tag: 'leads', access: 'tenant', body: { schema: ReassignBody }, ok: { status: 202, description: 'taken', schema: free('{ leadId, requestId, ownerId, run }') }, errors: [404, 409] },
   { method: 'post', path: '/v1/leads/:leadId/accept', summary: 'Accept a lead for its owner (stops the SLA clock)', tag: 'leads', access: 'tenant', body: { schema: AcceptBody }, ok: { status: 202, description: 'taken', schema: free('{ leadId, accepted: true }') }, errors: [404, 409] },
+  { method: 'delete', path: '/v1/leads/:leadId', summary: 'Erase a closed lead: delete every run of it from Temporal (history and visibility) and record who did it, when (admin). A lead still in flight is refused (409, naming its status); erasing again answers the logged record', tag: 'leads', access: 'tenant', ok: { status: 200, description: 'what was erased, when and by whom (IDs only); 202 with the same body while Temporal is still deleting the runs (send it again)', schema: ErasureAnswer }, errors: [404, 409] },
+  { method: 'get', path: '/v1/erasures', summary: 'The tenant’s erasure log, newest first: lead and run IDs, who, when (no personal data)', tag: 'leads', access: 'tenant', query: ErasuresQuery, ok: { status: 200, description: 'one page of the log', schema: ErasuresAnswer } },
   { method: 'post', path: '/v1/leads/:leadId/returns', summary: 'Return a distributed lead to a buyer’s supplier', tag: 'distribution', access: 'tenant', body: { schema: ReturnBody }, ok: { status: 200, description: 'the sale with its return', schema: free('the sale') }, errors: [404, 409] },
   { method: 'post', path: '/v1/leads/:leadId/returns/:buyerId/decision', summary: 'Approve or deny a buyer’s return', tag: 'distribution', access: 'tenant', body: { schema: ReturnDecisionBody }, ok: { status: 200, description: 'the sale with the decision', schema: free('the sale') }, errors: [404, 409] },
 

@@ -31,6 +31,7 @@ export const ROLE_RULES: readonly RoleRule[] = [
   { methods: ['POST'], path: '/v1/leads/:leadId/returns/:buyerId/decision', role: 'ops', action: 'decide returns' },
   { methods: ['POST'], path: '/v1/quarantine/:id/replay', role: 'ops', action: 'replay quarantined events' },
   { methods: ['POST'], path: '/v1/quarantine/:id/discard', role: 'ops', action: 'discard quarantined events' },
+  { methods: ['DELETE'], path: '/v1/leads/:leadId', role: 'admin', action: 'erase leads' },
   { methods: ['PUT'], path: '/v1/policy', role: 'admin', action: 'publish policies' },
   { methods: ['POST'], path: '/v1/policy/rollback', role: 'admin', action: 'roll back policies' },
   { methods: ['PUT'], path: '/v1/:catalog/:id', role: 'admin', action: 'change the distribution catalog' },

@@ -33,6 +33,11 @@ function keepClosed(runId: string, fields: StateFields): void {
   }
 }
 
+/** Drops erased runs' row fields (they hold the lead's name and email) from this process. */
+export function forgetClosedRows(runIds: readonly string[]): void {
+  for (const runId of runIds) closedRows.delete(runId);
+}
+
 /** A visibility-query string literal: quotes and backslashes escaped. */
 export const literal = (v: string) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 
