@@ -11,6 +11,7 @@ import type { ApiContext } from '../context';
 import { AvailabilityQuery } from '../contracts';
 import { parseRequest } from '../errors';
 import { newKey } from '../ids';
+import { discardRun } from '../../temporal/erasure';
 import { teamAvailability } from '../../../workflows';
 
 /** The periods a pool's board needs counts for: the pool's own (what `assigned` shows) and every one a member's cap names. */
@@ -55,15 +56,20 @@ export function availabilityRoutes(router: Router, ctx: ApiContext): void {
     const { policy } = await currentPolicy(ctx.client, ctx.tenants.routingConfig(tenant.id));
     const pools = await Promise.all(policy.pools.map((pool) => poolFacts(ctx, tenant.id, pool, policy.timezone)));
     // Live reads may wait up to 45 s each (as a simulation's do): the board gets its own, longer deadline.
-    const board = await ctx.client.connection.withDeadline(Date.now() + 130_000, () =>
-      ctx.client.workflow.execute(teamAvailability, {
-        workflowId: `availability:${tenant.id}:${newKey()}`,
-        taskQueue: ctx.taskQueue,
-        args: [{ tenantId: tenant.id, pools }],
-        workflowExecutionTimeout: '2m',
-        staticSummary: `Availability board of ${tenant.id}`,
-      }),
-    );
+    // The run holds reps' leave and meetings as read live, and nothing worth auditing: it is
+    // deleted once answered (or given up on), not left for the namespace retention.
+    const workflowId = `availability:${tenant.id}:${newKey()}`;
+    const board = await ctx.client.connection
+      .withDeadline(Date.now() + 130_000, () =>
+        ctx.client.workflow.execute(teamAvailability, {
+          workflowId,
+          taskQueue: ctx.taskQueue,
+          args: [{ tenantId: tenant.id, pools }],
+          workflowExecutionTimeout: '2m',
+          staticSummary: `Availability board of ${tenant.id}`,
+        }),
+      )
+      .finally(() => discardRun(ctx.client, ctx.namespace, workflowId));
     res.json({ at: board.at, timezone: board.timezone, policyVersion: board.policyVersion, reps: board.reps, failures: board.failures });
   });
 }

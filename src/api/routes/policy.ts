@@ -17,6 +17,7 @@ import { actorOf, tenantOf } from '../auth';
 import type { ApiContext } from '../context';
 import { ApiError, parseRequest, refusePrototypeKeys, type FieldIssue } from '../errors';
 import { newKey } from '../ids';
+import { discardRun } from '../../temporal/erasure';
 import { PolicyVersionRef, PoolStatsQuery as StatsQuery, PublishQuery, RollbackBody, SimulateBody } from '../contracts';
 import type { PolicyVersion } from '../../domain/policy/store';
 import { simulateLead } from '../../../workflows';
@@ -96,14 +97,19 @@ export function policyRoutes(router: Router, ctx: ApiContext): void {
     const body = parseRequest(SimulateBody, req.body, 'body');
     const draft = body.policy === undefined ? undefined : { version: 'draft', policy: validatePolicy(tenant, body.policy) };
     // A simulation waits for live reads (up to 45 s each): it gets its own, longer deadline.
-    const result = await ctx.client.connection.withDeadline(Date.now() + 130_000, () =>
-      ctx.client.workflow.execute(simulateLead, {
-        workflowId: `simulate:${tenant.id}:${newKey()}`,
-        taskQueue: ctx.taskQueue,
-        args: [{ tenantId: tenant.id, lead: body.lead, ...(draft ? { draft } : {}) }],
-        workflowExecutionTimeout: '2m',
-      }),
-    );
+    // The run holds the lead tried (personal data) and nothing worth auditing: it is deleted once
+    // answered (or given up on), not left for the namespace retention.
+    const workflowId = `simulate:${tenant.id}:${newKey()}`;
+    const result = await ctx.client.connection
+      .withDeadline(Date.now() + 130_000, () =>
+        ctx.client.workflow.execute(simulateLead, {
+          workflowId,
+          taskQueue: ctx.taskQueue,
+          args: [{ tenantId: tenant.id, lead: body.lead, ...(draft ? { draft } : {}) }],
+          workflowExecutionTimeout: '2m',
+        }),
+      )
+      .finally(() => discardRun(ctx.client, ctx.namespace, workflowId));
     // A draft's rules that can never match, as publishing it would warn.
     res.json(draft ? { ...result, warnings: shadowedRules(draft.policy) } : result);
   });
