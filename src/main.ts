@@ -140,6 +140,7 @@ async function main(): Promise<void> {
     // The sandbox marketplace's buyers are on loopback; elsewhere only when the operator says so.
     allowPrivateBuyerUrls: env.LEADRELAY_SANDBOX || env.LEADRELAY_ALLOW_PRIVATE_BUYER_URLS,
     ...(session ? { sessionKey: session.key } : {}),
+    retentionDays: env.LEADRELAY_RETENTION_DAYS,
     encryption: encryption.keys,
     codecCorsOrigins: (env.LEADRELAY_CODEC_CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
     quarantineHoldMs: env.LEADRELAY_QUARANTINE_HOLD_DAYS * 24 * 60 * 60 * 1000,
@@ -159,7 +160,7 @@ async function main(): Promise<void> {
     'Leadrelay is running.',
     `  API          ${stack.apiUrl}`,
     `  Web UI       ${webUiUrl ?? '(external Temporal: use its UI)'}`,
-    `  Temporal     ${temporalAddress} (namespace ${env.TEMPORAL_NAMESPACE}, task queue ${env.LEADRELAY_TASK_QUEUE})`,
+    `  Temporal     ${temporalAddress} (namespace ${env.TEMPORAL_NAMESPACE}, task queue ${env.LEADRELAY_TASK_QUEUE}, closed runs kept ${env.LEADRELAY_RETENTION_DAYS} days)`,
     `  Codec server ${stack.apiUrl}/codec  (payloads are encrypted in Temporal; the Web UI decodes through it, see README)`,
     `  Console      ${session ? `${stack.apiUrl}/console/` : '(off: set LEADRELAY_SESSION_KEY and give a tenant console users)'}`,
   ];

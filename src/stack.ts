@@ -12,6 +12,7 @@ import { logger } from './log';
 import { connectTemporal, ensureSearchAttributes, type TemporalConnections } from './temporal/connection';
 import { dataConverterOf, KeyRing, TenantPayloadCodec, type DeploymentKeys } from './temporal/codec';
 import { TemporalReachability } from './temporal/reachability';
+import { ensureRetention } from './temporal/retention';
 import type { TenantRegistry } from './tenants/registry';
 import { bundleWorkflows, createWorkers } from './worker';
 
@@ -40,6 +41,12 @@ export interface StackOptions {
   clock?: BusinessClock;
   /** Signs console sessions (see src/api/session.ts); without it the console cannot be signed in to. */
   sessionKey?: Buffer;
+  /**
+   * Sets the namespace's retention period to this many days after connecting: how long Temporal
+   * keeps a closed run's history and visibility (see src/temporal/retention.ts). Unset: the
+   * namespace keeps its own (the tests' shared dev server).
+   */
+  retentionDays?: number;
   /**
    * The deployment key of the payload codec (src/temporal/codec.ts): every payload the client and
    * the worker send to Temporal is encrypted, with the tenant's own keys where it has them.
@@ -117,6 +124,11 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const temporal = await connectTemporal(options.temporalAddress, options.namespace, dataConverter);
   const added = await ensureSearchAttributes(temporal.connection, options.namespace);
   if (added.length) log.info('registered search attributes', { added: added.join(',') });
+  if (options.retentionDays !== undefined) {
+    const retention = await ensureRetention(temporal.connection, options.namespace, options.retentionDays);
+    if (retention.refused) log.warn('the namespace refused a retention change: its own applies', { namespace: options.namespace, days: retention.days ?? 'unknown', wanted: options.retentionDays, reason: retention.refused });
+    else log.info('namespace retention', { namespace: options.namespace, days: options.retentionDays, ...(retention.changed ? { was: retention.beforeDays ?? 'unset' } : {}) });
+  }
 
   let workers: Worker[] = [];
   let running: Promise<unknown> = Promise.resolve();

@@ -120,11 +120,15 @@ export async function waitForPort(port: number, timeoutMs: number, child?: Child
  * Every claim on a pool is an Update on one entity workflow: the default of 10 in-flight Updates
  * per workflow turns a burst of leads into RESOURCE_EXHAUSTED rejections and retry storms.
  */
-export const DEV_SERVER_DYNAMIC_CONFIG: Record<string, boolean | number> = {
+export const DEV_SERVER_DYNAMIC_CONFIG: Record<string, boolean | number | string> = {
   'frontend.enableUpdateWorkflowExecution': true,
   'frontend.enableUpdateWorkflowExecutionAsyncAccepted': true,
   'frontend.enableExecuteMultiOperation': true,
   'history.maxInFlightUpdates': 1000,
+  // A deleted run (an erased lead) goes once its close is acknowledged in the transfer queue,
+  // whose state is saved every 30 s by default: a lead erased just after it closed would stay
+  // readable for up to a minute. Saved every second, it goes within seconds.
+  'history.transferProcessorUpdateAckInterval': '1s',
 };
 
 /** The `server start-dev` arguments: WAL pragmas for file-backed SQLite, our search attributes, updates enabled. */

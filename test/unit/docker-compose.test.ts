@@ -4,6 +4,8 @@ import { parse } from 'yaml';
 import { DEV_SERVER_DYNAMIC_CONFIG } from '../../src/temporal/devServer';
 
 import { SEARCH_ATTRIBUTES } from '../../src/temporal/searchAttributes';
+import { DEFAULT_RETENTION_DAYS } from '../../src/temporal/retention';
+import { EnvSchema } from '../../src/config';
 
 /**
  * Static checks on docker-compose.temporal.yml, the cluster-style local Temporal stack.
@@ -274,6 +276,29 @@ describe('docker-compose.temporal.yml', () => {
     for (const type of Object.values(registered)) expect(type).toBe('Keyword');
     expect(flags).toContainEqual(['--namespace', 'default']);
     expect(flags).toContainEqual(['--address', 'temporal:7233']);
+  });
+
+  test('sets the default namespace’s retention explicitly, from LEADRELAY_RETENTION_DAYS with npm start’s default', () => {
+    const admin = service('temporal-admin-tools');
+    // Compose's `${VAR:-default}`: the same variable and default as npm start (src/config.ts).
+    const configured = /^\$\{LEADRELAY_RETENTION_DAYS:-(\d+)\}$/.exec(envOf(admin).LEADRELAY_RETENTION_DAYS ?? '');
+    expect(configured).not.toBeNull();
+    expect(Number(configured![1])).toBe(DEFAULT_RETENTION_DAYS);
+    expect(EnvSchema.parse({}).LEADRELAY_RETENTION_DAYS).toBe(DEFAULT_RETENTION_DAYS);
+
+    const script = adminToolsScript();
+    const update = script.split('\n').find((l) => l.includes('namespace update'));
+    expect(update).toBeDefined();
+    expect(update).toMatch(/--namespace default\b/);
+    expect(update).toMatch(/--address temporal:7233\b/);
+    // The value handed to --retention, as the shell computes it.
+    const variable = /--retention "\$(\w+)"/.exec(update!)?.[1];
+    expect(variable).toBeDefined();
+    const assignment = new RegExp(`^\\s*${variable}="\\$\\(\\(LEADRELAY_RETENTION_DAYS \\* 24\\)\\)h"$`, 'm');
+    expect(script).toMatch(assignment);
+    // Set before anything else runs against the namespace, and a refusal fails the job.
+    expect(script.indexOf('namespace update')).toBeLessThan(script.indexOf('search-attribute create'));
+    expect(script).toMatch(/if ! temporal operator namespace update[^\n]*; then\n[^\n]*\n\s*exit 1/);
   });
 
   test('treats already-registered search attributes as success so the job is re-runnable', () => {
