@@ -11,6 +11,7 @@ import { logger, setLogLevel, temporalLogger } from './log';
 import { parsePolicy } from './domain/policy/parse';
 import { DEMO_API_KEY, DEMO_CONSOLE_USERS, DEMO_STACK_TENANTS, DEMO_STACKS, DEMO_TENANT_ID, demoConsole, demoIdMap, demoSandboxWorkspace, demoStackTenant, demoStackWorkspace, remapIds, type DemoStack } from '../sandbox/demoTenant';
 import { demoMarketplaceBanner, storeDemoMarketplace } from '../sandbox/demoMarketplaceStore';
+import { demoSourceCurl } from '../sandbox/demoSources';
 import { startMarketplace, type RunningMarketplace } from '../sandbox/marketplace';
 import { startSandbox, type RunningSandbox } from '../sandbox/server';
 import { startStack, type RunningStack } from './stack';
@@ -184,6 +185,11 @@ async function main(): Promise<void> {
       `  curl -s ${stack.apiUrl}/v1/leads/LEAD_ID -H 'Authorization: Bearer ${key}'`,
       'Watch each connection (OAuth state, rate limits):',
       `  curl -s ${stack.apiUrl}/v1/connections -H 'Authorization: Bearer ${key}'`,
+      '',
+      `A lead from the ${DEMO_TENANT_ID} tenant's Typeform source, signed just now with its sandbox secret (sent again, it answers the same lead):`,
+      ...demoSourceCurl(stack.apiUrl, DEMO_TENANT_ID),
+      'Its sources (HubSpot, Typeform, Segment, Marketo, generic JSON, …): endpoints, last event, counts:',
+      `  curl -s ${stack.apiUrl}/v1/sources -H 'Authorization: Bearer ${DEMO_API_KEY}'`,
     );
   }
   if (marketplace) {

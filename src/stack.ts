@@ -41,6 +41,8 @@ export interface StackOptions {
   clock?: BusinessClock;
   /** Signs console sessions (see src/api/session.ts); without it the console cannot be signed in to. */
   sessionKey?: Buffer;
+  /** Keeps console sign-outs across restarts (see Sessions); without it they hold for this process. */
+  sessionRevocationsFile?: string;
   /**
    * Sets the namespace's retention period to this many days after connecting: how long Temporal
    * keeps a closed run's history and visibility (see src/temporal/retention.ts). Unset: the
@@ -161,7 +163,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     clock,
     ...distribution,
     ...(options.runWorker !== false ? { connectors } : {}),
-    ...(options.sessionKey ? { sessions: new Sessions(options.sessionKey) } : {}),
+    ...(options.sessionKey ? { sessions: new Sessions(options.sessionKey, options.sessionRevocationsFile ? { revocationsFile: options.sessionRevocationsFile } : {}) } : {}),
     codec,
     codecCorsOrigins: options.codecCorsOrigins ?? [],
     ...(options.quarantineHoldMs !== undefined ? { quarantineHoldMs: options.quarantineHoldMs } : {}),

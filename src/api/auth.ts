@@ -82,6 +82,12 @@ export function authenticate(tenants: TenantRegistry, sessions?: Sessions): Requ
   return (req, res, next) => {
     const header = req.get('authorization');
     const cookies = sessions && header === undefined ? cookieValues(req.get('cookie'), SESSION_COOKIE) : [];
+    if (cookies.length > 1) {
+      // Two session cookies means one was planted (a sibling host's cookie, a narrower path): which
+      // session the person works in must not be the planter's choice.
+      next(new ApiError(401, 'unauthorized', 'More than one session cookie: sign out (or clear this site\'s cookies) and sign in again'));
+      return;
+    }
     if (cookies.length > 0 && sessions) {
       let principal: Principal | null = null;
       for (const token of cookies) principal ??= sessionPrincipal(tenants, sessions, token);

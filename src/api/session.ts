@@ -1,5 +1,5 @@
 import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import path from 'node:path';
 
@@ -59,6 +59,11 @@ export interface SessionsOptions {
   now?: () => number;
   ttlMs?: number;
   limits?: SignInLimitOptions;
+  /**
+   * A file that keeps sign-outs (session ID and expiry, nothing else), so a signed-out token stays
+   * refused after a restart. Without it sign-outs hold for this process only.
+   */
+  revocationsFile?: string;
 }
 
 /** Issues and checks session tokens; holds this process's sign-outs and sign-in failures. */
@@ -81,6 +86,31 @@ export class Sessions {
     this.now = options.now ?? Date.now;
     this.ttlMs = options.ttlMs ?? SESSION_TTL_MS;
     this.limiter = new SignInLimiter({ now: this.now, ...options.limits });
+    this.revocationsFile = options.revocationsFile ?? null;
+    if (this.revocationsFile) this.loadRevocations(this.revocationsFile);
+  }
+
+  private readonly revocationsFile: string | null;
+
+  private loadRevocations(file: string): void {
+    let saved: unknown;
+    try {
+      saved = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw new Error(`cannot read the console's sign-outs from ${file}: ${(err as Error).message}`);
+    }
+    const now = this.now();
+    if (saved && typeof saved === 'object') {
+      for (const [id, until] of Object.entries(saved)) if (typeof until === 'number' && until > now) this.revoked.set(id, until);
+    }
+  }
+
+  /** Writes the live sign-outs (expired ones dropped) atomically: a crash leaves the old file or the new one. */
+  private saveRevocations(file: string): void {
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(Object.fromEntries(this.revoked)), { mode: 0o600 });
+    renameSync(tmp, file);
   }
 
   private sign(data: string): string {
@@ -132,11 +162,15 @@ export class Sessions {
     return { tenantId: payload.t, email: payload.e, sessionId: payload.s, issuedAt: payload.i, expiresAt: payload.x, credential: payload.c };
   }
 
-  /** Signs the session out in this process: its token is refused from now until it expires. */
+  /**
+   * Signs the session out: its token is refused from now until it expires, in this process and,
+   * with a revocations file, after a restart (other API processes keep their own list).
+   */
   revoke(claims: Pick<SessionClaims, 'sessionId' | 'expiresAt'>): void {
     const now = this.now();
     for (const [id, until] of this.revoked) if (until <= now) this.revoked.delete(id);
     if (claims.expiresAt > now) this.revoked.set(claims.sessionId, claims.expiresAt);
+    if (this.revocationsFile) this.saveRevocations(this.revocationsFile);
   }
 
   /** The CSRF token of a session: an HMAC of its ID, sent back in `X-CSRF-Token` on every write. */
@@ -176,8 +210,10 @@ export function loadSessionKey(opts: { env: Record<string, string | undefined>; 
 
 export interface SignInLimitOptions {
   now?: () => number;
-  /** Failed sign-ins allowed per email within the window (default 5). */
+  /** Failed sign-ins allowed per email from one client address within the window (default 5). */
   perEmail?: number;
+  /** Failed sign-ins allowed per email from all addresses together within the window (default 100). */
+  perEmailAnywhere?: number;
   /** Failed sign-ins allowed per client address within the window (default 20). */
   perAddress?: number;
   windowMs?: number;
@@ -213,6 +249,7 @@ export class SignInLimiter {
   private readonly now: () => number;
   private readonly perEmail: number;
   private readonly perAddress: number;
+  private readonly perEmailAnywhere: number;
   private readonly windowMs: number;
   private readonly maxKeys: number;
   private readonly failures = new Map<string, number[]>();
@@ -221,6 +258,7 @@ export class SignInLimiter {
     this.now = options.now ?? Date.now;
     this.perEmail = options.perEmail ?? 5;
     this.perAddress = options.perAddress ?? 20;
+    this.perEmailAnywhere = options.perEmailAnywhere ?? 100;
     this.windowMs = options.windowMs ?? 15 * 60 * 1000;
     this.maxKeys = options.maxKeys ?? 100_000;
   }
@@ -265,14 +303,21 @@ export class SignInLimiter {
 
   attempt(email: string, address: string): SignInAttempt {
     const now = this.now();
-    const emailKey = `email:${email.trim().toLowerCase()}`;
+    // Failures for an email count per address (5): a handful of wrong passwords from elsewhere
+    // cannot lock its owner out, as one count per email would (five guesses every 15 minutes would
+    // keep a tenant's admin out for good). A guessing campaign spread over many addresses still
+    // meets the email's overall limit (100), which takes that many guesses to trigger.
+    const who = email.trim().toLowerCase();
+    const emailKey = `email:${who}|${addressKey(address)}`;
+    const anywhereKey = `email:${who}`;
     const addrKey = `addr:${addressKey(address)}`;
-    const byEmail = this.wait(this.recent(emailKey, now), this.perEmail, now);
+    const byEmail = Math.max(this.wait(this.recent(emailKey, now), this.perEmail, now), this.wait(this.recent(anywhereKey, now), this.perEmailAnywhere, now));
     const byAddress = this.wait(this.recent(addrKey, now), this.perAddress, now);
     if (byEmail || byAddress) {
       return { ok: false, retryAfterSeconds: Math.max(byEmail, byAddress), limitedBy: byEmail >= byAddress ? 'email' : 'address' };
     }
     this.remember(emailKey, now);
+    this.remember(anywhereKey, now);
     this.remember(addrKey, now);
     let settled = false;
     return {
@@ -281,6 +326,7 @@ export class SignInLimiter {
         if (settled) return;
         settled = true;
         this.forget(addrKey, now);
+        this.forget(anywhereKey, now);
         this.failures.delete(emailKey);
       },
     };

@@ -131,6 +131,23 @@ describe('session tokens', () => {
     expect(sessions.verify(sessions.issue('tenant-a', 'ana@a.example', 'hash').token)).not.toBeNull();
   });
 
+  it('keeps sign-outs in its revocations file, so a signed-out token stays refused after a restart', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'leadrelay-revoked-')), 'revoked-sessions.json');
+    const clock = { now: 1_000_000 };
+    const before = new Sessions(KEY, { now: () => clock.now, revocationsFile: file });
+    const out = before.issue('tenant-a', 'ana@a.example', 'hash');
+    const kept = before.issue('tenant-a', 'ana@a.example', 'hash');
+    before.revoke(out.claims);
+    // The file names sessions and expiries only.
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ [out.claims.sessionId]: out.claims.expiresAt });
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const after = new Sessions(KEY, { now: () => clock.now, revocationsFile: file });
+    expect(after.verify(out.token)).toBeNull();
+    expect(after.verify(kept.token)).not.toBeNull();
+    // Without the file (another process), the sign-out is not known: hence the file.
+    expect(new Sessions(KEY, { now: () => clock.now }).verify(out.token)).not.toBeNull();
+  });
+
   it('derives the CSRF token from the session ID and checks it in constant time', () => {
     const a = sessions.issue('tenant-a', 'ana@a.example', 'hash').claims;
     const b = sessions.issue('tenant-a', 'ana@a.example', 'hash').claims;
@@ -170,19 +187,28 @@ describe('the session key', () => {
 describe('sign-in rate limits', () => {
   const fifteenMinutes = 15 * 60 * 1000;
 
-  it('refuses an email after 5 failures in 15 minutes, with the seconds until the oldest leaves the window', () => {
+  it('refuses an email from an address after 5 failures in 15 minutes, with the seconds until the oldest leaves the window, and leaves its owner elsewhere alone', () => {
     const clock = { now: 0 };
     const limiter = new SignInLimiter({ now: () => clock.now });
     for (let i = 0; i < 5; i++) {
       clock.now = i * 1000;
-      expect(limiter.attempt('ana@a.example', `10.0.0.${i}`).ok).toBe(true);
+      expect(limiter.attempt('ana@a.example', '10.0.0.9').ok).toBe(true);
     }
     clock.now = 10_000;
     expect(limiter.attempt('ANA@a.example', '10.0.0.9')).toEqual({ ok: false, retryAfterSeconds: 890, limitedBy: 'email' });
-    // Other emails from the same addresses are not affected.
-    expect(limiter.attempt('ben@a.example', '10.0.0.1').ok).toBe(true);
+    // Guesses from one place do not lock Ana out from her own, and other emails are not affected.
+    expect(limiter.attempt('ana@a.example', '198.51.100.4').ok).toBe(true);
+    expect(limiter.attempt('ben@a.example', '10.0.0.9').ok).toBe(true);
     clock.now = fifteenMinutes;
     expect(limiter.attempt('ana@a.example', '10.0.0.9').ok).toBe(true);
+  });
+
+  it('refuses an email after 100 failures from any addresses together: guesses spread wide still meet a limit', () => {
+    const clock = { now: 0 };
+    const limiter = new SignInLimiter({ now: () => clock.now });
+    for (let i = 0; i < 100; i++) expect(limiter.attempt('ana@a.example', `10.0.${Math.floor(i / 4)}.${i % 4}`).ok).toBe(true);
+    expect(limiter.attempt('ana@a.example', '203.0.113.50')).toMatchObject({ ok: false, limitedBy: 'email' });
+    expect(limiter.attempt('ben@a.example', '203.0.113.50').ok).toBe(true);
   });
 
   it('refuses an address after 20 failures in 15 minutes, whatever the emails', () => {
@@ -313,6 +339,15 @@ describe('authenticate and authorize over HTTP', () => {
     expect((await call('POST', '/v1/leads/x/reassign', { authorization: 'Bearer key-tenant-a', 'x-actor': 'crm-sync' })).body.actor).toBe('crm-sync');
     expect((await call('POST', '/v1/leads/x/reassign', { authorization: 'Bearer key-tenant-a', 'x-actor': 'crm-sync' }, { actor: 'body@a' })).body.actor).toBe('body@a');
     expect((await call('GET', '/v1/whoami', { authorization: 'Bearer nope' })).status).toBe(401);
+  });
+
+  it('refuses a request carrying two session cookies, even when one is valid: a planted cookie must not choose the session', async () => {
+    const ops = cookieFor('ops@a.example');
+    const viewer = cookieFor('viewer@a.example');
+    const res = await call('GET', '/v1/whoami', { cookie: `${viewer.cookie}; ${ops.cookie}` });
+    expect(res.status).toBe(401);
+    expect(res.body.error.message).toMatch(/More than one session cookie/);
+    expect((await call('GET', '/v1/whoami', { cookie: ops.cookie })).status).toBe(200);
   });
 
   it('takes a session cookie: reads need no CSRF token, writes do, and the actor is the user whatever the request says', async () => {
