@@ -79,12 +79,13 @@ export async function startLead(ctx: ApiContext, tenantId: string, lead: LeadInp
       workflowIdConflictPolicy: 'FAIL',
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
       memo: { payloadHash: hash },
-      staticSummary: `Lead ${normalized.email} for ${tenantId}`,
+      // No contact details: the summary shows in `temporal workflow describe` and the Web UI's list.
+      staticSummary: `Lead ${leadId} from ${normalized.source} for ${tenantId}`,
       typedSearchAttributes: [
         { key: LeadTenant, value: tenantId },
         { key: LeadDomain, value: normalized.companyDomain ?? normalized.emailDomain },
         { key: RoutingStatus, value: 'received' },
-        ...leadSearchAttributes(normalized),
+        ...leadSearchAttributes(tenantId, normalized),
       ],
     });
   } catch (err) {

@@ -9,8 +9,8 @@ import { LeadCompany, LeadEmailHash, LeadSource } from '../temporal/searchAttrib
  * email's keyed hash, the company lower-cased, the source. The key is the deployment's secret
  * (LEADRELAY_DEDUPE_KEY, a development default without it), read where the API runs.
  */
-export function leadSearchAttributes(lead: Pick<NormalizedLead, 'email' | 'company' | 'source'>, env: Record<string, string | undefined> = process.env): SearchAttributePair[] {
-  const values = leadSearchValues(dedupeSecret(env), lead);
+export function leadSearchAttributes(tenantId: string, lead: Pick<NormalizedLead, 'email' | 'company' | 'source'>, env: Record<string, string | undefined> = process.env): SearchAttributePair[] {
+  const values = leadSearchValues(dedupeSecret(env), tenantId, lead);
   return [
     { key: LeadEmailHash, value: values.emailHash },
     { key: LeadSource, value: values.source },
@@ -19,6 +19,6 @@ export function leadSearchAttributes(lead: Pick<NormalizedLead, 'email' | 'compa
 }
 
 /** The `LeadEmailHash` a listing filters by for an email a client typed. */
-export function emailFilterHash(email: string, env: Record<string, string | undefined> = process.env): string {
-  return emailSearchHash(dedupeSecret(env), email);
+export function emailFilterHash(tenantId: string, email: string, env: Record<string, string | undefined> = process.env): string {
+  return emailSearchHash(dedupeSecret(env), tenantId, email);
 }

@@ -24,9 +24,13 @@ export function searchKey(secret: string): Buffer {
   return createHmac('sha256', secret).update(SEARCH_KEY_LABEL).digest();
 }
 
-/** `LeadEmailHash`: 64 hex digits, the same for every spelling of the address that normalizes the same. */
-export function emailSearchHash(secret: string, email: string): string {
-  return createHmac('sha256', searchKey(secret)).update(normalizeEmail(email)).digest('hex');
+/**
+ * `LeadEmailHash`: 64 hex digits, the same for every spelling of the address that normalizes the
+ * same, within one tenant. The tenant is hashed in too, so the same person's leads in two tenants
+ * carry different values: nobody reading the visibility store can link them across tenants.
+ */
+export function emailSearchHash(secret: string, tenantId: string, email: string): string {
+  return createHmac('sha256', searchKey(secret)).update(tenantId).update('\0').update(normalizeEmail(email)).digest('hex');
 }
 
 /** `LeadCompany`: the company as the lead gave it (trimmed), lower-cased so a lookup ignores case; null without one. */
@@ -36,6 +40,6 @@ export function companySearchValue(company: string | null | undefined): string |
 }
 
 /** The three finding attributes of a normalized lead (no plain email, name or phone among them). */
-export function leadSearchValues(secret: string, lead: Pick<NormalizedLead, 'email' | 'company' | 'source'>): { emailHash: string; company: string | null; source: string } {
-  return { emailHash: emailSearchHash(secret, lead.email), company: companySearchValue(lead.company), source: lead.source };
+export function leadSearchValues(secret: string, tenantId: string, lead: Pick<NormalizedLead, 'email' | 'company' | 'source'>): { emailHash: string; company: string | null; source: string } {
+  return { emailHash: emailSearchHash(secret, tenantId, lead.email), company: companySearchValue(lead.company), source: lead.source };
 }

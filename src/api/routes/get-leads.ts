@@ -115,7 +115,7 @@ export function getLeads(router: Router, ctx: ApiContext): void {
     // A lead's runs: its first (routeLead) and any follow-up after it closed (leadFollowUp).
     const clauses = [`WorkflowType IN ("routeLead", "leadFollowUp")`, `LeadTenant = ${literal(tenant.id)}`];
     // The address itself never leaves this process: only its keyed hash is compared.
-    if (q.email) clauses.push(`LeadEmailHash = ${literal(emailFilterHash(q.email))}`);
+    if (q.email) clauses.push(`LeadEmailHash = ${literal(emailFilterHash(tenant.id, q.email))}`);
     const company = companySearchValue(q.company);
     if (company) clauses.push(`LeadCompany = ${literal(company)}`);
     if (q.source) clauses.push(`LeadSource = ${literal(q.source)}`);

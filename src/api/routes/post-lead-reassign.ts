@@ -85,7 +85,7 @@ export function postLeadReassign(router: Router, ctx: ApiContext): void {
       typedSearchAttributes: [
         { key: LeadTenant, value: tenant.id },
         { key: LeadDomain, value: previous.lead.companyDomain ?? previous.lead.emailDomain },
-        ...leadSearchAttributes(previous.lead),
+        ...leadSearchAttributes(tenant.id, previous.lead),
       ],
       });
     } catch (err) {
