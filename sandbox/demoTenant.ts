@@ -3,6 +3,7 @@ import type { ProviderId } from '../src/connectors/providers';
 import type { ConnectionCategory, ConsoleUser, TenantInput } from '../src/tenants/schema';
 import { DEMO_REPS, DEMO_TOKEN, DEMO_WORKSPACE_ID, demoWorkspace } from './seed';
 import type { SandboxWorkspace } from './types';
+import { demoSources } from './demoSources';
 
 /** The documented development key of the sandbox's demo tenant. Never a default outside the sandbox. */
 export const DEMO_API_KEY = 'demo-key';
@@ -230,6 +231,8 @@ export function demoStackTenant(
       fallback: { ownerId: id(DEMO_QUEUE_USER.id), label: 'Inbound Queue', notifyChannel: DEMO_TRIAGE_CHANNEL },
       holdOpenSeconds: 3600,
     },
+    // The demo tenant receives leads from one source of each kind (see demoSources.ts).
+    ...(stack === 'unified' ? { sources: demoSources() } : {}),
   };
 }
 

@@ -219,3 +219,20 @@ describe('the mapping stack', () => {
     expect(() => compileMapping('{ "email": ', 'tenant mapping')).toThrow(MappingSyntaxError);
   });
 });
+
+describe('the sandbox demo tenant’s sources', () => {
+  it('has one source of each core kind, and npm start’s printed curl is signed as Typeform signs and maps to a lead', async () => {
+    const { demoSources, demoSourceCurl, DEMO_SOURCE_SECRETS } = await import('../../sandbox/demoSources');
+    const sources = demoSources();
+    for (const kind of CORE_KINDS) expect(sources.some((s) => s.kind === kind)).toBe(true);
+    const lines = demoSourceCurl('http://127.0.0.1:3000');
+    expect(lines[0]).toContain('http://127.0.0.1:3000/v1/sources/src_demo_typeform/events');
+    const signature = /Typeform-Signature: (\S+)'/.exec(lines.join('\n'))?.[1];
+    const body = /-d '(.*)'$/.exec(lines[2]!)?.[1];
+    expect(signature && body).toBeTruthy();
+    expect(typeform.verify(request(body!, { 'typeform-signature': signature! }), DEMO_SOURCE_SECRETS.typeform, NOW)).toEqual({ ok: true });
+    const tenant = { id: 'demo', sources } as unknown as Tenant;
+    const mapped = await mapSourceEvent(tenant, 'typeform', JSON.parse(body!));
+    expect(mapped).toMatchObject({ ok: true, lead: { email: 'priya.shah@acme.com', firstName: 'Priya', company: 'Acme', source: 'form' } });
+  });
+});
