@@ -140,7 +140,8 @@ async function main(): Promise<void> {
     ...(distributionTemplates ? { distributionTemplates } : {}),
     // The sandbox marketplace's buyers are on loopback; elsewhere only when the operator says so.
     allowPrivateBuyerUrls: env.LEADRELAY_SANDBOX || env.LEADRELAY_ALLOW_PRIVATE_BUYER_URLS,
-    ...(session ? { sessionKey: session.key } : {}),
+    // Sign-outs outlive a restart: kept beside the session key (session IDs and expiries only).
+    ...(session ? { sessionKey: session.key, sessionRevocationsFile: path.join(dataDir, 'session-revocations.json') } : {}),
     retentionDays: env.LEADRELAY_RETENTION_DAYS,
     encryption: encryption.keys,
     codecCorsOrigins: (env.LEADRELAY_CODEC_CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
