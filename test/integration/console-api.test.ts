@@ -120,8 +120,15 @@ describe('the routing log', () => {
     // A token belongs to its filters; one that is not a token is named as the bad field.
     const other = await t.request('GET', `/v1/leads?source=form&limit=1&pageToken=${first.nextPageToken}`);
     expect(other.status).toBe(400);
-    expect(other.body.error.details).toEqual([{ field: 'query.pageToken', message: 'belongs to a listing with other filters' }]);
+    expect(other.body.error.details).toEqual([{ field: 'query.pageToken', message: 'is not a token this API gave for a listing with these filters' }]);
     expect((await t.request('GET', '/v1/leads?pageToken=not-a-token')).body.error.details[0].field).toBe('query.pageToken');
+    // A hand-made token in the right shape (the tag copied, other bytes for Temporal) is refused
+    // before it reaches Temporal, at once, not after the request's deadline.
+    const real = JSON.parse(Buffer.from(first.nextPageToken!, 'base64url').toString('utf8')) as { q: string; t: string };
+    const forged = Buffer.from(JSON.stringify({ q: real.q, t: Buffer.from('AAAA').toString('base64') })).toString('base64url');
+    const refused = await t.request('GET', `/v1/leads?company=${encodeURIComponent(company)}&limit=1&pageToken=${forged}`);
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.details[0].field).toBe('query.pageToken');
   });
 
   it('refuses bad filters with 400 naming the field', async () => {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { isGrpcServiceError } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
 import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
@@ -14,6 +14,7 @@ import type { ApiContext } from '../context';
 import { LeadsListQuery, type LeadRowType } from '../contracts';
 import { ApiError, parseRequest } from '../errors';
 import { emailFilterHash } from '../searchAttributes';
+import { dedupeSecret } from '../../distribution/dedupe';
 
 /** How long one row's state read may take before the row goes out with its state fields null. */
 export const STATE_READ_MS = 2_000;
@@ -41,11 +42,22 @@ export function forgetClosedRows(runIds: readonly string[]): void {
 /** A visibility-query string literal: quotes and backslashes escaped. */
 export const literal = (v: string) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 
-/** Ties a page token to the query it continues: a token used with other filters is refused, not misapplied. */
-const queryTag = (query: string) => createHash('sha256').update(query).digest('base64url').slice(0, 16);
+/**
+ * A page token is Temporal's, with a MAC under a key derived from the deployment secret over the
+ * query it continues and the token itself: a token used with other filters is refused, not
+ * misapplied, and a hand-made one never reaches Temporal (whose list can stall on arbitrary bytes
+ * until the request's deadline). Any API process of the deployment takes any other's tokens.
+ */
+const PAGE_TOKEN_LABEL = 'leadrelay/list-page-token/v1';
+let pageTokenKey: Buffer | null = null;
+const tokenTag = (query: string, token: Buffer) => {
+  pageTokenKey ??= createHmac('sha256', dedupeSecret(process.env)).update(PAGE_TOKEN_LABEL).digest();
+  return createHmac('sha256', pageTokenKey).update(query).update('\0').update(token).digest('base64url').slice(0, 32);
+};
 
 export function encodePageToken(query: string, token: Uint8Array): string {
-  return Buffer.from(JSON.stringify({ q: queryTag(query), t: Buffer.from(token).toString('base64') })).toString('base64url');
+  const t = Buffer.from(token);
+  return Buffer.from(JSON.stringify({ q: tokenTag(query, t), t: t.toString('base64') })).toString('base64url');
 }
 
 export const badToken = (message: string) => new ApiError(400, 'invalid_request', `Invalid request query: query.pageToken ${message}`, [{ field: 'query.pageToken', message }]);
@@ -59,8 +71,11 @@ export function decodePageToken(query: string, token: string): Buffer {
   }
   const { q, t } = (parsed ?? {}) as { q?: unknown; t?: unknown };
   if (typeof q !== 'string' || typeof t !== 'string' || !t) throw badToken('is not a token this API gave');
-  if (q !== queryTag(query)) throw badToken('belongs to a listing with other filters');
-  return Buffer.from(t, 'base64');
+  const raw = Buffer.from(t, 'base64');
+  const expected = Buffer.from(tokenTag(query, raw));
+  const given = Buffer.from(q);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw badToken('is not a token this API gave for a listing with these filters');
+  return raw;
 }
 
 /** Runs `work` over `items` with at most `limit` at once, keeping the order. */
