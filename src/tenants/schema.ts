@@ -56,7 +56,9 @@ export const WorkingHoursSchema = z
     start: HHMM,
     end: HHMM,
   })
-  .strict();
+  .strict()
+  // Hours are one span within a day: 22:00-06:00 would otherwise pass and mean "never working".
+  .refine((h) => h.start < h.end, { path: ['end'], message: 'must be later than start (hours are one span within a day; an overnight shift is not supported)' });
 
 const DEFAULT_HOURS = { days: [1, 2, 3, 4, 5], start: '09:00', end: '17:00' };
 

@@ -35,6 +35,9 @@ describe('tenant configuration', () => {
     const registry = new TenantRegistry();
     expect(() => registry.add(tenant((t) => (t.routing.team[0]!.timezone = 'Mars/Olympus')))).toThrow(/routing\.team\.0\.timezone: must be an IANA time zone/);
     expect(() => registry.add(tenant((t) => (t.routing.team[1]!.workingHours = { days: [1], start: '9am', end: '17:00' })))).toThrow(/routing\.team\.1\.workingHours\.start: must be HH:MM/);
+    // An overnight span would mean "never working": refused, naming the field.
+    expect(() => registry.add(tenant((t) => (t.routing.team[1]!.workingHours = { days: [1], start: '22:00', end: '06:00' })))).toThrow(/routing\.team\.1\.workingHours\.end: must be later than start/);
+    expect(() => registry.add(tenant((t) => (t.routing.team[1]!.workingHours = { days: [1], start: '09:00', end: '09:00' })))).toThrow(/workingHours\.end/);
   });
 
   it('takes as a connection\'s provider exactly the providers that have a platform definition', () => {
