@@ -40,13 +40,13 @@ export const EnvSchema = z.object({
   /** JSON file of environment-level buyer request templates, template ID → JSONata. */
   LEADRELAY_DISTRIBUTION_TEMPLATES: z.string().optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** Browser origins besides the dev server's Web UI allowed to call the codec server (comma-separated), e.g. an external Temporal UI. */
+  LEADRELAY_CODEC_CORS_ORIGINS: z.string().optional(),
   /**
    * Days Temporal keeps a closed run (its history, with the lead's data, and its visibility
    * record) before deleting it: set on the namespace at every start (src/temporal/retention.ts).
    */
   LEADRELAY_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
-  /** Browser origins besides the dev server's Web UI allowed to call the codec server (comma-separated), e.g. an external Temporal UI. */
-  LEADRELAY_CODEC_CORS_ORIGINS: z.string().optional(),
   /** Days a quarantined source payload is held for a replay or a discard before it expires. */
   LEADRELAY_QUARANTINE_HOLD_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   /**

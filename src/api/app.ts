@@ -41,10 +41,10 @@ export function createApp(ctx: ApiContext): express.Express {
   app.use(signInRoute(ctx));
   // The operations console's page and assets: public files; its data comes through /v1 below.
   consoleStaticRoutes(app);
-
-  const guard = temporalGuard(ctx, ctx.temporalReachability ?? TemporalReachability.of(ctx.client.connection, 'Temporal'));
   // The codec server for the Temporal Web UI and CLI (its own authentication and CORS, see routes/codec.ts).
   app.use(codecRoutes(ctx));
+
+  const guard = temporalGuard(ctx, ctx.temporalReachability ?? TemporalReachability.of(ctx.client.connection, 'Temporal'));
   // Routes authenticated by a signature instead of an API key (Slack callbacks, accept links).
   app.post(['/v1/accept', '/v1/integrations/slack/:tenantId/interactions'], guard);
   signedAcceptRoutes(app, ctx);
