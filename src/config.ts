@@ -21,6 +21,18 @@ export const EnvSchema = z.object({
   LEADRELAY_SANDBOX: flag.default(true),
   /** Buyer endpoints may name loopback and private addresses (always on with the sandbox). */
   LEADRELAY_ALLOW_PRIVATE_BUYER_URLS: flag.default(false),
+  /**
+   * The reverse proxies in front of the API, as Express's `trust proxy` takes them: a number of
+   * hops, or addresses and subnets (`loopback`, `10.0.0.0/8`, comma-separated). Then the client's
+   * address (sign-in limits) and https (the session cookie's Secure flag) come from X-Forwarded-*
+   * headers those proxies set. Unset: no proxy is trusted and the headers are ignored.
+   */
+  LEADRELAY_TRUST_PROXY: z
+    .string()
+    .trim()
+    .regex(/^(\d{1,2}|[0-9A-Za-z.:/]+(\s*,\s*[0-9A-Za-z.:/]+)*)$/, 'must be a hop count or comma-separated addresses, subnets or loopback/linklocal/uniquelocal')
+    .refine((v) => !/^(true|false)$/i.test(v), 'name the proxies (a hop count or addresses): true would trust any client to say where it is')
+    .optional(),
   SANDBOX_PORT: port.default(4010),
   /** The sandbox marketplace: emulated lead buyers of the demo tenant's distribution catalog. */
   SANDBOX_MARKETPLACE_PORT: port.default(4011),

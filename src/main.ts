@@ -140,6 +140,7 @@ async function main(): Promise<void> {
     ...(distributionTemplates ? { distributionTemplates } : {}),
     // The sandbox marketplace's buyers are on loopback; elsewhere only when the operator says so.
     allowPrivateBuyerUrls: env.LEADRELAY_SANDBOX || env.LEADRELAY_ALLOW_PRIVATE_BUYER_URLS,
+    ...(env.LEADRELAY_TRUST_PROXY ? { trustProxy: /^\d+$/.test(env.LEADRELAY_TRUST_PROXY) ? Number(env.LEADRELAY_TRUST_PROXY) : env.LEADRELAY_TRUST_PROXY } : {}),
     // Sign-outs outlive a restart: kept beside the session key (session IDs and expiries only).
     ...(session ? { sessionKey: session.key, sessionRevocationsFile: path.join(dataDir, 'session-revocations.json') } : {}),
     retentionDays: env.LEADRELAY_RETENTION_DAYS,

@@ -35,6 +35,8 @@ export interface StackOptions {
    * buyers); off by default, so a tenant's buyer cannot make the worker call into its own network.
    */
   allowPrivateBuyerUrls?: boolean;
+  /** The reverse proxies in front of the API (see LEADRELAY_TRUST_PROXY); none by default. */
+  trustProxy?: number | string;
   /** Run the worker in this process (default) — off for an API-only process. */
   runWorker?: boolean;
   /** What time it is for routing (default the process's business clock; see src/clock.ts). */
@@ -166,6 +168,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     ...(options.sessionKey ? { sessions: new Sessions(options.sessionKey, options.sessionRevocationsFile ? { revocationsFile: options.sessionRevocationsFile } : {}) } : {}),
     codec,
     codecCorsOrigins: options.codecCorsOrigins ?? [],
+    ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}),
     ...(options.quarantineHoldMs !== undefined ? { quarantineHoldMs: options.quarantineHoldMs } : {}),
     onError: (err) => log.error('unexpected API error', { error: err instanceof Error ? err.stack ?? err.message : String(err) }),
   });

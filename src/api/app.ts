@@ -30,7 +30,8 @@ import { TemporalReachability } from '../temporal/reachability';
 export function createApp(ctx: ApiContext): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', false);
+  // Only proxies the operator names are believed about the client's address and scheme.
+  app.set('trust proxy', ctx.trustProxy ?? false);
 
   const open = express.Router();
   getHealthz(open, ctx);

@@ -39,6 +39,8 @@ export interface ApiContext {
   distributionTemplates?: Record<string, string>;
   /** Buyer endpoints may name loopback and private addresses (sandbox and tests only). */
   allowPrivateBuyerUrls?: boolean;
+  /** Express's `trust proxy` for the reverse proxies in front of the API (LEADRELAY_TRUST_PROXY); none by default. */
+  trustProxy?: number | string;
   /** Console sessions; absent without a session key, and then only API keys are accepted. */
   sessions?: Sessions;
   /** The payload codec, for the codec server (/codec/decode, /codec/encode); absent: those routes answer 404. */
