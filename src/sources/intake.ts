@@ -1,10 +1,13 @@
 import { createHash } from 'node:crypto';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import type { ApiContext } from '../api/context';
+import { leadIdFor } from '../api/ids';
 import { startLead, type LeadStartResult } from '../api/leadStart';
 import { canonicalJson } from '../canonicalJson';
 import type { LeadInput } from '../domain/leadSchema';
 import { prototypeKeyPath } from '../domain/input';
 import { logger } from '../log';
+import { leadWorkflowId } from '../protocol/ids';
 import { quarantinePayload } from '../quarantine';
 import type { SourceConfig, Tenant } from '../tenants/schema';
 import { resolveSecret } from '../tenants/secrets';
@@ -98,6 +101,33 @@ export function startSourceLead(ctx: ApiContext, tenant: Tenant | string, source
   return startLead(ctx, t.id, lead, { idempotencyKey: key.slice(0, 255), onKeyReuse: 'same-lead' });
 }
 
+/**
+ * The lead an event already started, if any (the ID startSourceLead derives for it, described):
+ * a redelivery of a reference-only event (Meta) answers it without reading the provider again.
+ */
+async function existingSourceLead(ctx: ApiContext, tenant: Tenant, source: SourceConfig, eventId: string): Promise<string | null> {
+  const leadId = leadIdFor(tenant.id, sourceIdempotencyKey(source, eventId).slice(0, 255));
+  try {
+    await ctx.client.workflow.getHandle(leadWorkflowId(tenant.id, leadId)).describe();
+    return leadId;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return null;
+    throw err;
+  }
+}
+
+/** Seconds a provider is asked to wait before redelivering when its own read failed for a while. */
+export const SOURCE_READ_RETRY_AFTER_SECONDS = 60;
+
+/**
+ * Whether a kind's pass-through read failed for good (the lead is unknown, the token expired):
+ * its errors say so with `retryable: false` (MetaGraphError). Anything else (throttling, a 5xx,
+ * the provider unreachable, a token not configured here) may pass, so the provider redelivers.
+ */
+function readFailedForGood(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && 'retryable' in err && (err as { retryable: unknown }).retryable === false;
+}
+
 /** An event's ID: the provider's own, else a hash of the event (the same event hashes the same). */
 export function eventIdOf(kind: SourceKind, event: unknown, req: SourceRequest): string {
   let id: string | null = null;
@@ -115,7 +145,7 @@ export type EventOutcome =
 
 export type DeliveryAnswer =
   | { status: 401; body: { error: { code: 'invalid_signature'; message: string } } }
-  | { status: 400 | 503; body: { error: { code: string; message: string } } }
+  | { status: 400 | 503; body: { error: { code: string; message: string; details?: Array<{ field: string; message: string }> } }; headers?: Record<string, string> }
   | { status: 200 | 202; body: Record<string, unknown> };
 
 /** Whether a verification failure says the request was stale (logged as such). */
@@ -155,9 +185,10 @@ export async function receiveDelivery(ctx: ApiDeps, tenant: Tenant, source: Sour
     body = req.rawBody.toString('utf8').slice(0, 64 * 1024);
     parseProblem = { field: '(body)', message: 'is not JSON' };
   }
-  if (!parseProblem && prototypeKeyPath(body) !== null) {
+  const protoPath = parseProblem ? null : prototypeKeyPath(body);
+  if (protoPath !== null) {
     log.warn('source delivery refused: prototype key in the body', where);
-    return { status: 400, body: { error: { code: 'invalid_request', message: `Invalid body: ${prototypeKeyPath(body)} is not an allowed key` } } };
+    return { status: 400, body: { error: { code: 'invalid_request', message: `Invalid body: ${protoPath} is not an allowed key`, details: [{ field: protoPath, message: 'is not an allowed key' }] } } };
   }
 
   const events = parseProblem ? [body] : (kind.events?.(body) ?? [body]);
@@ -181,8 +212,31 @@ export async function receiveDelivery(ctx: ApiDeps, tenant: Tenant, source: Sour
     }
     let event = raw;
     if (kind.fetch) {
-      const io = sourceIo(source);
-      event = await kind.fetch(raw, io);
+      // A redelivery (Meta retries until it gets a 200) finds its lead before reading anything again.
+      const existing = await existingSourceLead(ctx, tenant, source, eventId);
+      if (existing) {
+        recordOutcome(tenant.id, source.id, 'duplicate', nowMs);
+        log.info('source event was a redelivery', { ...where, eventId, leadId: existing });
+        outcomes.push({ eventId, status: 'duplicate', leadId: existing });
+        continue;
+      }
+      try {
+        event = await kind.fetch(raw, sourceIo(source));
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        if (readFailedForGood(err)) {
+          // Kept as received (the reference), with the provider's error: nothing is lost, and a person sees why.
+          outcomes.push(await quarantine(raw, 'source_read_failed', [{ field: '(read)', message }]));
+          continue;
+        }
+        // Worth trying again: the provider redelivers the whole delivery; events already started answer as duplicates.
+        log.warn('source delivery deferred: the pass-through read failed', { ...where, eventId, reason: message });
+        return {
+          status: 503,
+          headers: { 'Retry-After': String(SOURCE_READ_RETRY_AFTER_SECONDS) },
+          body: { error: { code: 'unavailable', message: `Reading the event from the provider failed; deliver it again later: ${message}` } },
+        };
+      }
     }
     const mapped = await mapSourceEvent(tenant, source, event, ctx);
     if (!mapped.ok) {

@@ -110,6 +110,30 @@ describe('Cal.com BOOKING_CREATED', () => {
   });
 });
 
+/** A lead behind a new leadgen_id in the sandbox's Graph API, created as Meta's lead testing creates one. */
+async function createGraphLead(email: string): Promise<string> {
+  const fieldData = [
+    { name: 'email', values: [email] },
+    { name: 'first_name', values: ['Robin'] },
+    { name: 'last_name', values: ['Meta'] },
+  ];
+  const created = await fetch(`${t.sandbox.url}/v26.0/${FORM_ID}/test_leads`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${scenario.workspace.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ field_data: fieldData }),
+  });
+  expect(created.status).toBe(200);
+  return ((await created.json()) as { id: string }).id;
+}
+
+/** Meta's documented leadgen notification, for this leadgen_id. */
+function metaNotification(leadgenId: string): string {
+  const body = structuredClone(metaDocumented.body);
+  body.entry[0]!.changes[0]!.value.leadgen_id = Number(leadgenId);
+  body.entry[0]!.changes[0]!.value.form_id = Number(FORM_ID);
+  return JSON.stringify(body);
+}
+
 describe('Meta Lead Ads', () => {
   it('answers the subscription handshake without starting anything', async () => {
     const query = new URLSearchParams({ 'hub.mode': 'subscribe', 'hub.challenge': '1158201444', 'hub.verify_token': VERIFY_TOKEN });
@@ -138,8 +162,72 @@ describe('Meta Lead Ads', () => {
     const leadId = await routesOnce('meta', raw, () => ({ 'x-hub-signature-256': metaSignature(APP_SECRET, raw) }), 'joe@example.com');
     const state = await t.leadState(leadId);
     expect(state.lead).toMatchObject({ firstName: 'Joe', lastName: 'Example' });
-    const reads = t.events('ads').filter((e) => e.method === 'GET');
-    expect(reads.map((e) => e.path)).toContain(`/v26.0/${leadgenId}`);
+    // The redelivery found its lead by the leadgen_id before reading Graph again: one read in all.
+    const reads = t.events('ads').filter((e) => e.method === 'GET' && e.path === `/v26.0/${leadgenId}`);
+    expect(reads).toHaveLength(1);
+  });
+
+  it('answers 503 with Retry-After while Graph throttles or fails, so Meta redelivers; the redelivery routes the lead', async () => {
+    const leadgenId = await createGraphLead('retry.meta@example.com');
+    const path = `/v26.0/${leadgenId}`;
+    // Throttling as Graph answers it (403, code 4, is_transient), then a server fault (500, code 2).
+    t.sandbox.injectFault({
+      system: 'ads',
+      provider: 'meta',
+      method: 'GET',
+      pathPrefix: path,
+      status: 403,
+      body: { error: { message: '(#4) Application request limit reached', type: 'OAuthException', code: 4, is_transient: true, fbtrace_id: 'AbCdEfGhIjK' } },
+      times: 1,
+    });
+    t.sandbox.injectFault({ system: 'ads', provider: 'meta', method: 'GET', pathPrefix: path, status: 500, times: 1 });
+    const raw = metaNotification(leadgenId);
+    const sign = () => ({ 'x-hub-signature-256': metaSignature(APP_SECRET, raw) });
+    for (const expected of [/rate limit.*code 4/, /HTTP 500.*code 2/]) {
+      const res = await fetch(endpoint('meta'), { method: 'POST', headers: { 'content-type': 'application/json', ...sign() }, body: raw });
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+      const body = (await res.json()) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe('unavailable');
+      expect(body.error.message).toMatch(expected);
+    }
+    expect(await leadsByEmail('retry.meta@example.com')).toEqual([]);
+    // Meta redelivers; Graph answers now.
+    const redelivered = await deliver('meta', raw, sign());
+    expect(redelivered).toMatchObject({ status: 202, body: { status: 'accepted' } });
+    const state = await t.routed(redelivered.body.leadId as string);
+    expect(state.lead?.email).toBe('retry.meta@example.com');
+    expect(t.events('ads').filter((e) => e.method === 'GET' && e.path === path)).toHaveLength(3);
+  });
+
+  it('quarantines a notification Graph will never answer (unknown lead, expired token), keeping its reference', async () => {
+    // An unknown leadgen_id: Graph's 400, code 100 subcode 33.
+    const unknownRaw = metaNotification('1999999999999997');
+    const unknown = await deliver('meta', unknownRaw, { 'x-hub-signature-256': metaSignature(APP_SECRET, unknownRaw) });
+    expect(unknown).toMatchObject({ status: 202, body: { status: 'quarantined', reason: 'source_read_failed', field: '(read)' } });
+    const kept = await t.request('GET', `/v1/quarantine/${unknown.body.quarantineId as string}`);
+    expect(kept.status).toBe(200);
+    expect(kept.body).toMatchObject({ sourceId: 'meta', kind: 'meta', eventId: '1999999999999997', status: 'held', event: { leadgen_id: '1999999999999997' } });
+    expect(JSON.stringify((kept.body as { issues: unknown }).issues)).toMatch(/code 100.*subcode 33/);
+    // Meta's redelivery of it is the same quarantine, not a second one.
+    const again = await deliver('meta', unknownRaw, { 'x-hub-signature-256': metaSignature(APP_SECRET, unknownRaw) });
+    expect(again).toMatchObject({ status: 202, body: { status: 'quarantined', quarantineId: unknown.body.quarantineId } });
+
+    // An expired Page token: Graph's 400, code 190 subcode 463.
+    const leadgenId = await createGraphLead('expired.token.meta@example.com');
+    t.sandbox.injectFault({
+      system: 'ads',
+      provider: 'meta',
+      method: 'GET',
+      pathPrefix: `/v26.0/${leadgenId}`,
+      status: 400,
+      body: { error: { message: 'Error validating access token: Session has expired.', type: 'OAuthException', code: 190, error_subcode: 463, fbtrace_id: 'AbCdEfGhIjL' } },
+      times: 1,
+    });
+    const raw = metaNotification(leadgenId);
+    const expired = await deliver('meta', raw, { 'x-hub-signature-256': metaSignature(APP_SECRET, raw) });
+    expect(expired).toMatchObject({ status: 202, body: { status: 'quarantined', reason: 'source_read_failed', field: '(read)' } });
+    expect(await leadsByEmail('expired.token.meta@example.com')).toEqual([]);
   });
 
   it('refuses a forged signature with 401 before reading anything from Graph', async () => {

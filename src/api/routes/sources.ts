@@ -51,6 +51,7 @@ export function sourceEventRoutes(ctx: ApiContext, guard: RequestHandler): Route
     const { tenant, source, kind } = found;
     // Providers sign with the real time (never the simulated business time of a sandbox run).
     const answer = await receiveDelivery(ctx, tenant, source, kind, sourceRequest(req, calledUrl(req, tenant, source)), Date.now());
+    if ('headers' in answer && answer.headers) res.set(answer.headers);
     res.status(answer.status).json(answer.body);
   });
   router.get('/v1/sources/:sourceId/events', (req, res) => {
@@ -64,6 +65,9 @@ export function sourceEventRoutes(ctx: ApiContext, guard: RequestHandler): Route
     }
     const query = sourceRequest(req, '').query;
     const answer = found.kind.handshake(query, token);
+    // A refusal is an API error like any other (the envelope, naming the query field); only the echoed challenge is plain text.
+    if (answer.status === 403) throw new ApiError(403, 'forbidden', `Handshake refused: ${answer.body}`);
+    if (answer.status >= 400) throw new ApiError(answer.status, 'invalid_request', `Invalid handshake: ${answer.body}`, [{ field: answer.field ?? 'query', message: answer.body }]);
     res.status(answer.status).type('text/plain').send(answer.body);
   });
   return router;
