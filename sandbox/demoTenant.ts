@@ -232,7 +232,7 @@ export function demoStackTenant(
       holdOpenSeconds: 3600,
     },
     // The demo tenant receives leads from one source of each kind (see demoSources.ts).
-    ...(stack === 'unified' ? { sources: demoSources() } : {}),
+    ...(stack === 'unified' ? { sources: demoSources({ sandboxUrl, pageToken: workspace.token }) } : {}),
   };
 }
 
