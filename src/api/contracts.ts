@@ -32,8 +32,8 @@ export const LeadCreateBody = LeadInputSchema;
 export const SourceMappingBody = z
   .object({
     mapping: z.string().trim().min(1).max(20_000).nullable(),
-    note: z.string().trim().min(1).max(500).optional(),
-    actor: z.string().trim().min(1).max(200).optional(),
+    note: text(500, { trim: true }).min(1).optional(),
+    actor: line(200).min(1).optional(),
   })
   .strict();
 

@@ -38,7 +38,7 @@ export interface SourceKind {
   /** Providers whose webhook carries only a reference (Meta: leadgen_id): a pass-through read. */
   fetch?(event: unknown, io: SourceIo): Promise<unknown>;
   /** A verification handshake by GET (Meta's hub.challenge), answered without starting anything. */
-  handshake?(query: Record<string, string>, verifyToken: string): { status: number; body: string };
+  handshake?(query: Record<string, string>, verifyToken: string): { status: number; body: string; field?: string };
   /**
    * The lead's `source` field (src/domain/leadSchema.ts) for leads from this kind, e.g. `form` for
    * Typeform; the mapping may still set its own.

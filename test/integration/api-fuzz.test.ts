@@ -13,12 +13,15 @@ import { DEMO_CAMPAIGN_ID, demoMarketplaceCatalog, type BuyerInput, type Campaig
 import { startMarketplace, type RunningMarketplace } from '../../sandbox/marketplace';
 import type { DistributionState } from '../../src/distribution/lead';
 import { TRUSTEDFORM_PREFIX } from '../../src/distribution/leadSchema';
-import { distributedLeadWorkflowId } from '../../src/protocol/ids';
+import { distributedLeadWorkflowId, quarantineWorkflowId } from '../../src/protocol/ids';
+import { genericSignatureHeader } from '../../src/sources/kinds/generic';
+import { typeformSignature } from '../../src/sources/kinds/typeform';
 import { sha256Hex } from '../../src/tenants/registry';
 import { TenantRegistry } from '../../src/tenants/registry';
 import { envelopeOf, rawRequest, type RawRequest, type RawResponse } from '../support/raw';
 import { uniqueLead } from '../support/distribution';
-import { demoScenario } from '../support/scenario';
+import { demoScenario, type Scenario } from '../support/scenario';
+import typeformResponse from '../fixtures/sources/typeform/form-response.json';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
 
 /*
@@ -122,8 +125,67 @@ const PING_FIELDS = ['state', 'zip', 'age', 'vehicle_year', 'insured'];
 const fuzzLead = () => uniqueLead({ trustedform_cert_url: `${TRUSTEDFORM_PREFIX}${randomBytes(20).toString('hex')}` });
 const pingOf = (full: Record<string, unknown>) => Object.fromEntries(PING_FIELDS.map((f) => [f, full[f]]));
 
+/** The fuzz tenant's sources, with secrets the test signs with: Typeform (its deliveries are fuzzed), generic JSON (it feeds the quarantine), Meta (its handshake). */
+const SOURCE_SECRETS = { typeform: 'typeform-secret-fuzz', generic: 'generic-secret-fuzz', meta: 'meta-app-secret-fuzz' };
+const META_VERIFY_TOKEN = 'meta-verify-token-fuzz';
+const SOURCE_IDS = ['typeform', 'generic', 'meta'] as const;
+function withFuzzSources(build: (url: string) => Scenario): (url: string) => Scenario {
+  return (url) => {
+    const s = build(url);
+    s.tenant.sources = [
+      { id: 'typeform', kind: 'typeform', name: 'Fuzz form', secret: { value: SOURCE_SECRETS.typeform } },
+      { id: 'generic', kind: 'generic', name: 'Fuzz feed', secret: { value: SOURCE_SECRETS.generic } },
+      { id: 'meta', kind: 'meta', name: 'Fuzz lead ads', secret: { value: SOURCE_SECRETS.meta }, verifyToken: { value: META_VERIFY_TOKEN } },
+    ];
+    return s;
+  };
+}
+const sourceId = (id: string) => `src_${t.tenant.id}_${id}`;
+/** The Typeform response delivered once before the fuzz: every delivery the fuzz sends (re)delivers it, a duplicate at best. */
+const TYPEFORM_RAW = JSON.stringify(typeformResponse.body);
+
+/** What the source, quarantine and codec routes' faults aim at, made before the fuzz. */
+let src: {
+  /** The lead the Typeform response started (in the baseline; in flight). */
+  leadId: string;
+  /** A generic event its mapping cannot read, held in the quarantine. */
+  held: string;
+  /** Another one, discarded by a person. */
+  discarded: string;
+  /** A payload encrypted with the fuzz tenant's key (as /codec/encode answers it), and one in clear. */
+  encrypted: { metadata: Record<string, string>; data: string };
+  plain: { metadata: Record<string, string>; data: string };
+};
+
+async function prepareSources(): Promise<void> {
+  const deliver = (id: string, raw: string, headers: Record<string, string>) =>
+    rawRequest(t.api, { method: 'POST', path: `/v1/sources/${sourceId(id)}/events`, headers: { 'content-type': 'application/json', ...headers }, body: raw });
+  const first = await deliver('typeform', TYPEFORM_RAW, { 'typeform-signature': typeformSignature(SOURCE_SECRETS.typeform, TYPEFORM_RAW) });
+  expect({ status: first.status, body: first.json }).toMatchObject({ status: 202, body: { status: 'accepted' } });
+  const leadId = (first.json as { leadId: string }).leadId;
+  // Routed and its owner told, like the target lead: from here on it waits without calling out.
+  await t.waitForLead(leadId, (s) => s.status === 'routed' && s.owner !== null && s.notifications.length > 0, 'source lead routed and notified');
+
+  const quarantined = async (tag: string) => {
+    const raw = JSON.stringify({ id: `fuzz-${tag}`, contact: { mail: `${tag}@fuzz-partner.example` } });
+    const res = await deliver('generic', raw, { 'x-leadrelay-signature': genericSignatureHeader(SOURCE_SECRETS.generic, Math.floor(Date.now() / 1000), raw) });
+    expect({ status: res.status, body: res.json }).toMatchObject({ status: 202, body: { status: 'quarantined' } });
+    return (res.json as { quarantineId: string }).quarantineId;
+  };
+  const held = await quarantined('held');
+  const discarded = await quarantined('discarded');
+  const discard = await t.request('POST', `/v1/quarantine/${discarded}/discard`, { reason: 'fuzz setup' });
+  expect({ status: discard.status, state: discard.body.status }).toEqual({ status: 200, state: 'discarded' });
+
+  const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+  const plain = { metadata: { encoding: b64('json/plain') }, data: b64('"fuzz"') };
+  const encoded = await t.request('POST', '/codec/encode', { payloads: [plain] });
+  expect(encoded.status).toBe(200);
+  src = { leadId, held, discarded, encrypted: encoded.body.payloads[0], plain };
+}
+
 beforeAll(async () => {
-  t = await startTestStack(demoScenario({ allAvailable: true }));
+  t = await startTestStack(withFuzzSources(demoScenario({ allAvailable: true })));
   const res = await t.request('POST', '/v1/leads', { email: 'target@fuzz-target.example' });
   // Routed and its owner told: from here on the lead waits (an hour's SLA) without calling out.
   const state = await t.waitForLead(res.body.leadId, (s) => s.status === 'routed' && s.owner !== null && s.notifications.length > 0, 'routed and notified');
@@ -131,6 +193,7 @@ beforeAll(async () => {
   lead = { id: res.body.leadId, owner, other: t.tenant.routing.team.map((m) => m.id).find((id) => id !== owner)!, state };
   policy = (await t.request('GET', '/v1/policy')).body.policy;
   await storeDistributionCatalog();
+  await prepareSources();
 });
 
 afterAll(async () => {
@@ -154,6 +217,8 @@ interface Draft {
   raw?: Buffer;
   /** Sign the final body as Slack would (the signature faults turn this off). */
   slackSigned?: boolean;
+  /** Sign the final body as Typeform would (the signature and tampering faults turn this off). */
+  typeformSigned?: boolean;
   /** Compress the final body with this Content-Encoding (a valid encoding: not a fault by itself). */
   compress?: 'gzip' | 'deflate' | 'br';
 }
@@ -686,6 +751,144 @@ const decisionBodyFaults = objectFaults(
   ['decision'],
 );
 
+// ---------------------------------------------------------------------------------------------
+// Sources, quarantine, codec server, erasure
+// ---------------------------------------------------------------------------------------------
+
+const ascii = fc.string({ maxLength: 60, unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)) });
+
+/** Typeform-Signature values that do not sign the body with the source's secret: 401 whatever the body. */
+const typeformSignatureFault = fc
+  .oneof(
+    fc.constantFrom('missing', 'empty', 'wrong secret', 'another body', 'no sha256= prefix', 'SHA256= prefix', 'hex digest', 'twice', 'truncated', 'padded').map((kind) => ({
+      kind,
+      value: (body: Buffer): string | null => {
+        const valid = typeformSignature(SOURCE_SECRETS.typeform, body);
+        const digest = valid.slice('sha256='.length);
+        if (kind === 'missing') return null;
+        if (kind === 'empty') return '';
+        if (kind === 'wrong secret') return typeformSignature('not-the-secret', body);
+        if (kind === 'another body') return typeformSignature(SOURCE_SECRETS.typeform, Buffer.concat([body, Buffer.from(' ')]));
+        if (kind === 'no sha256= prefix') return digest;
+        if (kind === 'SHA256= prefix') return `SHA256=${digest}`;
+        if (kind === 'hex digest') return `sha256=${Buffer.from(digest, 'base64').toString('hex')}`;
+        if (kind === 'twice') return `${valid}, ${valid}`;
+        if (kind === 'truncated') return valid.slice(0, -4);
+        return `${valid}AAAA`;
+      },
+    })),
+    fc.oneof(ascii, ascii.map((s) => `sha256=${s}`), fc.integer({ min: 100, max: 6000 }).map((n) => `sha256=${'A'.repeat(n)}`)).map((garbage) => ({ kind: `garbage ${JSON.stringify(garbage.slice(0, 20))}`, value: () => garbage })),
+  )
+  .map(({ kind, value }) =>
+    fault('signature', `Typeform-Signature ${kind}`, [], (d) => {
+      d.typeformSigned = false;
+      const v = value(bodyBytes(d));
+      if (v === null) delete d.headers['typeform-signature'];
+      else d.headers['typeform-signature'] = v;
+    }),
+  );
+
+/** The delivery's body changed after it was signed (the signature is of the response as Typeform sent it): 401. */
+const typeformTamperFault = fc
+  .oneof(
+    fc.oneof(fc.constantFrom('{', '[]', 'null', '', '{"form_response":', '\u0000'), fc.string({ maxLength: 40 })).map((text) => ({ label: `text ${JSON.stringify(text.slice(0, 20))}`, body: () => text as unknown })),
+    fc.constantFrom('email', 'token', 'extra key', 'array').map((what) => ({
+      label: what,
+      body: (): unknown => {
+        const body = clone(typeformResponse.body) as unknown as { form_response: Record<string, unknown> } & Record<string, unknown>;
+        if (what === 'email') return JSON.stringify(body).replace('laura.diaz@globex.example', 'forged@fuzz-forged.example');
+        if (what === 'token') body.form_response['token'] = `forged${randomBytes(8).toString('hex')}`;
+        if (what === 'extra key') body['fuzz'] = true;
+        if (what === 'array') return [body];
+        return body;
+      },
+    })),
+  )
+  .filter(({ body }) => {
+    const b = body();
+    return (typeof b === 'string' ? b : JSON.stringify(b)) !== TYPEFORM_RAW;
+  })
+  .map(({ label, body }) =>
+    fault('body', `body changed after signing: ${label}`, [], (d) => {
+      d.headers['typeform-signature'] = typeformSignature(SOURCE_SECRETS.typeform, bodyBytes(d));
+      d.typeformSigned = false;
+      d.body = body();
+    }),
+  );
+
+/** Correctly signed bodies the route refuses before reading them: a prototype key (400 naming it), over the body limit (413). */
+const typeformSignedBodyFault = fc.oneof(
+  fc.tuple(protoObject, fc.boolean()).map(([{ key, value }, nested]) =>
+    fault('body', `signed ${nested ? 'form_response.' : ''}${key} key`, [nested ? `form_response.${key}` : key], (d) => {
+      const target = nested ? (bodyOf(d)['form_response'] as Record<string, unknown>) : bodyOf(d);
+      Object.defineProperty(target, key, { value: value[key], enumerable: true, writable: true, configurable: true });
+    }),
+  ),
+  fc.integer({ min: 17 * 1024, max: 40 * 1024 }).map((n) => fault('body', `signed body of ${n} bytes`, ['(body)'], (d) => ((bodyOf(d)['form_response'] as Record<string, unknown>)['fuzz_padding'] = 'p'.repeat(n)))),
+);
+
+/** Source IDs that name no source of this kind: unknown, another tenant's, a bare ID (404), another kind's, whose signature is not Typeform's (401). */
+const sourceIdFault = fc.constantFrom('unknown', 'other tenant', 'bare', 'generic', 'meta', 'upper case').map((kind) =>
+  fault('path', `sourceId ${kind}`, [], (d) => {
+    d.params['sourceId'] =
+      kind === 'unknown' ? sourceId('nope') : kind === 'other tenant' ? `src_no-such-tenant_typeform` : kind === 'bare' ? 'typeform' : kind === 'upper case' ? sourceId('typeform').toUpperCase() : sourceId(kind);
+  }),
+);
+
+/** Meta's handshake query with one parameter wrong or missing: hub.mode (400), hub.verify_token (403), hub.challenge (400). */
+const handshakeFault = fc
+  .oneof(
+    fc.constantFrom<string | null>(null, '', 'unsubscribe', 'SUBSCRIBE', 'subscribe ').map((v) => ({ key: 'hub.mode', value: v, fields: ['query.hub.mode'] })),
+    fc.oneof(fc.constantFrom<string | null>(null, '', `${META_VERIFY_TOKEN}x`, META_VERIFY_TOKEN.toUpperCase()), ascii).map((v) => ({ key: 'hub.verify_token', value: v, fields: [] as string[] })),
+    fc.oneof(fc.constantFrom<string | null>(null, '', '<script>alert(1)</script>', 'a b', 'a'.repeat(257)), withControl).map((v) => ({ key: 'hub.challenge', value: v, fields: ['query.hub.challenge'] })),
+  )
+  .map(({ key, value, fields }) =>
+    fault('query', `${key} ${JSON.stringify(value)?.slice(0, 30)}`, fields, (d) => {
+      d.query = d.query.filter((p) => !p.startsWith(`${enc(key)}=`));
+      if (value !== null) d.query.push(`${enc(key)}=${enc(value)}`);
+    }),
+  );
+
+const handshakeQuery = () => ['hub.mode=subscribe', `hub.verify_token=${enc(META_VERIFY_TOKEN)}`, 'hub.challenge=1158201444'];
+
+/** A body the codec server cannot read as Temporal's `{ payloads: [...] }`, naming where. */
+const codecBodyFaults = (mode: 'decode' | 'encode'): Array<fc.Arbitrary<Fault>> => {
+  const first = (d: Draft) => (bodyOf(d)['payloads'] as Array<Record<string, unknown>>)[0]!;
+  return [
+    fc.constantFrom<unknown>(undefined, 1, true, null, 'payloads', { 0: {} }).map((v) => fault('body', `payloads = ${JSON.stringify(v)}`, ['payloads'], (d) => (v === undefined ? delete bodyOf(d)['payloads'] : (bodyOf(d)['payloads'] = v)))),
+    fc.constantFrom<unknown>(1, 'x', null, [], true).map((v) => fault('body', `payloads.0 = ${JSON.stringify(v)}`, ['payloads.0'], (d) => ((bodyOf(d)['payloads'] as unknown[])[0] = v))),
+    fc.oneof(fc.constantFrom<unknown>('not base64', '!!!!', 'ab cd', 5, {}, [], true), withControl).map((v) => fault('body', `payloads.0.data = ${JSON.stringify(v)?.slice(0, 30)}`, ['payloads.0.data'], (d) => (first(d)['data'] = v))),
+    fc.constantFrom<unknown>('x', [], 5, true).map((v) => fault('body', `payloads.0.metadata = ${JSON.stringify(v)}`, ['payloads.0.metadata'], (d) => (first(d)['metadata'] = v))),
+    fc.oneof(fc.constantFrom<unknown>('json plain', '%%', 5, null, {}), withControl).map((v) => fault('body', `payloads.0.metadata.encoding = ${JSON.stringify(v)?.slice(0, 30)}`, ['payloads.0.metadata.encoding'], (d) => ((first(d)['metadata'] as Record<string, unknown>)['encoding'] = v))),
+    ...(mode === 'decode'
+      ? [
+          // Ciphertext that is not what the key encrypted: the decryption fails (400), never a 500.
+          fc.constantFrom('flipped byte', 'cut short', 'empty').map((kind) =>
+            fault('body', `ciphertext ${kind}`, ['payloads.0'], (d) => {
+              const bytes = Buffer.from(String(first(d)['data']), 'base64');
+              if (kind === 'flipped byte') bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 0x01;
+              first(d)['data'] = (kind === 'cut short' ? bytes.subarray(0, Math.floor(bytes.length / 2)) : kind === 'empty' ? Buffer.alloc(0) : bytes).toString('base64');
+            }),
+          ),
+        ]
+      : []),
+  ];
+};
+const namespaceFault = fc.oneof(fc.constantFrom('other', 'DEFAULT', 'default2'), ascii.filter((s) => s !== 'default' && s !== '')).map((ns) => fault('header', `X-Namespace ${JSON.stringify(ns)}`, ['X-Namespace'], (d) => (d.headers['x-namespace'] = ns)));
+
+const unknownQuarantine = `qr_${'0'.repeat(24)}`;
+const sourceMappingFaults = objectFaults(
+  bodyOf,
+  '',
+  {
+    // null is valid (it withdraws the override): never a fault here.
+    mapping: fc.oneof(badJsonata, fc.constantFrom<unknown>('', '   ', 5, true, [], { nested: 'object' }), overlong(20_000)),
+    note: fc.oneof(hostileString(500), fc.constantFrom('', '   ')),
+    actor: fc.oneof(hostileString(200), fc.constantFrom('', '   ')),
+  },
+  ['mapping'],
+);
+
 const SPECS: RouteSpec[] = [
   { route: 'GET /healthz', base: () => draft('GET', { headers: {} }), faults: [] },
   { route: 'GET /metrics', base: () => draft('GET', { headers: {} }), faults: [] },
@@ -915,6 +1118,111 @@ const SPECS: RouteSpec[] = [
       fc.constant(fault('path', 'buyerId not sold to', [], (d) => (d.params['buyerId'] = 'formbuyer'))),
     ],
   },
+  // Sources: the Typeform delivery is the response delivered before the fuzz, signed; every fault makes it unsigned, unreadable or unknown.
+  {
+    route: 'POST /v1/sources/:sourceId/events',
+    base: () => draft('POST', { params: { sourceId: sourceId('typeform') }, headers: { 'content-type': 'application/json' }, body: clone(typeformResponse.body), typeformSigned: true }),
+    faults: [typeformSignatureFault, typeformTamperFault, typeformSignedBodyFault, encodingFault, pathFault('sourceId'), sourceIdFault],
+  },
+  {
+    route: 'GET /v1/sources/:sourceId/events',
+    base: () => draft('GET', { params: { sourceId: sourceId('meta') }, headers: {}, query: handshakeQuery() }),
+    faults: [handshakeFault, pathFault('sourceId'), sourceIdFault.filter((f) => !f.label.endsWith(' meta'))],
+  },
+  { route: 'GET /v1/sources', base: () => draft('GET'), faults: [authFault] },
+  {
+    route: 'GET /v1/sources/:sourceId/mapping',
+    base: () => draft('GET', { params: { sourceId: 'generic' } }),
+    faults: [authFault, pathFault('sourceId'), fc.constantFrom('nope', 'src_no-such-tenant_generic').map((id) => fault('path', `sourceId ${id}`, [], (d) => (d.params['sourceId'] = id)))],
+  },
+  {
+    // Every fault keeps the mapping from being published (the versions are checked after the fuzz).
+    route: 'PUT /v1/sources/:sourceId/mapping',
+    base: () => draft('PUT', { params: { sourceId: sourceId('generic') }, headers: jsonHeaders(), body: { mapping: '{ "email": contact.mail }', note: 'fuzz' } }),
+    faults: [
+      ...JSON_BODY_FAULTS,
+      pathFault('sourceId'),
+      fc.constantFrom('nope', 'src_no-such-tenant_generic').map((id) => fault('path', `sourceId ${id}`, [], (d) => (d.params['sourceId'] = id))),
+      actorFault,
+      ...sourceMappingFaults,
+    ],
+  },
+  {
+    route: 'GET /v1/quarantine',
+    base: () => draft('GET', { query: ['limit=5'] }),
+    faults: [
+      authFault,
+      queryFault({
+        status: fc.oneof(fc.constantFrom('HELD', 'open', '', 'held '), withControl),
+        source: fc.oneof(textQuery(100), fc.constant('')),
+        limit: fc.constantFrom('0', '201', '-1', '1.5', 'abc', '', 'Infinity'),
+        pageToken: fc.constantFrom('not a token', '!!!', 'eyJxIjoiYSIsInQiOiJiIn0', 'e30', 'a'.repeat(5000)),
+      }),
+    ],
+  },
+  {
+    route: 'GET /v1/quarantine/:id',
+    base: () => draft('GET', { params: { id: src.held } }),
+    faults: [authFault, pathFault('id'), fc.constantFrom(unknownQuarantine, `qr_${'A'.repeat(24)}`, 'ld_000000000000000000000000').map((id) => fault('path', `id ${id}`, [], (d) => (d.params['id'] = id)))],
+  },
+  {
+    // The held event still fails its mapping (no override is ever published): 422, nothing started or recorded.
+    route: 'POST /v1/quarantine/:id/replay',
+    base: () => draft('POST', { params: { id: src.held }, headers: jsonHeaders(), body: {} }),
+    faults: [
+      ...JSON_BODY_FAULTS,
+      pathFault('id'),
+      actorFault,
+      ...objectFaults(bodyOf, '', { actor: fc.oneof(hostileString(200), fc.constantFrom('', '   ')) }, []),
+      fc.constantFrom('discarded', 'unknown').map((kind) => fault('path', `id ${kind}`, [], (d) => (d.params['id'] = kind === 'discarded' ? src.discarded : unknownQuarantine))),
+    ],
+  },
+  {
+    // Aimed at an unknown event (404): a discard of the held one would succeed, and one of the discarded one answers it as it stands.
+    route: 'POST /v1/quarantine/:id/discard',
+    base: () => draft('POST', { params: { id: unknownQuarantine }, headers: jsonHeaders(), body: { reason: 'fuzz' } }),
+    faults: [
+      ...JSON_BODY_FAULTS,
+      pathFault('id'),
+      actorFault,
+      ...objectFaults(bodyOf, '', { reason: fc.oneof(hostileString(1000), fc.constantFrom('', '   ')), actor: fc.oneof(hostileString(200), fc.constantFrom('', '   ')) }, ['reason']),
+    ],
+  },
+  {
+    route: 'POST /codec/decode',
+    base: () => draft('POST', { headers: jsonHeaders(), body: { payloads: [clone(src.encrypted), clone(src.plain)] } }),
+    faults: [authFault, contentTypeFault, encodingFault, invalidJsonFault, arrayBodyFault, namespaceFault, ...codecBodyFaults('decode')],
+  },
+  {
+    route: 'POST /codec/encode',
+    base: () => draft('POST', { headers: jsonHeaders(), body: { payloads: [clone(src.plain)] } }),
+    faults: [authFault, contentTypeFault, encodingFault, invalidJsonFault, arrayBodyFault, namespaceFault, ...codecBodyFaults('encode')],
+  },
+  {
+    // Every lead the fuzz knows is in flight (409) or unknown (404): nothing is ever erased (the erasure log is checked after).
+    route: 'DELETE /v1/leads/:leadId',
+    base: () => draft('DELETE', { params: { leadId: lead.id } }),
+    faults: [
+      authFault,
+      pathFault('leadId'),
+      actorFault,
+      fc.constantFrom('source lead', 'distributed', 'unknown routed', 'unknown distributed').map((kind) =>
+        fault('path', `leadId ${kind}`, [], (d) => (d.params['leadId'] = kind === 'source lead' ? src.leadId : kind === 'distributed' ? dist.sold : kind === 'unknown routed' ? `ld_${'0'.repeat(24)}` : `dl_${'0'.repeat(24)}`)),
+      ),
+    ],
+  },
+  {
+    route: 'GET /v1/erasures',
+    base: () => draft('GET', { query: ['limit=5'] }),
+    faults: [
+      authFault,
+      queryFault({
+        leadId: fc.oneof(fc.constantFrom('ld_123', 'LD_000000000000000000000000', 'xx_000000000000000000000000', ''), withControl),
+        before: fc.constantFrom('0', '-1', 'abc', '1.5', ''),
+        limit: fc.constantFrom('0', '1001', '-1', '1.5', 'abc', '', 'NaN'),
+      }),
+    ],
+  },
 ];
 
 /** Paths and methods no route serves. */
@@ -983,6 +1291,7 @@ function render(sample: Sample): RawRequest {
     d.headers['x-slack-request-timestamp'] = timestamp;
     d.headers['x-slack-signature'] = slackSignature(DEMO_SLACK_SIGNING_SECRET, timestamp, bytes);
   }
+  if (bytes && d.typeformSigned) d.headers['typeform-signature'] = typeformSignature(SOURCE_SECRETS.typeform, bytes);
   // A valid compression of the body changes nothing about what it says.
   if (bytes && !d.raw && sample.compress) {
     bytes = COMPRESS[sample.compress](bytes);
@@ -1041,6 +1350,30 @@ async function distLeadStates(): Promise<Array<Pick<DistributionState, 'status' 
   );
 }
 
+/** What a fuzz request to a source, quarantine or erasure route could change. */
+async function sourceStateNow(): Promise<{ mappingVersions: number[]; quarantine: unknown[]; erasures: unknown[]; counts: unknown[] }> {
+  const mappingVersions = await Promise.all(
+    SOURCE_IDS.map(async (id) => {
+      const res = await t.request('GET', `/v1/sources/${id}/mapping`);
+      expect(res.status).toBe(200);
+      return (res.body.versions as unknown[]).length;
+    }),
+  );
+  const quarantine = await Promise.all(
+    [src.held, src.discarded].map(async (id) => {
+      const res = await t.request('GET', `/v1/quarantine/${id}`);
+      expect(res.status).toBe(200);
+      return { status: res.body.status, replay: res.body.replay ?? null, discard: res.body.discard ?? null };
+    }),
+  );
+  const erasures = await t.request('GET', '/v1/erasures');
+  expect(erasures.status).toBe(200);
+  const sources = await t.request('GET', '/v1/sources');
+  expect(sources.status).toBe(200);
+  const counts = (sources.body.sources as Array<{ sourceId: string; counts: { accepted: number; quarantined: number } }>).map((s) => ({ source: s.sourceId, accepted: s.counts.accepted, quarantined: s.counts.quarantined }));
+  return { mappingVersions, quarantine, erasures: erasures.body.erasures as unknown[], counts };
+}
+
 it('lists a fuzz spec for every route the API registers', () => {
   const app = createApp({ client: {} as Client, tenants: new TenantRegistry(), taskQueue: 'q', namespace: 'default', webUiUrl: null, bodyLimit: '1kb', temporalTimeoutMs: 1, health: async () => ({ ok: true, checks: {} }), onError: () => undefined });
   const covered = new Set(SPECS.map((s) => s.route));
@@ -1049,7 +1382,7 @@ it('lists a fuzz spec for every route the API registers', () => {
 
 it(`answers ${RUNS} hostile requests (seed ${SEED}) over every route with a 4xx in the error envelope, never a 5xx, and starts, writes and sends nothing`, async () => {
   // The routed lead and every distributed lead made before the fuzz are listed in the baseline.
-  const known = [lead.id, ...distLeads().map((id) => distributedLeadWorkflowId(t.tenant.id, id))];
+  const known = [lead.id, src.leadId, quarantineWorkflowId(t.tenant.id, src.held), quarantineWorkflowId(t.tenant.id, src.discarded), ...distLeads().map((id) => distributedLeadWorkflowId(t.tenant.id, id))];
   const baselineWorkflows = await eventually(async () => {
     const ids = await workflowsOnQueue();
     return known.every((k) => ids.some((id) => id.includes(k))) ? ids : undefined;
@@ -1058,6 +1391,7 @@ it(`answers ${RUNS} hostile requests (seed ${SEED}) over every route with a 4xx 
   const marketBefore = market.requests().at(-1)?.seq ?? 0;
   const catalogBefore = await catalogVersionsNow();
   const distBefore = await distLeadStates();
+  const sourcesBefore = await sourceStateNow();
   let requests = 0;
   const answered = new Map<string, Set<number>>();
 
@@ -1096,6 +1430,12 @@ it(`answers ${RUNS} hostile requests (seed ${SEED}) over every route with a 4xx 
   expect(await catalogVersionsNow()).toEqual(catalogBefore);
   expect(await distLeadStates()).toEqual(distBefore);
 
+  // No source mapping was published, no quarantined event replayed or discarded, no lead erased,
+  // and no source delivery was accepted or quarantined (duplicates and refusals are only counted).
+  expect(await sourceStateNow()).toEqual(sourcesBefore);
+  expect(sourcesBefore.erasures).toEqual([]);
+  expect(sourcesBefore.mappingVersions).toEqual(SOURCE_IDS.map(() => 0));
+
   // No workflow was started: once a lead started after the fuzz is listed, the only new run is its own.
   const sentinel = await t.request('POST', '/v1/leads', { email: 'sentinel@fuzz-sentinel.example' });
   expect(sentinel.status).toBe(202);
@@ -1104,4 +1444,27 @@ it(`answers ${RUNS} hostile requests (seed ${SEED}) over every route with a 4xx 
     return ids.some((id) => id.startsWith(`${sentinel.body.workflowId} `)) ? ids : undefined;
   });
   expect(listed.filter((id) => !baselineWorkflows.includes(id)).map((id) => id.split(' ')[0])).toEqual([sentinel.body.workflowId]);
+});
+
+it('refuses what the fuzz found answered wrongly: each in the error envelope, naming the field', async () => {
+  const named = (res: RawResponse) => ({ status: res.status, code: (envelopeOf(res) as { code?: string }).code, fields: ((envelopeOf(res) as { details?: Array<{ field: string }> }).details ?? []).map((x) => x.field) });
+  // A signed Typeform body with a prototype key: 400 naming it (it had no details).
+  const proto = TYPEFORM_RAW.replace('{', '{"__proto__":{"polluted":true},');
+  const signed = await rawRequest(t.api, { method: 'POST', path: `/v1/sources/${sourceId('typeform')}/events`, headers: { 'content-type': 'application/json', 'typeform-signature': typeformSignature(SOURCE_SECRETS.typeform, proto) }, body: proto });
+  expect(named(signed)).toEqual({ status: 400, code: 'invalid_request', fields: ['__proto__'] });
+  // Meta's handshake refused: the envelope (it was plain text), naming the query field.
+  const handshake = (query: string) => rawRequest(t.api, { method: 'GET', path: `/v1/sources/${sourceId('meta')}/events?${query}` });
+  expect(named(await handshake(`hub.mode=unsubscribe&hub.verify_token=${META_VERIFY_TOKEN}&hub.challenge=1`))).toEqual({ status: 400, code: 'invalid_request', fields: ['query.hub.mode'] });
+  expect(named(await handshake(`hub.mode=subscribe&hub.verify_token=${META_VERIFY_TOKEN}&hub.challenge=%3Cscript%3E`))).toEqual({ status: 400, code: 'invalid_request', fields: ['query.hub.challenge'] });
+  expect(named(await handshake('hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1'))).toEqual({ status: 403, code: 'forbidden', fields: [] });
+  // The codec server: a body not JSON is 415, one not an object names the body (both named `payloads`).
+  const codec = (type: string, body: string) => rawRequest(t.api, { method: 'POST', path: '/codec/decode', headers: { ...bearer(), 'content-type': type }, body });
+  expect(named(await codec('text/plain', JSON.stringify({ payloads: 1 })))).toMatchObject({ status: 415 });
+  expect(named(await codec('application/json', '[]'))).toEqual({ status: 400, code: 'invalid_request', fields: ['(body)'] });
+  // A mapping's actor or note with a control character: 400 naming it (it was published).
+  for (const field of ['actor', 'note']) {
+    const res = await t.request('PUT', `/v1/sources/generic/mapping`, { mapping: '{ "email": contact.mail }', [field]: 'x\u0000x' });
+    expect({ status: res.status, fields: (res.body.error.details as Array<{ field: string }>).map((x) => x.field) }).toEqual({ status: 400, fields: [field] });
+  }
+  expect((await t.request('GET', '/v1/sources/generic/mapping')).body.versions).toEqual([]);
 });

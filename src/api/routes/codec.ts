@@ -116,9 +116,14 @@ function callerTenant(req: Request, ctx: ApiContext): Tenant {
 function parseBody(req: Request, ctx: ApiContext): Payload[] {
   const namespace = req.get('x-namespace');
   if (namespace && namespace !== ctx.namespace) throw new ApiError(400, 'invalid_request', `This codec serves namespace ${ctx.namespace}, not ${namespace}`, [{ field: 'X-Namespace', message: `must be ${ctx.namespace}` }]);
-  const body = req.body as { payloads?: unknown } | undefined;
-  if (!body || typeof body !== 'object' || !Array.isArray(body.payloads)) throw new ApiError(400, 'invalid_request', 'The body must be { "payloads": [...] }', [{ field: 'payloads', message: 'must be an array' }]);
-  return body.payloads.map(fromJson);
+  // As every other route: a body that is not JSON is refused for its type, one that is not an object names the body, not a field of it.
+  const length = Number(req.get('content-length') ?? '0');
+  if ((length > 0 || req.get('transfer-encoding') !== undefined) && !req.is('application/json')) throw new ApiError(415, 'unsupported_media_type', 'Content-Type must be application/json');
+  const body: unknown = req.body;
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new ApiError(400, 'invalid_request', 'The body must be a JSON object { "payloads": [...] }', [{ field: '(body)', message: 'must be a JSON object' }]);
+  const payloads = (body as { payloads?: unknown }).payloads;
+  if (!Array.isArray(payloads)) throw new ApiError(400, 'invalid_request', 'The body must be { "payloads": [...] }', [{ field: 'payloads', message: 'must be an array' }]);
+  return payloads.map(fromJson);
 }
 
 export function codecRoutes(ctx: ApiContext): Router {

@@ -222,12 +222,12 @@ export async function fetchMetaLead(event: unknown, io: SourceIo): Promise<MetaL
 /** Meta sends a number; anything beyond a short token is not echoed (the answer is reflected text). */
 const CHALLENGE = /^[A-Za-z0-9._~-]{1,256}$/;
 
-export function metaHandshake(query: Record<string, string>, verifyToken: string): { status: number; body: string } {
-  if (query['hub.mode'] !== 'subscribe') return { status: 400, body: 'hub.mode must be subscribe' };
+export function metaHandshake(query: Record<string, string>, verifyToken: string): { status: number; body: string; field?: string } {
+  if (query['hub.mode'] !== 'subscribe') return { status: 400, body: 'hub.mode must be subscribe', field: 'query.hub.mode' };
   const token = query['hub.verify_token'] ?? '';
   if (verifyToken === '' || !constantTimeEqual(token, verifyToken)) return { status: 403, body: 'verify token does not match' };
   const challenge = query['hub.challenge'] ?? '';
-  if (!CHALLENGE.test(challenge)) return { status: 400, body: 'hub.challenge missing or malformed' };
+  if (!CHALLENGE.test(challenge)) return { status: 400, body: 'hub.challenge missing or malformed', field: 'query.hub.challenge' };
   return { status: 200, body: challenge };
 }
 
