@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'not_the_owner'
   | 'already_the_owner'
   | 'lead_closed'
+  | 'lead_erased'
   | 'idempotency_key_reused'
   | 'mapping_failed'
   | 'payload_too_large'

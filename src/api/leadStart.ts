@@ -8,6 +8,7 @@ import { LeadDomain, LeadTenant, RoutingStatus } from '../temporal/searchAttribu
 import { routeLead } from '../../workflows';
 import type { ApiContext } from './context';
 import { runUrl } from './context';
+import { refuseErased } from './erasedLead';
 import { ApiError } from './errors';
 import { leadIdFor, newKey, payloadHash } from './ids';
 import { leadSearchAttributes } from './searchAttributes';
@@ -67,6 +68,9 @@ export async function startLead(ctx: ApiContext, tenantId: string, lead: LeadInp
   };
 
   if (keyed && (await duplicate())) return { answer, replayed: true };
+  // Not in Temporal: new, or erased. An erased lead's key never starts it again (a provider's
+  // redelivery of its event, a retried POST): its erasure record is the tombstone.
+  if (keyed) await refuseErased(ctx, tenantId, leadId);
 
   const normalized = normalizeLead(lead);
   const input: RouteLeadInput = { leadId, tenantId, lead, receivedAt: new Date((ctx.clock ?? businessClock).now()).toISOString(), idempotencyKey };

@@ -114,6 +114,15 @@ export function recordErasure(client: Client, taskQueue: string, tenantId: strin
   });
 }
 
+/**
+ * Whether the lead was erased: its record is the tombstone that keeps an erased lead from coming
+ * back (a provider's redelivery of its event, a retried POST with its key, a reassignment racing
+ * the erasure).
+ */
+export async function isErased(client: Client, tenantId: string, leadId: string): Promise<boolean> {
+  return (await listErasures(client, tenantId, { leadId, limit: 1 })).erasures.length > 0;
+}
+
 /** A page of the tenant's erasure log, newest first (empty before the first erasure). */
 export async function listErasures(client: Client, tenantId: string, req: ErasuresRequest = {}): Promise<ErasuresPage> {
   try {

@@ -182,6 +182,50 @@ describe('DELETE /v1/leads/:leadId', () => {
     expect(log.body.erasures).toEqual([{ seq: expect.any(Number), ...res.body }]);
   });
 
+  it('never brings an erased lead back: its idempotency key sent again answers 410 lead_erased and starts nothing', async () => {
+    const key = `erasure-key-${randomBytes(4).toString('hex')}`;
+    const posted = await t.request('POST', '/v1/leads', personOf('tomb'), { 'idempotency-key': key });
+    expect(posted.status).toBe(202);
+    await t.routed(posted.body.leadId);
+    await closeLead(posted.body.leadId, posted.body.workflowId);
+    expect((await t.request('DELETE', `/v1/leads/${posted.body.leadId}`)).status).toBe(200);
+    const again = await t.request('POST', '/v1/leads', personOf('tomb'), { 'idempotency-key': key });
+    expect(again.status).toBe(410);
+    expect(again.body.error).toMatchObject({ code: 'lead_erased' });
+    expect(await visibleRuns(posted.body.workflowId)).toEqual([]);
+    await expect(runStatus(posted.body.workflowId)).rejects.toThrow();
+  });
+
+  it('leaves nothing of a lead when a reassignment races its erasure, whichever wins', async () => {
+    for (let i = 0; i < 4; i++) {
+      const lead = await closedLead(`race${i}`);
+      const state = await t.leadState(lead.leadId);
+      const other = t.tenant.routing.team.find((m) => m.id !== state.owner?.id)!.id;
+      const [erased, reassigned] = await Promise.all([
+        t.request('DELETE', `/v1/leads/${lead.leadId}`),
+        new Promise((r) => setTimeout(r, i * 15)).then(() => t.request('POST', `/v1/leads/${lead.leadId}/reassign`, { ownerId: other, reason: 'race' })),
+      ]);
+      // The reassignment either came first (202; its follow-up is erased with the lead) or found
+      // the lead gone or erased.
+      const outcome = `DELETE ${erased.status} ${JSON.stringify(erased.body)}; reassign ${reassigned.status} ${JSON.stringify(reassigned.body)}`;
+      expect({ outcome, erased: [200, 202].includes(erased.status), reassigned: [202, 404, 410].includes(reassigned.status) }).toEqual({ outcome, erased: true, reassigned: true });
+      await eventually(
+        async () => {
+          try {
+            await runStatus(lead.workflowId);
+            return undefined;
+          } catch {
+            return true;
+          }
+        },
+        20_000,
+        `no run of ${lead.leadId} left after DELETE ${erased.status} and reassign ${reassigned.status}`,
+      );
+      const read = await t.request('GET', `/v1/leads/${lead.leadId}`);
+      expect(read.status).toBe(404);
+    }
+  });
+
   it('answers 404 for a lead that never existed, of either kind, and keeps nothing in the log for it', async () => {
     for (const leadId of [`ld_${'0'.repeat(24)}`, `dl_${'0'.repeat(24)}`, 'not-a-lead']) {
       const res = await t.request('DELETE', `/v1/leads/${leadId}`);

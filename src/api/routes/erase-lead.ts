@@ -10,6 +10,7 @@ import { actorOf, tenantOf } from '../auth';
 import type { ApiContext } from '../context';
 import { ErasuresQuery } from '../contracts';
 import { ApiError, parseRequest } from '../errors';
+import { undoRuns } from '../erasedLead';
 import { stateForCheck } from './get-lead';
 import { forgetClosedRows } from './get-leads';
 
@@ -87,7 +88,11 @@ export function eraseLeadRoutes(router: Router, ctx: ApiContext): void {
     if (found.latestStatus === 'RUNNING') throw await stillInFlight(ctx, tenant, leadId, kind, workflowId);
 
     const record = await recordErasure(ctx.client, ctx.taskQueue, tenant.id, { leadId, erased: found.runs, actor });
-    const gone = await deleteRuns(ctx.client, ctx.namespace, found.runs, DELETE_WAIT_MS);
+    let gone = await deleteRuns(ctx.client, ctx.namespace, found.runs, DELETE_WAIT_MS);
+    // A run that started while this erasure was being recorded (a reassignment's follow-up that
+    // checked the log just before) goes too: the reassignment route checks the log again after
+    // it starts one and undoes it, and this looks again after deleting, so neither order leaves one.
+    if (gone) gone = await undoRuns(ctx, workflowId);
     forgetClosedRows(found.runs.map((r) => r.runId));
     // Temporal has taken every delete (it carries them out however long that takes), but the runs
     // are not gone yet: 202, and the same request answers 200 once they are.

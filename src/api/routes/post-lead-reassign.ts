@@ -11,6 +11,8 @@ import { leadFollowUp } from '../../../workflows';
 import { LeadDomain, LeadTenant } from '../../temporal/searchAttributes';
 import { leadSearchAttributes } from '../searchAttributes';
 import { ReassignBody } from '../contracts';
+import { erasedLeadError, refuseErased, undoRuns } from '../erasedLead';
+import { isErased } from '../../temporal/erasure';
 
 
 /** Transfer reasons the lead's run uses for itself (src/protocol/keys.ts): a request ID may not take them. */
@@ -71,6 +73,10 @@ export function postLeadReassign(router: Router, ctx: ApiContext): void {
       res.status(202).json({ leadId, requestId, ownerId: request.ownerId, run: 'none' });
       return;
     }
+    // An erased lead is not brought back by a reassignment: checked before the follow-up starts
+    // and again after (an erasure may have been recorded in between; then this run is undone).
+    await refuseErased(ctx, tenant.id, leadId);
+    let started = false;
     try {
       await ctx.client.workflow.start(leadFollowUp, {
       workflowId: handle.workflowId,
@@ -88,10 +94,15 @@ export function postLeadReassign(router: Router, ctx: ApiContext): void {
         ...leadSearchAttributes(tenant.id, previous.lead),
       ],
       });
+      started = true;
     } catch (err) {
       // A concurrent request started the follow-up first: this one joins it as a signal.
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       await ctx.client.workflow.getHandle(handle.workflowId).signal(reassignSignal, request);
+    }
+    if (started && (await isErased(ctx.client, tenant.id, leadId))) {
+      await undoRuns(ctx, handle.workflowId);
+      throw erasedLeadError(leadId);
     }
     res.status(202).json({ leadId, requestId: request.requestId, ownerId: request.ownerId, run: 'follow-up' });
   });
