@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { ApiContext } from '../api/context';
 import { leadIdFor } from '../api/ids';
+import { ApiError } from '../api/errors';
 import { startLead, type LeadStartResult } from '../api/leadStart';
 import { canonicalJson } from '../canonicalJson';
 import type { LeadInput } from '../domain/leadSchema';
@@ -86,6 +87,35 @@ export async function mapSourceEvent(
   const layers = mappingLayers(s.kind as SourceKindName, environmentSourceMappings()[s.kind], await tenantLayer(context, t, s));
   const leadSource = (s.leadSource ?? kind.leadSource ?? 'webhook') as LeadInput['source'];
   return applyMapping(layers, event, { kind: s.kind as SourceKindName, sourceId: s.id, leadSource });
+}
+
+/**
+ * Maps a quarantined event again for a replay. An event kept because its pass-through read failed
+ * (`source_read_failed`: Meta's notification names a lead, the fields live in the Graph API) is
+ * read from the provider first, so a replay after the token is fixed routes it. A read that fails
+ * for good again is a mapping failure naming `(read)`; one worth retrying is a 503.
+ */
+export async function remapKeptEvent(
+  ctx: ApiContext,
+  tenant: Tenant | string,
+  source: SourceConfig | string,
+  event: unknown,
+  reason: string,
+): Promise<{ ok: true; lead: LeadInput } | { ok: false; reason: string; issues: Array<{ field: string; message: string }> }> {
+  const t = tenantOf(tenant, ctx);
+  const s = sourceOf(t, source);
+  const kind = kindOf(s);
+  let read = event;
+  if (reason === 'source_read_failed' && kind.fetch) {
+    try {
+      read = await kind.fetch(event, sourceIo(s));
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (readFailedForGood(err)) return { ok: false, reason: 'source_read_failed', issues: [{ field: '(read)', message }] };
+      throw new ApiError(503, 'unavailable', `Reading the event from the provider failed; replay it again later: ${message}`);
+    }
+  }
+  return mapSourceEvent(t, s, read, ctx);
 }
 
 /** The lead's idempotency key for a source event: `<sourceId>:<eventId>` (the tenant is part of the lead ID already). */

@@ -228,6 +228,16 @@ describe('Meta Lead Ads', () => {
     const expired = await deliver('meta', raw, { 'x-hub-signature-256': metaSignature(APP_SECRET, raw) });
     expect(expired).toMatchObject({ status: 202, body: { status: 'quarantined', reason: 'source_read_failed', field: '(read)' } });
     expect(await leadsByEmail('expired.token.meta@example.com')).toEqual([]);
+
+    // The token renewed (the fault was once), a person replays it: the replay reads Graph again and routes it.
+    const replay = await t.request('POST', `/v1/quarantine/${expired.body.quarantineId as string}/replay`, {});
+    expect(replay.status).toBe(200);
+    const routed = await t.routed(replay.body.leadId);
+    expect(routed.lead?.email).toBe('expired.token.meta@example.com');
+    // The unknown lead still cannot be read: its replay names the read as what fails.
+    const stillUnknown = await t.request('POST', `/v1/quarantine/${unknown.body.quarantineId as string}/replay`, {});
+    expect(stillUnknown.status).toBe(422);
+    expect(stillUnknown.body.error.details).toEqual([expect.objectContaining({ field: '(read)' })]);
   });
 
   it('refuses a forged signature with 401 before reading anything from Graph', async () => {

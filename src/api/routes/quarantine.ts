@@ -7,7 +7,7 @@ import { QUARANTINE_ID_PATTERN, quarantineWorkflowId } from '../../protocol/ids'
 import { discardUpdate, QUARANTINE_STATUSES, quarantineStateQuery, replayedUpdate, type QuarantineMemo, type QuarantineState, type QuarantineStatusName } from '../../quarantine';
 import { discardQuarantined, replayQuarantined } from '../../quarantine/replay';
 import { publicSourceId } from '../../sources/config';
-import { mapSourceEvent, startSourceLead } from '../../sources/intake';
+import { remapKeptEvent, startSourceLead } from '../../sources/intake';
 import { LeadSource, QuarantineStatus } from '../../temporal/searchAttributes';
 import type { Tenant } from '../../tenants/schema';
 import { actorOf, tenantOf } from '../auth';
@@ -131,7 +131,7 @@ export function quarantineRoutes(router: Router, ctx: ApiContext): void {
     const outcome = await replayQuarantined(
       {
         read: () => readState(handle, id),
-        map: (state) => mapSourceEvent(tenant, sourceOf(state), state.event, ctx),
+        map: (state) => remapKeptEvent(ctx, tenant, sourceOf(state), state.event, state.reason),
         start: async (state, lead) => {
           const started = await startSourceLead(ctx, tenant, sourceOf(state), lead, state.eventId);
           return { leadId: started.answer.leadId };
