@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT, resolveTemporalCli, startDevServer, type RunningDevServer } from '../../src/temporal/devServer';
 import { bundleWorkflows } from '../../src/worker';
-import { buildConsole } from '../../scripts/build-console';
+import { buildConsole } from '../../src/console/build';
 import { freePort } from './ports';
 
 export const TEST_ENV_FILE = path.join(PROJECT_ROOT, '.data', 'test', 'env.json');

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { get } from 'node:http';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import express from 'express';
-import { buildConsole } from '../../scripts/build-console';
+import { buildConsole } from '../../src/console/build';
 import { CONSOLE_CSP, consoleStaticRoutes } from '../../src/api/routes/console-static';
 
 /** The console as the API serves it: built into a directory of its own, served by the route module. */

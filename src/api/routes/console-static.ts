@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import express, { type Express, type RequestHandler } from 'express';
-import { buildConsole, CONSOLE_OUT_DIR } from '../../../scripts/build-console';
+import { buildConsole, CONSOLE_OUT_DIR } from '../../console/build';
 import { logger } from '../../log';
 
 const log = logger('console');
@@ -59,7 +59,7 @@ function precompressed(assets: string): RequestHandler {
 }
 
 export interface ConsoleStaticOptions {
-  /** Where the build is (default `.data/console/`, written by scripts/build-console.ts). */
+  /** Where the build is (default `.data/console/`, written by src/console/build.ts). */
   dir?: string;
 }
 
