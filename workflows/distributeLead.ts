@@ -1,4 +1,4 @@
-import { ActivityFailure, TimeoutFailure, allHandlersFinished, condition, proxyActivities, setHandler, sleep, upsertMemo, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, TimeoutFailure, allHandlersFinished, condition, patched, proxyActivities, setHandler, sleep, upsertMemo, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { DocVersion } from '../src/distribution/catalog';
 import type { DeliveryRecord } from '../src/distribution/delivery';
@@ -16,7 +16,7 @@ import {
 import { decideReturnUpdate, distributionStateQuery, postBidUpdate, returnLeadUpdate, supplierAnswerUpdate } from '../src/distribution/leadMessages';
 import type { Buyer, Campaign, Supplier } from '../src/distribution/model';
 import { buyerDedupeScope, byPriority, fixedPriceCents, maxSales, netCents, payoutCents, pingView, rankOffers, type LeadFields, type Offer, type Screening } from '../src/distribution/plan';
-import { accountLimits, byBuyer, endpointResult, tallyRequests, type EndpointReport, type Tally } from '../src/distribution/workflowSupport';
+import { accountLimits, byBuyer, endpointResult, postMayHaveSold, tallyRequests, type EndpointReport, type Tally } from '../src/distribution/workflowSupport';
 
 const DAY_MS = 86_400_000;
 /** A buyer's 429 is waited out (its Retry-After) at most this many times per post, and only this long each. */
@@ -26,6 +26,11 @@ const MAX_RATE_LIMIT_WAIT_MS = 60_000;
 const MAX_PRICE = 1_000_000;
 /** Queued leads try again at most this many openings. */
 const MAX_QUEUE_ROUNDS = 3;
+/**
+ * An ambiguous post (no answer, a dropped connection, a 5xx, an answer that could not be read) keeps
+ * its price spent rather than freeing it: runs from before the change released it as unsold.
+ */
+const AMBIGUOUS_POST_KEEPS_HOLD = 'ambiguous-post-keeps-hold';
 
 /**
  * The engine's own calls (catalog, screening, accounts, dedupe marks, pools): retried for up to five
@@ -322,6 +327,17 @@ export async function distributeLead(input: DistributeLeadInput): Promise<Distri
       count(buyer.id, 'revenueCents', priceCents);
       consider({ buyerId: buyer.id, status: 'sold', reason: null, detail: record.answer.reference ? `reference ${record.answer.reference}` : null, priceCents });
       return true;
+    }
+    if (postMayHaveSold(record) && patched(AMBIGUOUS_POST_KEEPS_HOLD)) {
+      // The buyer may have bought the lead: releasing would give its price to another lead and
+      // spend the budget twice. The hold becomes spent (a sale in the account's caps and budget,
+      // at the price held), the lead is not counted as sold to it, and the buyer keeps its dedupe
+      // mark. The post is not sent again: a buyer need not drop a repeated Idempotency-Key.
+      await acts.settleWithAccount({ tenantId: input.tenantId, kind: 'buyer', accountId: buyer.id, request: { leadId: input.leadId, amountCents: offer.priceCents, atMs: businessNow(), timeZone: buyer.timeZone, outcome: 'unknown' } });
+      count(buyer.id, 'unknown');
+      const why = record.error ? `${record.error.type}: ${record.error.message}` : (record.answer.reason ?? 'error');
+      consider({ buyerId: buyer.id, status: 'unknown', reason: record.error?.type ?? record.answer.reason ?? 'error', detail: `${why}; the buyer may have taken the lead, so its price stays spent`, priceCents: offer.priceCents });
+      return false;
     }
     await acts.releaseWithAccount({ tenantId: input.tenantId, kind: 'buyer', accountId: buyer.id, request: { leadId: input.leadId } });
     // A buyer that says it already has the person keeps its mark; others give theirs back.

@@ -23,6 +23,7 @@ export type DisputeEntryKind =
   | 'refused'
   | 'duplicate'
   | 'sold'
+  | 'unknown'
   | 'released'
   | 'answer'
   | 'wait'
@@ -160,9 +161,14 @@ export function disputeLog(leadId: string, workflowId: string, events: readonly 
         case 'acquireProbe':
           push(at, asObject(result)['granted'] ? 'screened' : 'skipped', `${s.input['buyerId']}: half-open probe ${asObject(result)['granted'] ? 'granted' : 'refused (breaker_open)'}`, { buyerId: s.input['buyerId'] as string });
           break;
-        case 'settleWithAccount':
-          if (s.input['kind'] === 'buyer') push(at, 'sold', `sold to ${s.input['accountId']} for ${money(Number(asObject(s.input['request'])['amountCents']))}`, { buyerId });
+        case 'settleWithAccount': {
+          if (s.input['kind'] !== 'buyer') break;
+          const request = asObject(s.input['request']);
+          const amount = money(Number(request['amountCents']));
+          if (request['outcome'] === 'unknown') push(at, 'unknown', `${s.input['accountId']}: no definite answer to the post, the buyer may have taken the lead; ${amount} stays spent`, { buyerId, reason: 'unknown' });
+          else push(at, 'sold', `sold to ${s.input['accountId']} for ${amount}`, { buyerId });
           break;
+        }
         case 'releaseWithAccount':
           push(at, 'released', `${s.input['accountId']}: reservation released`, { buyerId });
           break;

@@ -43,7 +43,7 @@ export interface AccountLimits {
 }
 
 export const STAT_COUNTERS = [
-  'offered', 'pinged', 'bids', 'won', 'accepted', 'rejected', 'duplicates', 'errors', 'returned',
+  'offered', 'pinged', 'bids', 'won', 'accepted', 'rejected', 'duplicates', 'errors', 'unknown', 'returned',
   'revenueCents', 'payoutCents', 'breakerOpened', 'submitted', 'sold', 'unsold',
 ] as const;
 export type StatCounter = (typeof STAT_COUNTERS)[number];
@@ -301,6 +301,11 @@ export interface SettleRequest {
   timeZone?: string;
   /** Statistics to add with the sale, on the local date of atMs, under the same idempotency. */
   counters?: Partial<StatCounters>;
+  /**
+   * 'unknown': a post the buyer may have taken (no definite answer). It counts as a sale against
+   * caps and budget all the same; the mark is for the dispute log.
+   */
+  outcome?: 'unknown';
 }
 export interface SettleResult {
   /** false: the lead was settled before (nothing counted now). */

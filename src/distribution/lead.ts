@@ -66,7 +66,8 @@ export interface ReturnDecision {
 }
 export type ReturnAnswer = { ok: true; sale: Sale } | { ok: false; code: 'not_sold_to_buyer' | 'window_closed' | 'already_returned' | 'no_pending_return'; message: string };
 
-export type BuyerStatus = 'offered' | 'skipped' | 'pinged' | 'bid' | 'no_bid' | 'posted' | 'sold' | 'rejected' | 'duplicate' | 'error';
+/** unknown: a post the buyer may have taken (no definite answer); its price stays spent. */
+export type BuyerStatus = 'offered' | 'skipped' | 'pinged' | 'bid' | 'no_bid' | 'posted' | 'sold' | 'rejected' | 'duplicate' | 'error' | 'unknown';
 
 /** Why each buyer got (or did not get) the lead, latest first decisions per buyer. */
 export interface BuyerConsideration {

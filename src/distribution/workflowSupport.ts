@@ -41,3 +41,14 @@ export function byBuyer(reports: readonly EndpointReport[]): Array<{ accountId: 
 export function tallyRequests(leadId: string, tallies: readonly Tally[]) {
   return tallies.map((t) => ({ kind: t.kind, accountId: t.accountId, requests: [{ leadId, key: t.key, atMs: t.atMs, timeZone: t.timeZone, counters: t.counters }] }));
 }
+
+/**
+ * The buyer may have taken the lead: the request left and no definite answer came back. Only a
+ * request that never left, a 429 (the buyer's own word that it was not taken) and another 4xx (a
+ * refusal, whatever its body) are definite; so is every answer the mapping read.
+ */
+export function postMayHaveSold(record: DeliveryRecord): boolean {
+  if (record.answer.outcome !== 'error' || record.notSent) return false;
+  const status = record.response?.status;
+  return status === undefined || status < 400 || status >= 500;
+}

@@ -1,5 +1,6 @@
 import { businessClock } from '../../src/clock';
 import { eventually } from '../support/stack';
+import { marketplaceClient } from '../../sandbox/marketplace';
 import { middayZone, startDistributionStack, uniqueLead, type DistributionStack } from '../support/distribution';
 
 /*
@@ -61,6 +62,47 @@ it('never spends past a money budget: 300 leads at once against a $100 day budge
   const account = (await d.t.request('GET', '/v1/buyers/formbuyer')).body.account;
   expect(account.periods.day).toMatchObject({ sold: 66, held: 0, soldCents: 9900, remainingCents: 100 });
 }, 600_000);
+
+it('never frees the price of a post the buyer may have taken: a buyer that accepts but answers after the post timeout gets at most its budget', async () => {
+  // What a loaded machine does by chance, made certain: the buyer records the sale when it reads
+  // the post, then answers after the engine stopped waiting. Leads go one after another, so a
+  // released hold would be free for the next lead (five posts, five sales, $7.50 of a $3 budget).
+  d = await startDistributionStack({
+    buyers: ['formbuyer'],
+    adjust: ({ campaign, buyers }) => {
+      campaign.floorPrice = 0;
+      const b = buyers[0]!;
+      b.timeZone = middayZone(businessClock.now());
+      b.pricing = { type: 'fixed', price: 1.5 };
+      b.budget = { day: 3 };
+      b.filters = undefined as never;
+      (b.post as { timeoutMs: number }).timeoutMs = 200;
+    },
+  });
+  await marketplaceClient(d.market.url).setBehaviour('formbuyer', { price: 1.5, latency: { meanMs: 1500 } });
+  const leadIds: string[] = [];
+  for (let i = 0; i < 5; i++) leadIds.push((await d.sell(uniqueLead())).body.leadId);
+  const states = await settled(leadIds);
+
+  expect(d.market.sales({ buyerId: 'formbuyer' })).toHaveLength(2);
+  expect(d.market.requests({ buyerId: 'formbuyer', kind: 'post' })).toHaveLength(2);
+  expect(states.map((s) => s.status)).toEqual(['unsold', 'unsold', 'unsold', 'unsold', 'unsold']);
+  expect(states.map((s) => `${s.buyers[0]?.status} ${s.buyers[0]?.reason}`)).toEqual(['unknown timeout', 'unknown timeout', 'skipped budget_reached', 'skipped budget_reached', 'skipped budget_reached']);
+  const account = (await d.t.request('GET', '/v1/buyers/formbuyer')).body.account;
+  expect(account.periods.day).toMatchObject({ sold: 2, held: 0, soldCents: 300, remainingCents: 0 });
+
+  // The dispute log shows the post without an answer and the price kept, never a release.
+  const audit = (await d.t.request('GET', `/v1/leads/${leadIds[0]}/audit`)).body;
+  expect(audit.entries.find((e: any) => e.kind === 'post').delivery).toMatchObject({ outcome: 'error', error: { type: 'timeout' } });
+  expect(audit.entries.find((e: any) => e.kind === 'unknown')).toMatchObject({ buyerId: 'formbuyer', reason: 'unknown' });
+  expect(audit.entries.some((e: any) => e.kind === 'released' || e.kind === 'sold')).toBe(false);
+  expect(audit.buyers[0]).toMatchObject({ buyerId: 'formbuyer', status: 'unknown', reason: 'timeout' });
+  const stats = await eventually(async () => {
+    const s = (await d.t.request('GET', '/v1/buyers/formbuyer/stats?period=all')).body;
+    return s.unknown === 2 ? s : undefined;
+  }, 20_000, 'buyer stats count the unknown outcomes');
+  expect(stats).toMatchObject({ unknown: 2, accepted: 0, errors: 0, revenue: 0 });
+}, 120_000);
 
 it('sells an exclusive lead once and a shared lead to at most N buyers, never twice to one, however many arrive at once', async () => {
   // Fixed-price buyers (no pings): on a loaded machine a bidder's ping may miss its timeout, and
