@@ -43,12 +43,16 @@ export function tallyRequests(leadId: string, tallies: readonly Tally[]) {
 }
 
 /**
- * The buyer may have taken the lead: the request left and no definite answer came back. Only a
- * request that never left, a 429 (the buyer's own word that it was not taken) and another 4xx (a
- * refusal, whatever its body) are definite; so is every answer the mapping read.
+ * The buyer may have taken the lead: the request left and no definite answer came back (a
+ * timeout, a connection lost after sending, a 2xx the mapping could not read) or a gateway in
+ * front of the buyer gave up on it (502, 504), which says nothing of what the buyer did. The
+ * buyer's own answers are definite: a 4xx (a 429 included) is a refusal, and a 500 or 503 is the
+ * buyer saying it failed, so a buyer that is down does not use up its budget one lead at a time.
  */
+const GATEWAY_GAVE_UP = new Set([502, 504]);
+
 export function postMayHaveSold(record: DeliveryRecord): boolean {
   if (record.answer.outcome !== 'error' || record.notSent) return false;
   const status = record.response?.status;
-  return status === undefined || status < 400 || status >= 500;
+  return status === undefined || status < 400 || GATEWAY_GAVE_UP.has(status);
 }

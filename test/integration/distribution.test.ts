@@ -184,8 +184,8 @@ describe('waterfall', () => {
     expect(order).toEqual(['flaky', 'dupes', 'ratelimited', 'formbuyer']);
     const state = await leadState(res.body.leadId);
     const statuses = Object.fromEntries(state.buyers.map((b: any) => [b.buyerId, b.status]));
-    // A 503 may have come after the buyer took the lead: unknown, not an error that frees its price.
-    expect(statuses).toEqual({ flaky: 'unknown', dupes: 'duplicate', ratelimited: 'rejected', formbuyer: 'sold' });
+    // The buyer's own 503 is a failure: not sold, its price freed.
+    expect(statuses).toEqual({ flaky: 'error', dupes: 'duplicate', ratelimited: 'rejected', formbuyer: 'sold' });
   });
 
   it("waits out a buyer's 429 Retry-After on a durable timer and posts again", async () => {

@@ -23,8 +23,8 @@ describe('postMayHaveSold', () => {
   it('is true when the request left and no definite answer came back', () => {
     expect(postMayHaveSold(post({ error: { type: 'timeout', message: 'no answer within 3000 ms' }, answer: { outcome: 'error', reason: 'timeout' } }))).toBe(true);
     expect(postMayHaveSold(post({ error: { type: 'connection', message: 'socket hang up' }, answer: { outcome: 'error', reason: 'connection' } }))).toBe(true);
-    expect(postMayHaveSold(post({ response: answered(503), answer: { outcome: 'error', reason: 'http_503' } }))).toBe(true);
-    expect(postMayHaveSold(post({ response: answered(500), answer: { outcome: 'error', reason: 'http_500' } }))).toBe(true);
+    expect(postMayHaveSold(post({ response: answered(502), answer: { outcome: 'error', reason: 'http_502' } }))).toBe(true);
+    expect(postMayHaveSold(post({ response: answered(504), answer: { outcome: 'error', reason: 'http_504' } }))).toBe(true);
     // A 200 the response mapping could not read may have been an acceptance.
     expect(postMayHaveSold(post({ response: answered(200), error: { type: 'mapping', message: 'bad' } }))).toBe(true);
   });
@@ -34,6 +34,9 @@ describe('postMayHaveSold', () => {
     expect(postMayHaveSold(post({ response: answered(200), answer: { outcome: 'rejected' } }))).toBe(false);
     expect(postMayHaveSold(post({ response: answered(409), answer: { outcome: 'duplicate' } }))).toBe(false);
     expect(postMayHaveSold(post({ response: answered(429), answer: { outcome: 'error', reason: 'rate_limited' } }))).toBe(false);
+    // The buyer's own failure: a buyer that is down does not use up its budget one lead at a time.
+    expect(postMayHaveSold(post({ response: answered(500), answer: { outcome: 'error', reason: 'http_500' } }))).toBe(false);
+    expect(postMayHaveSold(post({ response: answered(503), answer: { outcome: 'error', reason: 'http_503' } }))).toBe(false);
     expect(postMayHaveSold(post({ response: answered(400), error: { type: 'mapping', message: 'bad' } }))).toBe(false);
     expect(postMayHaveSold(post({ notSent: true, error: { type: 'config', message: 'secret not set' }, answer: { outcome: 'error', reason: 'config' } }))).toBe(false);
     expect(postMayHaveSold(post({ notSent: true, error: { type: 'connection', message: 'ECONNREFUSED' } }))).toBe(false);
