@@ -55,14 +55,14 @@ const tokenTag = (query: string, token: Buffer) => {
   return createHmac('sha256', pageTokenKey).update(query).update('\0').update(token).digest('base64url').slice(0, 32);
 };
 
-export function encodePageToken(query: string, token: Uint8Array): string {
+function encodePageToken(query: string, token: Uint8Array): string {
   const t = Buffer.from(token);
   return Buffer.from(JSON.stringify({ q: tokenTag(query, t), t: t.toString('base64') })).toString('base64url');
 }
 
-export const badToken = (message: string) => new ApiError(400, 'invalid_request', `Invalid request query: query.pageToken ${message}`, [{ field: 'query.pageToken', message }]);
+const badToken = (message: string) => new ApiError(400, 'invalid_request', `Invalid request query: query.pageToken ${message}`, [{ field: 'query.pageToken', message }]);
 
-export function decodePageToken(query: string, token: string): Buffer {
+function decodePageToken(query: string, token: string): Buffer {
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
@@ -76,6 +76,32 @@ export function decodePageToken(query: string, token: string): Buffer {
   const given = Buffer.from(q);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw badToken('is not a token this API gave for a listing with these filters');
   return raw;
+}
+
+/**
+ * One page of a visibility listing, and the token of the next (null on the last page): a token
+ * the client sends back is checked against the query first, and one the server no longer knows
+ * is the client's to fix (400 naming it), not a 5xx.
+ */
+export async function listPage(
+  ctx: ApiContext,
+  query: string,
+  pageSize: number,
+  pageToken: string | undefined,
+): Promise<{ executions: temporal.api.workflow.v1.IWorkflowExecutionInfo[]; nextPageToken: string | null }> {
+  let page: temporal.api.workflowservice.v1.ListWorkflowExecutionsResponse;
+  try {
+    page = await ctx.client.workflowService.listWorkflowExecutions({
+      namespace: ctx.namespace,
+      query,
+      pageSize,
+      nextPageToken: pageToken ? decodePageToken(query, pageToken) : Buffer.alloc(0),
+    });
+  } catch (err) {
+    if (pageToken && isGrpcServiceError(err) && err.code === 3 /* INVALID_ARGUMENT */) throw badToken('is not valid (any more): list again from the first page');
+    throw err;
+  }
+  return { executions: page.executions, nextPageToken: page.nextPageToken && page.nextPageToken.length > 0 ? encodePageToken(query, page.nextPageToken) : null };
 }
 
 /** Runs `work` over `items` with at most `limit` at once, keeping the order. */
@@ -142,19 +168,7 @@ export function getLeads(router: Router, ctx: ApiContext): void {
     if (q.to) clauses.push(`StartTime < ${literal(new Date(q.to).toISOString())}`);
     const query = clauses.join(' AND ');
 
-    let page: temporal.api.workflowservice.v1.ListWorkflowExecutionsResponse;
-    try {
-      page = await ctx.client.workflowService.listWorkflowExecutions({
-        namespace: ctx.namespace,
-        query,
-        pageSize: q.limit,
-        nextPageToken: q.pageToken ? decodePageToken(query, q.pageToken) : Buffer.alloc(0),
-      });
-    } catch (err) {
-      // A token whose listing the server no longer knows (or that was altered): the client's to fix.
-      if (q.pageToken && isGrpcServiceError(err) && err.code === 3 /* INVALID_ARGUMENT */) throw badToken('is not valid (any more): list again from the first page');
-      throw err;
-    }
+    const page = await listPage(ctx, query, q.limit, q.pageToken);
 
     const rows = await mapBounded(page.executions, STATE_READ_CONCURRENCY, async (run) => {
       const workflowId = run.execution?.workflowId ?? '';
@@ -195,7 +209,6 @@ export function getLeads(router: Router, ctx: ApiContext): void {
       return row;
     });
 
-    const token = page.nextPageToken && page.nextPageToken.length > 0 ? encodePageToken(query, page.nextPageToken) : null;
-    res.json({ query, consistency: 'eventual', leads: rows.filter((r): r is LeadRowType => r !== null), nextPageToken: token });
+    res.json({ query, consistency: 'eventual', leads: rows.filter((r): r is LeadRowType => r !== null), nextPageToken: page.nextPageToken });
   });
 }

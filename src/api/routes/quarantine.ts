@@ -1,4 +1,4 @@
-import { isGrpcServiceError, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { executionInfoFromRaw } from '@temporalio/client/lib/helpers';
 import { optionalTsToMs } from '@temporalio/common/lib/time';
 import type { temporal } from '@temporalio/proto';
@@ -14,7 +14,7 @@ import { actorOf, tenantOf } from '../auth';
 import { runUrl, type ApiContext } from '../context';
 import { QuarantineDiscardBody, QuarantineListQuery, QuarantineReplayBody, type QuarantineRowType } from '../contracts';
 import { ApiError, parseRequest } from '../errors';
-import { badToken, decodePageToken, encodePageToken, literal } from './get-leads';
+import { listPage, literal } from './get-leads';
 
 function notFound(id: string): ApiError {
   return new ApiError(404, 'not_found', `Quarantined event ${id} not found`);
@@ -87,21 +87,9 @@ export function quarantineRoutes(router: Router, ctx: ApiContext): void {
     if (q.status) clauses.push(`QuarantineStatus = ${literal(q.status)}`);
     if (q.source) clauses.push(`LeadSource = ${literal(q.source)}`);
     const query = clauses.join(' AND ');
-    let page: temporal.api.workflowservice.v1.ListWorkflowExecutionsResponse;
-    try {
-      page = await ctx.client.workflowService.listWorkflowExecutions({
-        namespace: ctx.namespace,
-        query,
-        pageSize: q.limit,
-        nextPageToken: q.pageToken ? decodePageToken(query, q.pageToken) : Buffer.alloc(0),
-      });
-    } catch (err) {
-      if (q.pageToken && isGrpcServiceError(err) && err.code === 3 /* INVALID_ARGUMENT */) throw badToken('is not valid (any more): list again from the first page');
-      throw err;
-    }
+    const page = await listPage(ctx, query, q.limit, q.pageToken);
     const items = await Promise.all(page.executions.map((raw) => rowOf(ctx, raw)));
-    const token = page.nextPageToken && page.nextPageToken.length > 0 ? encodePageToken(query, page.nextPageToken) : null;
-    res.json({ query, consistency: 'eventual', items, nextPageToken: token });
+    res.json({ query, consistency: 'eventual', items, nextPageToken: page.nextPageToken });
   });
 
   /** GET /v1/quarantine/:id — the event as received, why it failed and what has been done with it. */
