@@ -10,17 +10,8 @@ import { DEFAULT_QUARANTINE_HOLD_MS, MAX_QUARANTINE_HOLD_MS, MIN_QUARANTINE_HOLD
 
 export * from './model';
 
-/** What a source hands over when an event fails its mapping or the lead schema. */
-export interface QuarantineRequest {
-  tenantId: string;
-  sourceId: string;
-  kind: string;
-  eventId: string | null;
-  receivedAt: string;
-  event: unknown;
-  reason: string;
-  issues: Array<{ field: string; message: string }>;
-}
+/** What a source hands over when an event fails its mapping or the lead schema: the workflow's input less what is derived here. */
+export type QuarantineRequest = Omit<QuarantineInput, 'quarantineId' | 'holdMs'>;
 
 /** Kept of each failure: enough to name what to fix, bounded so a pathological payload cannot bloat the run. */
 const MAX_ISSUES = 50;
