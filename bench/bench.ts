@@ -8,8 +8,9 @@
  *   --leads 200 --rate 20 --latency 50 --jitter 25 [--db] [--stack unified|salesforce|hubspot|pipedrive]
  * Each lead's end-to-end time runs from just before its POST to the moment the messaging
  * emulator receives its notification. The engine's overhead is that minus the upstream time on
- * the lead's critical path: enrich + the slowest of (account match, HRIS, calendar) + CRM write,
- * as the connector timed each call (emulated latency plus loopback HTTP).
+ * the lead's critical path: the slowest of the four reads made in parallel (enrichment, account
+ * match, HRIS, calendar), then the CRM write, as the connector timed each call (emulated latency
+ * plus loopback HTTP).
  *
  * distribution: a supplier's POST to its answer, auction and waterfall, on the marketplace
  * emulator (see ./distribution.ts); --latency and --jitter are the ten fast buyers' too.
@@ -185,7 +186,8 @@ async function runRouting(stack: RunningStack, sandbox: RunningSandbox): Promise
     const event = await waitNotified(leadId, 120_000);
     const state = (await stack.temporal.client.workflow.getHandle(`lead:${TENANT_ID}:${leadId}`).query('leadState')) as LeadState;
     const call = (step: string) => state.upstream.filter((c) => c.step === step).reduce((sum, c) => sum + c.durationMs, 0);
-    const upstream = call('enrich') + Math.max(call('match_account'), call('check_hris'), call('check_calendar')) + call('assign_crm');
+    // Enrichment runs beside the account match and the availability reads, not before them.
+    const upstream = Math.max(call('enrich'), call('match_account'), call('check_hris'), call('check_calendar')) + call('assign_crm');
     results.push({ e2e: event.receivedAt - t0, upstream, rule: state.owner?.via ?? state.status });
     const first = Date.parse(state.timings[0]?.startedAt ?? state.receivedAt);
     (stepTotals['(POST → first step)'] ??= []).push(first - t0);
