@@ -65,7 +65,11 @@ export function postLeadReassign(router: Router, ctx: ApiContext): void {
       }
     }
     // The run has closed: a follow-up run on the same lead ID takes the final state and the request.
-    const previous = await handle.query(leadStateQuery);
+    const previous = await handle.query(leadStateQuery).catch(async (err: unknown): Promise<never> => {
+      // Erased (or gone) between the look and the read: 410 for an erasure, else 404, never a 500.
+      if (err instanceof WorkflowNotFoundError) await refuseErased(ctx, tenant.id, leadId);
+      return notFoundAsApiError(leadId)(err);
+    });
     if (!previous.lead) throw new ApiError(409, 'lead_closed', `Lead ${leadId} closed before it was normalized; nothing to reassign`);
     refuseCurrentOwner(leadId, previous, request);
     // A retry of a request the closed run already carried out: nothing to do again.
