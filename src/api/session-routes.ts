@@ -1,9 +1,9 @@
 import express, { type Request, type Router } from 'express';
-import { z } from 'zod';
 import { dummyPasswordHash, verifyPassword } from '../console/users';
 import type { Tenant } from '../tenants/schema';
 import { clearSessionCookie, principalOf, requireJson, sessionCookie, type Principal } from './auth';
 import type { ApiContext } from './context';
+import { SessionSignInBody } from './contracts';
 import { ApiError, noPrototypeKeys, parseRequest } from './errors';
 import type { Sessions } from './session';
 
@@ -11,15 +11,8 @@ import type { Sessions } from './session';
  * The console's sessions:
  * POST   /v1/session  { email, password } → the user, their tenant and the CSRF token; sets the cookie
  * GET    /v1/session  → the same, for the signed-in user
- * DELETE /v1/session  → signs out (the token is refused from then on, in this process)
+ * DELETE /v1/session  → signs out (the token is refused from then on; see Sessions.revoke)
  */
-
-const SignInBody = z
-  .object({
-    email: z.string().trim().toLowerCase().max(254).pipe(z.email()),
-    password: z.string().min(1).max(1024),
-  })
-  .strict();
 
 type SessionView = {
   user: { email: string; name: string; role: string };
@@ -56,7 +49,7 @@ export function signInRoute(ctx: ApiContext): Router {
   const router = express.Router();
   router.post('/v1/session', requireJson, express.json({ limit: '4kb', strict: true }), noPrototypeKeys, async (req, res) => {
     const sessions = sessionsOf(ctx);
-    const body = parseRequest(SignInBody, req.body, 'body');
+    const body = parseRequest(SessionSignInBody, req.body, 'body');
     const attempt = sessions.limiter.attempt(body.email, clientAddress(req));
     if (!attempt.ok) {
       res.set('Retry-After', String(attempt.retryAfterSeconds));
