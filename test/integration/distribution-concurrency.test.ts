@@ -38,18 +38,24 @@ async function submitted(n: number): Promise<void> {
   );
 }
 
-it('never spends past a money budget: 300 leads at once against a $100 day budget at $1.50 sell exactly 66', async () => {
-  d = await startDistributionStack({
+/** The form buyer alone at a fixed $1.50 against a day budget, at midday in its zone (no day rolls over). */
+function budgetBuyerStack(dayBudget: number, postTimeoutMs?: number) {
+  return startDistributionStack({
     buyers: ['formbuyer'],
     adjust: ({ campaign, buyers }) => {
       campaign.floorPrice = 0;
       const b = buyers[0]!;
       b.timeZone = middayZone(businessClock.now());
       b.pricing = { type: 'fixed', price: 1.5 };
-      b.budget = { day: 100 };
+      b.budget = { day: dayBudget };
       b.filters = undefined as never;
+      if (postTimeoutMs !== undefined) (b.post as { timeoutMs: number }).timeoutMs = postTimeoutMs;
     },
   });
+}
+
+it('never spends past a money budget: 300 leads at once against a $100 day budget at $1.50 sell exactly 66', async () => {
+  d = await budgetBuyerStack(100);
   d.market.setBehaviour('formbuyer', { price: 1.5 });
   const answers = await Promise.all(Array.from({ length: 300 }, (_, i) => d.post(uniqueLead(), { supplier: i % 2 ? 'acme-leads' : 'bright-media' })));
   expect(answers.filter((a) => a.status !== 200).map((a) => `${a.status} ${JSON.stringify(a.body).slice(0, 200)}`)).toEqual([]);
@@ -67,18 +73,7 @@ it('never frees the price of a post the buyer may have taken: a buyer that accep
   // What a loaded machine does by chance, made certain: the buyer records the sale when it reads
   // the post, then answers after the engine stopped waiting. Leads go one after another, so a
   // released hold would be free for the next lead (five posts, five sales, $7.50 of a $3 budget).
-  d = await startDistributionStack({
-    buyers: ['formbuyer'],
-    adjust: ({ campaign, buyers }) => {
-      campaign.floorPrice = 0;
-      const b = buyers[0]!;
-      b.timeZone = middayZone(businessClock.now());
-      b.pricing = { type: 'fixed', price: 1.5 };
-      b.budget = { day: 3 };
-      b.filters = undefined as never;
-      (b.post as { timeoutMs: number }).timeoutMs = 200;
-    },
-  });
+  d = await budgetBuyerStack(3, 200);
   await marketplaceClient(d.market.url).setBehaviour('formbuyer', { price: 1.5, latency: { meanMs: 1500 } });
   const leadIds: string[] = [];
   for (let i = 0; i < 5; i++) leadIds.push((await d.sell(uniqueLead())).body.leadId);
