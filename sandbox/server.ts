@@ -14,6 +14,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { z } from 'zod';
 import { emulatorFor, matchRoute, type EmulatorAuth, type EmulatorRequest, type ProviderEmulator } from './emulator';
 import { EMULATORS } from './providers';
+import { applyQuota, quotaFor, type SandboxQuotas } from './quotas';
 import { SYSTEMS, faultSchema, latencySchema, parseBody, workspaceSchema } from './schemas';
 import { DEFAULT_RATE_RULE, SandboxState, type RateRule, type RateStatus } from './state';
 import type { SandboxEvent, SandboxFault, SandboxLatency, SandboxSystem, SandboxWorkspace } from './types';
@@ -24,6 +25,8 @@ export interface SandboxOptions {
   latency?: SandboxLatency;
   /** Clock for arrival times, rate windows and `created_at`; latency always uses real time. */
   now?: () => number;
+  /** Emulated quotas in place of the sandbox's own windows (see ./quotas.ts); none by default. */
+  quotas?: SandboxQuotas;
 }
 
 export interface RunningSandbox {
@@ -44,7 +47,7 @@ export function createSandboxApp(opts: SandboxOptions): { app: express.Express; 
   // No ETags: a client that sent If-None-Match would get a 304 no real upstream here would send.
   app.set('etag', false);
   app.use('/_sandbox', controlRouter(state));
-  app.use(emulatorMiddleware(state, EMULATORS));
+  app.use(emulatorMiddleware(state, EMULATORS, opts.quotas));
   app.use(notFound);
   app.use(errorHandler);
   return { app, state };
@@ -80,7 +83,7 @@ interface Incoming {
   rates: RateStatus[];
 }
 
-function emulatorMiddleware(state: SandboxState, emulators: readonly ProviderEmulator[]) {
+function emulatorMiddleware(state: SandboxState, emulators: readonly ProviderEmulator[], quotas: SandboxQuotas | undefined) {
   // The raw body is kept (signatures are computed over it); JSON and form bodies are parsed from it.
   const readRaw = express.text({ type: () => true, limit: '1mb' });
   return (req: Request, res: Response, next: NextFunction): void => {
@@ -89,7 +92,7 @@ function emulatorMiddleware(state: SandboxState, emulators: readonly ProviderEmu
     if (!emulator) return next();
     const receivedAt = state.now();
     readRaw(req, res, (readError?: unknown) => {
-      handleEmulated(state, emulator, path, receivedAt, req, res, readError).catch(next);
+      handleEmulated(state, emulator, path, receivedAt, req, res, readError, quotas).catch(next);
     });
   };
 }
@@ -116,6 +119,7 @@ async function handleEmulated(
   req: Request,
   res: Response,
   readError: unknown,
+  quotas: SandboxQuotas | undefined,
 ): Promise<void> {
   const query = queryOf(req);
   const headers = lowerCaseHeaders(req.headers);
@@ -129,9 +133,9 @@ async function handleEmulated(
     bodyError: readError ?? parsed.error,
     idempotencyKey: headers['idempotency-key'] || undefined,
     auth,
-    ...countRates(state, emulator, auth, request),
+    ...countRates(state, emulator, auth, request, quotas),
   };
-  const { reply, replayed } = decide(state, incoming);
+  const { reply, replayed, limited } = decide(state, incoming);
   const latencyMs = state.latencyFor(emulator.system);
   state.record({
     system: emulator.system,
@@ -147,15 +151,30 @@ async function handleEmulated(
     receivedAt,
     at: new Date(receivedAt).toISOString(),
     latencyMs,
+    ...(limited ? { rateLimited: { window: incoming.rate.window, resetSeconds: incoming.rate.resetSeconds } } : {}),
   });
   if (latencyMs > 0) await sleep(latencyMs);
   send(res, reply, emulator.rateHeaders(incoming.rate, receivedAt, incoming.rates));
 }
 
-/** Counts the request against each window the emulator names, stopping at the first it exceeds. */
-function countRates(state: SandboxState, emulator: ProviderEmulator, auth: EmulatorAuth, request: EmulatorRequest): { rate: RateStatus; rates: RateStatus[] } {
+/**
+ * Counts the request against each window the emulator names, stopping at the first it exceeds.
+ * A quota that applies resizes or lifts the windows (see ./quotas.ts).
+ */
+function countRates(
+  state: SandboxState,
+  emulator: ProviderEmulator,
+  auth: EmulatorAuth,
+  request: EmulatorRequest,
+  quotas: SandboxQuotas | undefined,
+): { rate: RateStatus; rates: RateStatus[] } {
   const [first = DEFAULT_RATE_RULE, ...more] = emulator.rateRules?.(request, auth.workspace) ?? [];
-  const count = (rule: RateRule) => state.countRequest(auth.workspace, `${emulator.provider}/${emulator.system}`, request.now, rule);
+  const quota = quotas ? quotaFor(quotas, emulator.provider, emulator.system, request.path) : null;
+  const params = { ...request.query, ...(typeof request.body === 'object' && request.body !== null ? (request.body as Record<string, unknown>) : {}) };
+  const count = (emulatorRule: RateRule) => {
+    const { rule, keySuffix } = applyQuota(emulatorRule, quota, params);
+    return state.countRequest(auth.workspace, `${emulator.provider}/${emulator.system}${keySuffix}`, request.now, rule);
+  };
   let rate = count(first);
   const rates = [rate];
   for (const rule of more) {
@@ -167,8 +186,11 @@ function countRates(state: SandboxState, emulator: ProviderEmulator, auth: Emula
   return { rate, rates };
 }
 
-/** The reply for one request; synchronous so that check-then-store of idempotency keys is atomic. */
-function decide(state: SandboxState, inc: Incoming): { reply: Reply; replayed: boolean } {
+/**
+ * The reply for one request; synchronous so that check-then-store of idempotency keys is atomic.
+ * `limited`: the reply is the provider's limit answer (a window was exhausted).
+ */
+function decide(state: SandboxState, inc: Incoming): { reply: Reply; replayed: boolean; limited?: boolean } {
   const { emulator, request } = inc;
   const fault = state.takeFault(emulator.system, emulator.provider, request.method, request.path);
   if (fault) return { reply: faultReply(emulator, fault, inc.rate), replayed: false };
@@ -176,7 +198,7 @@ function decide(state: SandboxState, inc: Incoming): { reply: Reply; replayed: b
   if (inc.auth.error || !ws) {
     return { reply: emulator.errorReply(inc.auth.error ?? new HttpError(401, 'UNAUTHORIZED', 'not authenticated')), replayed: false };
   }
-  if (inc.rate.exceeded) return { reply: emulator.rateLimited(inc.rate, request.now), replayed: false };
+  if (inc.rate.exceeded) return { reply: emulator.rateLimited(inc.rate, request.now), replayed: false, limited: true };
   if (inc.bodyError !== undefined) return { reply: emulator.errorReply(bodyError(inc.bodyError)), replayed: false };
 
   const match = matchRoute(emulator.routes, request.method, request.path);

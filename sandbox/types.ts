@@ -116,6 +116,8 @@ export interface SandboxEvent {
   receivedAt: number;
   at: string;
   latencyMs: number;
+  /** Set when the answer was the provider's limit answer: the exhausted window and the seconds until it resets. */
+  rateLimited?: { window: string; resetSeconds: number };
 }
 
 /** A fault injected with `POST /_sandbox/faults`: the next `times` matching requests get it. */
