@@ -15,6 +15,17 @@
  * distribution: a supplier's POST to its answer, auction and waterfall, on the marketplace
  * emulator (see ./distribution.ts); --latency and --jitter are the ten fast buyers' too.
  *   --slow 3000 --ping-timeout 1000 --concurrency 4 --dist-leads 100 --step-start 2 --step-max 32 --step-seconds 8 --step-min-leads 20 [--methods auction,waterfall]
+ *
+ * curve (only when named): the overload curve, Leadrelay beside a plain in-process pipeline with no
+ * Temporal (./plain.ts), alternated at each offered rate, one table and the knee (see ./curve.ts).
+ *   npm run bench -- curve --rates 10,20,30,40,60 --leads-per-rate 400 --latency 50 --jitter 25 [--lead-timeout 120] [--knee-p99 <ms>]
+ *
+ * Emulated quotas, every mode: --quotas off|sandbox|real (default off: the providers' limits are
+ * lifted, so the figures are the engine's capacity; sandbox: the sandbox's own 1000 requests per
+ * 60 s per provider and system; real: the providers' published limits, sandbox/quotaPresets.ts),
+ * and --quota key=limit/seconds[/per-parameter] or key=off, repeatable (e.g. --quota crm=500/60;
+ * keys in sandbox/quotas.ts). Time spent waiting out limit answers (429 → Retry-After) is reported
+ * apart from the engine's overhead (./rateLimits.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
@@ -28,7 +39,13 @@ import { startStack, type RunningStack } from '../src/stack';
 import { resolveTemporalCli, startDevServer } from '../src/temporal/devServer';
 import { TenantRegistry } from '../src/tenants/registry';
 import { freePort } from '../test/support/ports';
+import { REAL_QUOTAS } from '../sandbox/quotaPresets';
+import { describeQuotas, QUOTA_MODES, quotasFor, type QuotaMode } from '../sandbox/quotas';
+import { runCurve } from './curve';
 import { runDistributionBench, type BenchMethod } from './distribution';
+import { createPlainPipeline } from './plain';
+import { postLead } from './poster';
+import { waitsByLead, watchRateLimits, type LimitAnswer } from './rateLimits';
 import { fmt, percentile } from './stats';
 
 const { values: args, positionals } = parseArgs({
@@ -50,12 +67,20 @@ const { values: args, positionals } = parseArgs({
     'step-seconds': { type: 'string', default: '8' },
     'step-min-leads': { type: 'string', default: '20' },
     methods: { type: 'string', default: 'auction,waterfall' },
+    quotas: { type: 'string', default: 'off' },
+    quota: { type: 'string', multiple: true, default: [] },
+    rates: { type: 'string', default: '10,20,30,40,60' },
+    'leads-per-rate': { type: 'string', default: '400' },
+    'lead-timeout': { type: 'string', default: '120' },
+    'knee-p99': { type: 'string' },
   },
 });
-const MODES = ['routing', 'distribution'] as const;
+const MODES = ['routing', 'distribution', 'curve'] as const;
 type Mode = (typeof MODES)[number];
-for (const p of positionals) if (!(MODES as readonly string[]).includes(p)) throw new Error(`unknown mode ${p}: use ${MODES.join(' and/or ')} (no mode: both)`);
-const modes: Mode[] = positionals.length ? (positionals as Mode[]) : [...MODES];
+for (const p of positionals) if (!(MODES as readonly string[]).includes(p)) throw new Error(`unknown mode ${p}: use ${MODES.join(', ')} (no mode: routing and distribution)`);
+const modes: Mode[] = positionals.length ? (positionals as Mode[]) : ['routing', 'distribution'];
+if (!(QUOTA_MODES as readonly string[]).includes(args.quotas)) throw new Error(`--quotas must be one of ${QUOTA_MODES.join(', ')}`);
+const QUOTAS = quotasFor(args.quotas as QuotaMode, args.quota, REAL_QUOTAS);
 const methods = args.methods.split(',').map((m) => m.trim());
 for (const m of methods) if (m !== 'auction' && m !== 'waterfall') throw new Error(`--methods: ${m} is not auction or waterfall`);
 if (!(args.stack in DEMO_STACKS)) throw new Error(`--stack must be one of ${Object.keys(DEMO_STACKS).join(', ')}`);
@@ -81,6 +106,7 @@ async function main(): Promise<void> {
   const sandbox = await startSandbox({
     workspaces: [demoStackWorkspace(new Date(), STACK)],
     latency: { crm: latency, hris: latency, calendar: latency, messaging: latency, enrichment: latency, auth: latency },
+    ...(QUOTAS ? { quotas: QUOTAS } : {}),
   });
   const tenants = new TenantRegistry();
   const tenant = demoStackTenant(sandbox.url, STACK);
@@ -101,10 +127,28 @@ async function main(): Promise<void> {
     encryption: { active: randomBytes(32) },
   });
 
+  const limits = watchRateLimits(stack.connectors);
+  process.stdout.write(`emulated quotas (--quotas ${args.quotas}): ${describeQuotas(QUOTAS)}\n`);
   const started = Date.now();
   if (modes.includes('routing')) {
     process.stdout.write('\n== routing ==\n');
-    await runRouting(stack, sandbox);
+    await runRouting(stack, sandbox, limits.answers);
+  }
+  if (modes.includes('curve')) {
+    process.stdout.write('\n== curve ==\n');
+    await runCurve({
+      stack,
+      sandbox,
+      plain: await createPlainPipeline({ tenants, tenantId: TENANT_ID, temporal: stack.temporal.client }),
+      tenantId: TENANT_ID,
+      apiKey: API_KEY,
+      limitAnswers: limits.answers,
+      rates: args.rates.split(',').map(Number),
+      leadsPerRate: Number(args['leads-per-rate']),
+      leadTimeoutMs: Number(args['lead-timeout']) * 1000,
+      ...(args['knee-p99'] !== undefined ? { kneeBoundMs: Number(args['knee-p99']) } : {}),
+      out: (line) => process.stdout.write(`${line}\n`),
+    });
   }
   if (modes.includes('distribution')) {
     process.stdout.write('\n== distribution ==\n');
@@ -143,17 +187,15 @@ async function main(): Promise<void> {
   process.exit(0);
 }
 
-async function runRouting(stack: RunningStack, sandbox: RunningSandbox): Promise<void> {
+async function runRouting(stack: RunningStack, sandbox: RunningSandbox, limitAnswers: readonly LimitAnswer[]): Promise<void> {
   // Warm-up: the first workflow pays for worker and connection start-up.
   const domains = ['acme.com', 'globex.com', 'initech.com', 'hooli.com', 'piedpiper.com', 'newco.io'];
+  let pushbacks = 0;
   const post = async (i: number, tag: string) => {
-    const res = await fetch(`${stack.apiUrl}/v1/leads`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ email: `${tag}${i}@${domains[i % domains.length]}`, firstName: 'Bench', source: 'form' }),
-    });
-    if (res.status !== 202) throw new Error(`POST answered ${res.status}: ${await res.text()}`);
-    return ((await res.json()) as { leadId: string }).leadId;
+    // A push-back (429 + Retry-After) is waited out and the POST sent again (./poster.ts).
+    const posted = await postLead(stack.apiUrl, API_KEY, { email: `${tag}${i}@${domains[i % domains.length]}`, firstName: 'Bench', source: 'form' }, null);
+    pushbacks += posted.pushbacks;
+    return posted.leadId;
   };
   const notified = (leadId: string) =>
     sandbox.events().find((e) => e.system === 'messaging' && e.status < 300 && JSON.stringify(e.body).includes(leadId));
@@ -180,7 +222,8 @@ async function runRouting(stack: RunningStack, sandbox: RunningSandbox): Promise
     posts.push(post(i, 'lead').then((leadId) => void sent.push({ leadId, t0 })));
   }
   await Promise.all(posts);
-  const results: Array<{ e2e: number; upstream: number; rule: string }> = [];
+  const waits = waitsByLead(limitAnswers);
+  const results: Array<{ e2e: number; upstream: number; wait: number; rule: string }> = [];
   const stepTotals: Record<string, number[]> = {};
   for (const { leadId, t0 } of sent) {
     const event = await waitNotified(leadId, 120_000);
@@ -188,21 +231,25 @@ async function runRouting(stack: RunningStack, sandbox: RunningSandbox): Promise
     const call = (step: string) => state.upstream.filter((c) => c.step === step).reduce((sum, c) => sum + c.durationMs, 0);
     // Enrichment runs beside the account match and the availability reads, not before them.
     const upstream = Math.max(call('enrich'), call('match_account'), call('check_hris'), call('check_calendar')) + call('assign_crm');
-    results.push({ e2e: event.receivedAt - t0, upstream, rule: state.owner?.via ?? state.status });
+    // Limit answers' waits on the critical path (./rateLimits.ts): not the engine's time.
+    const wait = waits.get(`lead:${TENANT_ID}:${leadId}`)?.criticalMs ?? 0;
+    results.push({ e2e: event.receivedAt - t0, upstream, wait, rule: state.owner?.via ?? state.status });
     const first = Date.parse(state.timings[0]?.startedAt ?? state.receivedAt);
     (stepTotals['(POST → first step)'] ??= []).push(first - t0);
     for (const timing of state.timings) (stepTotals[timing.step.replace(/:.*/, '')] ??= []).push(timing.durationMs ?? 0);
   }
   const last = Math.max(...sent.map(({ leadId }) => notified(leadId)!.receivedAt));
   const e2e = results.map((r) => r.e2e).sort((a, b) => a - b);
-  const overhead = results.map((r) => r.e2e - r.upstream).sort((a, b) => a - b);
+  const overhead = results.map((r) => r.e2e - r.upstream - r.wait).sort((a, b) => a - b);
+  const rateLimitWaits = results.map((r) => r.wait).sort((a, b) => a - b);
   const upstream = results.map((r) => r.upstream).sort((a, b) => a - b);
   const rules = results.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.rule]: (acc[r.rule] ?? 0) + 1 }), {});
 
   const rows = [
     ['end-to-end (POST → message received)', e2e],
     ['upstream time on critical path', upstream],
-    ['engine overhead (end-to-end − upstream)', overhead],
+    ['rate-limit waits (429 → Retry-After)', rateLimitWaits],
+    ['engine overhead (e2e − upstream − waits)', overhead],
   ] as const;
   process.stdout.write(`\n${'figure'.padEnd(42)}${'p50'.padStart(10)}${'p95'.padStart(10)}${'p99'.padStart(10)}${'max'.padStart(10)}\n`);
   for (const [name, values] of rows) {
@@ -216,6 +263,9 @@ async function runRouting(stack: RunningStack, sandbox: RunningSandbox): Promise
   const seconds = (last - started) / 1000;
   process.stdout.write(`\nleads routed: ${results.length}/${N} in ${seconds.toFixed(1)} s → throughput ${(results.length / seconds).toFixed(1)} leads/s (offered ${RATE}/s)\n`);
   process.stdout.write(`rules: ${Object.entries(rules).map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
+  const leadIds = new Set(sent.map(({ leadId }) => `lead:${TENANT_ID}:${leadId}`));
+  const limited = limitAnswers.filter((a) => a.workflowId !== null && leadIds.has(a.workflowId)).length;
+  process.stdout.write(`limit answers (429s) to these leads' calls: ${limited}; to any call: ${sandbox.events().filter((e) => e.rateLimited).length}; POSTs pushed back: ${pushbacks}\n`);
 }
 
 main().catch((err) => {
