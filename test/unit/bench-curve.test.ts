@@ -5,7 +5,7 @@ import { waitsByLead, type LimitAnswer } from '../../bench/rateLimits';
 const point = (offered: number, routedPerSecond: number, p99Ms: number, lostOrFailed = 0): CurvePoint => ({ offered, routedPerSecond, p99Ms, lostOrFailed });
 
 describe('the knee of the overload curve', () => {
-  it('is the highest rate before the first whose p99 exceeds twice the lowest rate's p99', () => {
+  it('is the highest rate before the first whose p99 exceeds twice the p99 at the lowest rate', () => {
     const knee = kneeOf([point(10, 9.9, 500), point(20, 19.8, 900), point(30, 29.5, 1100), point(40, 39, 800)]);
     // 30/s fails the 1000 ms bound; 40/s passing again after it does not count.
     expect(knee).toEqual({ offered: 20, boundMs: 1000 });
