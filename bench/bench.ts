@@ -20,6 +20,10 @@
  * Temporal (./plain.ts), alternated at each offered rate, one table and the knee (see ./curve.ts).
  *   npm run bench -- curve --rates 10,20,30,40,60 --leads-per-rate 400 --latency 50 --jitter 25 [--lead-timeout 120] [--knee-p99 <ms>]
  *
+ * Temporal, every mode: --temporal <host:port> runs against that server (e.g. `npm run cluster`'s)
+ * instead of a fresh dev server; payloads are then encrypted with a key kept in .data/bench/, so the
+ * demo tenant's entity workflows from an earlier run stay readable.
+ *
  * Emulated quotas, every mode: --quotas off|sandbox|real (default off: the providers' limits are
  * lifted, so the figures are the engine's capacity; sandbox: the sandbox's own 1000 requests per
  * 60 s per provider and system; real: the providers' published limits, sandbox/quotaPresets.ts),
@@ -36,7 +40,8 @@ import type { LeadState } from '../src/domain/leadState';
 import { DEMO_STACK_TENANTS, DEMO_STACKS, demoStackTenant, demoStackWorkspace, type DemoStack } from '../sandbox/demoTenant';
 import { startSandbox, type RunningSandbox } from '../sandbox/server';
 import { startStack, type RunningStack } from '../src/stack';
-import { resolveTemporalCli, startDevServer } from '../src/temporal/devServer';
+import { loadDeploymentKeys } from '../src/temporal/codec';
+import { PROJECT_ROOT, resolveTemporalCli, startDevServer } from '../src/temporal/devServer';
 import { TenantRegistry } from '../src/tenants/registry';
 import { freePort } from '../test/support/ports';
 import { REAL_QUOTAS } from '../sandbox/quotaPresets';
@@ -73,6 +78,7 @@ const { values: args, positionals } = parseArgs({
     'leads-per-rate': { type: 'string', default: '400' },
     'lead-timeout': { type: 'string', default: '120' },
     'knee-p99': { type: 'string' },
+    temporal: { type: 'string' },
   },
 });
 const MODES = ['routing', 'distribution', 'curve'] as const;
@@ -94,14 +100,16 @@ const JITTER = Number(args.jitter);
 async function main(): Promise<void> {
   const work = mkdtempSync(path.join(tmpdir(), 'leadrelay-bench-'));
   const port = await freePort();
-  const server = await startDevServer({
-    cli: resolveTemporalCli(),
-    port,
-    uiPort: 0,
-    headless: true,
-    logFile: path.join(work, 'temporal.log'),
-    ...(args.db ? { dbFile: path.join(work, 'temporal.sqlite') } : {}),
-  });
+  const server = args.temporal
+    ? null
+    : await startDevServer({
+        cli: resolveTemporalCli(),
+        port,
+        uiPort: 0,
+        headless: true,
+        logFile: path.join(work, 'temporal.log'),
+        ...(args.db ? { dbFile: path.join(work, 'temporal.sqlite') } : {}),
+      });
   const latency = { baseMs: LATENCY, jitterMs: JITTER };
   const sandbox = await startSandbox({
     workspaces: [demoStackWorkspace(new Date(), STACK)],
@@ -114,7 +122,7 @@ async function main(): Promise<void> {
   tenant.routing.team = tenant.routing.team.map((m) => ({ ...m, workingHours: { days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '24:00' } }));
   tenants.add(tenant);
   const stack = await startStack({
-    temporalAddress: server.address,
+    temporalAddress: args.temporal ?? server!.address,
     namespace: 'default',
     taskQueue: 'bench',
     tenants,
@@ -124,7 +132,7 @@ async function main(): Promise<void> {
     // The marketplace's buyers are local emulators.
     allowPrivateBuyerUrls: true,
     // Payloads encrypted as in production (a key of this run's own: its dev server is in memory).
-    encryption: { active: randomBytes(32) },
+    encryption: { active: args.temporal ? loadDeploymentKeys({ env: {}, dataDir: path.join(PROJECT_ROOT, '.data', 'bench'), sandbox: true }).keys.active : randomBytes(32) },
   });
 
   const limits = watchRateLimits(stack.connectors);
@@ -179,11 +187,11 @@ async function main(): Promise<void> {
       out: (line) => process.stdout.write(`${line}\n`),
     });
   }
-  process.stdout.write(`\npersistence: ${args.db ? 'SQLite file (WAL)' : 'in-memory'} dev server; whole run ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+  process.stdout.write(`\npersistence: ${args.temporal ? `external Temporal at ${args.temporal}` : `${args.db ? 'SQLite file (WAL)' : 'in-memory'} dev server`}; whole run ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
 
   await stack.close();
   await sandbox.close();
-  await server.stop();
+  await server?.stop();
   process.exit(0);
 }
 
