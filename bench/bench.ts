@@ -230,7 +230,6 @@ async function runRouting(stack: RunningStack, sandbox: RunningSandbox, limitAns
     posts.push(post(i, 'lead').then((leadId) => void sent.push({ leadId, t0 })));
   }
   await Promise.all(posts);
-  const waits = waitsByLead(limitAnswers);
   const results: Array<{ e2e: number; upstream: number; wait: number; rule: string }> = [];
   const stepTotals: Record<string, number[]> = {};
   for (const { leadId, t0 } of sent) {
@@ -240,7 +239,8 @@ async function runRouting(stack: RunningStack, sandbox: RunningSandbox, limitAns
     // Enrichment runs beside the account match and the availability reads, not before them.
     const upstream = Math.max(call('enrich'), call('match_account'), call('check_hris'), call('check_calendar')) + call('assign_crm');
     // Limit answers' waits on the critical path (./rateLimits.ts): not the engine's time.
-    const wait = waits.get(`lead:${TENANT_ID}:${leadId}`)?.criticalMs ?? 0;
+    // Read once the lead is notified: its limit answers all came before its notification.
+    const wait = waitsByLead(limitAnswers).get(`lead:${TENANT_ID}:${leadId}`)?.criticalMs ?? 0;
     results.push({ e2e: event.receivedAt - t0, upstream, wait, rule: state.owner?.via ?? state.status });
     const first = Date.parse(state.timings[0]?.startedAt ?? state.receivedAt);
     (stepTotals['(POST → first step)'] ??= []).push(first - t0);
