@@ -62,6 +62,23 @@ export const EnvSchema = z.object({
   /** Days a quarantined source payload is held for a replay or a discard before it expires. */
   LEADRELAY_QUARANTINE_HOLD_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   /**
+   * A worker process's own GET /metrics (`serveMetrics`, src/metrics/server.ts) on this port, for a
+   * worker that runs without the API; unset: off (the API's /metrics serves them in `npm start`).
+   */
+  LEADRELAY_METRICS_PORT: port.optional(),
+  /** host:port of the Temporal SDK's own Prometheus metrics (the worker's Runtime); unset: off. */
+  LEADRELAY_SDK_METRICS_ADDRESS: z
+    .string()
+    .regex(/^(\[[0-9a-fA-F:]+\]|[0-9A-Za-z.-]+):\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:9464')
+    .optional(),
+  /** Seconds between reads of the task queues' backlog for the metrics; 0: off. */
+  LEADRELAY_BACKLOG_POLL_SECONDS: z.coerce.number().int().min(0).max(3600).default(15),
+  /**
+   * An OTLP/HTTP collector's base URL (`/v1/traces` is appended); OTEL_EXPORTER_OTLP_ENDPOINT
+   * works too. Unset (both): no tracing at all (src/tracing/tracing.ts).
+   */
+  LEADRELAY_OTEL_ENDPOINT: z.url().optional(),
+  /**
    * Simulation only (the sandbox, the tests' time sweep): the ISO 8601 instant business time
    * reads at start-up; routing then judges hours, leave, caps and SLAs as if it were then, while
    * Temporal keeps real time. Read by src/clock.ts; never set it in production.

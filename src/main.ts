@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isGrpcServiceError, ServiceError } from '@temporalio/client';
-import { Runtime } from '@temporalio/worker';
 import { businessClock } from './clock';
 import { loadEnv } from './config';
 import type { DefinitionOverride } from './connectors/definition';
@@ -21,6 +20,8 @@ import { currentPolicy, publishPolicy } from './temporal/entities';
 import { TenantRegistry } from './tenants/registry';
 import { loadSessionKey } from './api/session';
 import { loadDeploymentKeys } from './temporal/codec';
+import { installSdkRuntime } from './metrics/sdkRuntime';
+import { tracesUrl, tracingFromEnv } from './tracing/tracing';
 
 const log = logger('leadrelay');
 
@@ -46,8 +47,10 @@ async function shutdown(why: string, code: number): Promise<void> {
 async function main(): Promise<void> {
   const env = loadEnv();
   setLogLevel(env.LOG_LEVEL);
-  // The Temporal SDK's own logs (worker state, activity retries, Core's warnings) through the same logger.
-  Runtime.install({ logger: temporalLogger(), telemetryOptions: { logging: { forward: {} } } });
+  // The Temporal SDK's own logs (worker state, activity retries, Core's warnings) through the same
+  // logger, and its own Prometheus metrics when LEADRELAY_SDK_METRICS_ADDRESS is set.
+  installSdkRuntime({ logger: temporalLogger(), telemetryOptions: { logging: { forward: {} } }, sdkMetricsAddress: env.LEADRELAY_SDK_METRICS_ADDRESS });
+  if (env.LEADRELAY_SDK_METRICS_ADDRESS) log.info('Temporal SDK metrics', { url: `http://${env.LEADRELAY_SDK_METRICS_ADDRESS}/metrics` });
   const dataDir = path.resolve(PROJECT_ROOT, env.LEADRELAY_DATA_DIR);
   // Payloads are encrypted before they reach Temporal (src/temporal/codec.ts): LEADRELAY_ENCRYPTION_KEY,
   // or with the sandbox a development key made in the data folder.
@@ -127,6 +130,12 @@ async function main(): Promise<void> {
     ? (JSON.parse(readFileSync(env.LEADRELAY_MAPPING_OVERRIDES, 'utf8')) as Record<string, DefinitionOverride>)
     : undefined;
   const distributionTemplates = loadDistributionTemplates(env.LEADRELAY_DISTRIBUTION_TEMPLATES);
+  // OpenTelemetry traces, only when a collector is named (LEADRELAY_OTEL_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT).
+  const tracing = tracingFromEnv(process.env);
+  if (tracing) {
+    stops.push(() => tracing.shutdown());
+    log.info('tracing on', { traces: tracesUrl(process.env) ?? '' });
+  }
   const stack: RunningStack = await startStack({
     temporalAddress,
     namespace: env.TEMPORAL_NAMESPACE,
@@ -147,6 +156,8 @@ async function main(): Promise<void> {
     encryption: encryption.keys,
     codecCorsOrigins: (env.LEADRELAY_CODEC_CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
     quarantineHoldMs: env.LEADRELAY_QUARANTINE_HOLD_DAYS * 24 * 60 * 60 * 1000,
+    backlogPollSeconds: env.LEADRELAY_BACKLOG_POLL_SECONDS,
+    ...(tracing ? { tracing } : {}),
   });
   stops.push(() => stack.close());
   if (sandbox) for (const demo of STACKS) await publishDemoPolicy(stack, demo);

@@ -9,11 +9,15 @@ import { Connectors } from './connectors/registry';
 import type { DefinitionOverride } from './connectors/definition';
 import { checkDistributionTemplates } from './distribution/environmentTemplates';
 import { logger } from './log';
+import { BacklogPoller } from './metrics/backlog';
+import { processLeadMetrics, type LeadMetrics } from './metrics/leadMetrics';
+import { entityTaskQueue } from './protocol/ids';
 import { connectTemporal, ensureSearchAttributes, type TemporalConnections } from './temporal/connection';
 import { dataConverterOf, KeyRing, TenantPayloadCodec, type DeploymentKeys } from './temporal/codec';
 import { TemporalReachability } from './temporal/reachability';
 import { ensureRetention } from './temporal/retention';
 import type { TenantRegistry } from './tenants/registry';
+import type { Tracing } from './tracing/tracing';
 import { bundleWorkflows, createWorkers } from './worker';
 
 export interface StackOptions {
@@ -60,6 +64,18 @@ export interface StackOptions {
   codecCorsOrigins?: string[];
   /** How long a quarantined source payload is held before it expires (default 30 days). */
   quarantineHoldMs?: number;
+  /** Where the worker records the lead metrics and GET /metrics reads them (default the process's). */
+  metrics?: LeadMetrics;
+  /**
+   * How often the worker reads its task queues' backlog for the metrics (DescribeTaskQueue), in
+   * seconds; 0 turns it off (default 15).
+   */
+  backlogPollSeconds?: number;
+  /**
+   * OpenTelemetry tracing (src/tracing/tracing.ts); off when absent. A `workflowBundle` given
+   * with it must have been made with `bundleWorkflows({ tracing: true })`.
+   */
+  tracing?: Tracing;
 }
 
 export interface RunningStack {
@@ -125,7 +141,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   // A key reference that resolves to nothing fails here, naming the tenant and key, not on the first lead.
   codec.keys.validate(options.tenants.list());
   const dataConverter = dataConverterOf(codec);
-  const temporal = await connectTemporal(options.temporalAddress, options.namespace, dataConverter);
+  const temporal = await connectTemporal(options.temporalAddress, options.namespace, dataConverter, undefined, options.tracing?.clientInterceptors());
   const added = await ensureSearchAttributes(temporal.connection, options.namespace);
   if (added.length) log.info('registered search attributes', { added: added.join(',') });
   if (options.retentionDays !== undefined) {
@@ -134,8 +150,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     else log.info('namespace retention', { namespace: options.namespace, days: options.retentionDays, ...(retention.changed ? { was: retention.beforeDays ?? 'unset' } : {}) });
   }
 
+  const metrics = options.metrics ?? processLeadMetrics();
   let workers: Worker[] = [];
   let running: Promise<unknown> = Promise.resolve();
+  let backlog: BacklogPoller | null = null;
   if (options.runWorker !== false) {
     workers = await createWorkers({
       connection: temporal.native,
@@ -143,9 +161,13 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       taskQueue: options.taskQueue,
       deps: { tenants: options.tenants, connectors, temporal: temporal.client, clock, ...distribution },
       dataConverter,
-      workflowBundle: options.workflowBundle ?? (await bundleWorkflows()),
+      workflowBundle: options.workflowBundle ?? (await bundleWorkflows({ tracing: options.tracing !== undefined })),
+      metrics,
+      ...(options.tracing ? { tracing: options.tracing } : {}),
     });
     running = Promise.all(workers.map((w) => w.run().catch((err) => log.error('worker stopped with an error', { error: String(err) }))));
+    const pollSeconds = options.backlogPollSeconds ?? 15;
+    if (pollSeconds > 0) backlog = new BacklogPoller(temporal.connection, options.namespace, [options.taskQueue, entityTaskQueue(options.taskQueue)], metrics, pollSeconds * 1000).start();
   }
 
   const reachability = TemporalReachability.of(temporal.connection, `Temporal at ${options.temporalAddress}`);
@@ -164,7 +186,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     health,
     clock,
     ...distribution,
-    ...(options.runWorker !== false ? { connectors } : {}),
+    ...(options.runWorker !== false ? { connectors, leadMetrics: metrics } : {}),
+    ...(options.tracing ? { tracing: options.tracing } : {}),
     ...(options.sessionKey ? { sessions: new Sessions(options.sessionKey, options.sessionRevocationsFile ? { revocationsFile: options.sessionRevocationsFile } : {}) } : {}),
     codec,
     codecCorsOrigins: options.codecCorsOrigins ?? [],
@@ -190,6 +213,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;
+      await backlog?.stop();
       // In order: the lead worker's activities wait on the entity workflows, so the entities stop last.
       for (const w of workers) {
         if (w.getState() === 'RUNNING') w.shutdown();
@@ -198,6 +222,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       await running;
       await Promise.all([reachability.idle(), workerReachability?.idle()]);
       await temporal.close();
+      // Spans of this stack's last requests and activities leave now, not at the next batch.
+      await options.tracing?.flush();
     },
   };
 }

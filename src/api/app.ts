@@ -32,6 +32,8 @@ export function createApp(ctx: ApiContext): express.Express {
   app.disable('x-powered-by');
   // Only proxies the operator names are believed about the client's address and scheme.
   app.set('trust proxy', ctx.trustProxy ?? false);
+  // With tracing on, each request is a span, and the workflow it starts is that span's child.
+  if (ctx.tracing) app.use(ctx.tracing.httpMiddleware());
 
   const open = express.Router();
   getHealthz(open, ctx);

@@ -5,6 +5,8 @@ import type { TemporalReachability } from '../temporal/reachability';
 import type { TenantRegistry } from '../tenants/registry';
 import type { Sessions } from './session';
 import type { TenantPayloadCodec } from '../temporal/codec';
+import type { LeadMetrics } from '../metrics/leadMetrics';
+import type { Tracing } from '../tracing/tracing';
 
 export interface HealthReport {
   ok: boolean;
@@ -32,6 +34,10 @@ export interface ApiContext {
   health: () => Promise<HealthReport>;
   /** The worker's connectors (connection state, metrics); absent in an API-only process. */
   connectors?: Connectors;
+  /** The lead metrics the worker of this process records, served on GET /metrics beside the connections'. */
+  leadMetrics?: LeadMetrics;
+  /** OpenTelemetry tracing: a span per request, the context of the Temporal calls made for it. */
+  tracing?: Tracing;
   onError: (err: unknown) => void;
   /** What time it is for routing (default the process's business clock; see src/clock.ts). */
   clock?: BusinessClock;

@@ -1,4 +1,4 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type ClientInterceptors } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { NativeConnection } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
@@ -34,14 +34,15 @@ export interface TemporalConnections {
 
 /**
  * Connects the client and the worker's native connection, waiting until the namespace answers.
- * The client encodes and decodes through `dataConverter` (the payload codec, see codec.ts).
+ * The client encodes and decodes through `dataConverter` (the payload codec, see codec.ts);
+ * `interceptors` are the client's (tracing, see src/tracing/tracing.ts).
  */
-export async function connectTemporal(address: string, namespace: string, dataConverter: DataConverter, timeoutMs = 60_000): Promise<TemporalConnections> {
+export async function connectTemporal(address: string, namespace: string, dataConverter: DataConverter, timeoutMs = 60_000, interceptors?: ClientInterceptors): Promise<TemporalConnections> {
   const connection = await retryUntil(`connecting to Temporal at ${address}`, timeoutMs, () => Connection.connect({ address }));
   await retryUntil(`describing namespace ${namespace}`, timeoutMs, () => connection.workflowService.describeNamespace({ namespace }));
   const native = await NativeConnection.connect({ address });
   return {
-    client: new Client({ connection, namespace, dataConverter }),
+    client: new Client({ connection, namespace, dataConverter, ...(interceptors ? { interceptors } : {}) }),
     connection,
     native,
     close: async () => {

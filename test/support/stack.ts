@@ -42,7 +42,7 @@ export function testEncryption(): { active: Buffer } {
 }
 
 /** Settings of the stack under test beyond the defaults (the environment level of the template stack). */
-export type TestStackOptions = Pick<StackOptions, 'distributionTemplates' | 'codecCorsOrigins'>;
+export type TestStackOptions = Pick<StackOptions, 'distributionTemplates' | 'codecCorsOrigins' | 'backlogPollSeconds' | 'tracing' | 'workflowBundle'>;
 
 /** Sandbox + worker + API on ephemeral ports, against the run's shared dev server. */
 export function startTestStack(...scenarios: Array<(sandboxUrl: string) => Scenario>): Promise<TestStack> {

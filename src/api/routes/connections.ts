@@ -131,9 +131,13 @@ export function metricsText(connectors: Connectors, tenantIds: string[]): Promis
   return metricsRegistry(connectors, () => tenantIds).metrics();
 }
 
-/** GET /metrics — unauthenticated, like most Prometheus targets: keep the API port private or turn it off. */
+/**
+ * GET /metrics — unauthenticated, like most Prometheus targets: keep the API port private or turn
+ * it off. The connections' metrics, and the lead metrics the worker of this process records.
+ */
 export function metricsRoute(router: Router, ctx: ApiContext): void {
-  const registry = ctx.connectors ? metricsRegistry(ctx.connectors, () => ctx.tenants.list().map((t) => t.id)) : null;
+  const connections = ctx.connectors ? metricsRegistry(ctx.connectors, () => ctx.tenants.list().map((t) => t.id)) : null;
+  const registry = connections && ctx.leadMetrics ? Registry.merge([connections, ctx.leadMetrics.registry]) : connections;
   router.get('/metrics', async (_req, res) => {
     if (!registry) throw new ApiError(404, 'not_found', 'no worker in this process');
     const text = await registry.metrics();
