@@ -2,11 +2,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isGrpcServiceError, ServiceError } from '@temporalio/client';
 import { businessClock } from './clock';
-import { loadEnv } from './config';
-import type { DefinitionOverride } from './connectors/definition';
-import { loadDistributionTemplates } from './distribution/environmentTemplates';
 import { resolveTemplates, type TemplateMap } from './distribution/templates';
-import { logger, setLogLevel, temporalLogger } from './log';
+import { logger } from './log';
 import { parsePolicy } from './domain/policy/parse';
 import { DEMO_API_KEY, DEMO_CONSOLE_USERS, DEMO_STACK_TENANTS, DEMO_STACKS, DEMO_TENANT_ID, demoConsole, demoIdMap, demoSandboxWorkspace, demoStackTenant, demoStackWorkspace, remapIds, type DemoStack } from '../sandbox/demoTenant';
 import { demoMarketplaceBanner, storeDemoMarketplace } from '../sandbox/demoMarketplaceStore';
@@ -17,49 +14,24 @@ import { startStack, type RunningStack } from './stack';
 import { dataDirFiles, PROJECT_ROOT, resolveTemporalCli, startDevServer, type RunningDevServer } from './temporal/devServer';
 import { retryUntil } from './temporal/connection';
 import { currentPolicy, publishPolicy } from './temporal/entities';
-import { TenantRegistry } from './tenants/registry';
-import { loadSessionKey } from './api/session';
-import { loadDeploymentKeys } from './temporal/codec';
-import { installSdkRuntime } from './metrics/sdkRuntime';
-import { tracesUrl, tracingFromEnv } from './tracing/tracing';
+import { initProcess, loadEncryption, loadSecrets, loadTenants, onShutdown, shutdown, stackOptionsFromEnv, stopOnSignals } from './startup';
 
 const log = logger('leadrelay');
 
 /**
  * `npm start`: the Temporal dev server (unless LEADRELAY_TEMPORAL=external), the sandbox
  * emulators with the demo tenant, the worker and the API — one process tree, stopped by Ctrl-C.
+ * (`npm run worker` and `npm run api` run the parts alone against a Temporal cluster: src/serve.ts.)
  */
-/** Whatever has been started, in start order; stopped in reverse. */
-const stops: Array<() => Promise<void>> = [];
-let stopping = false;
-
-async function shutdown(why: string, code: number): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  log.info(`${why}, stopping`);
-  for (const stop of stops.reverse()) {
-    await stop().catch((err) => log.warn('error while stopping', { error: String(err) }));
-  }
-  log.info('stopped');
-  process.exit(code);
-}
-
 async function main(): Promise<void> {
-  const env = loadEnv();
-  setLogLevel(env.LOG_LEVEL);
-  // The Temporal SDK's own logs (worker state, activity retries, Core's warnings) through the same
-  // logger, and its own Prometheus metrics when LEADRELAY_SDK_METRICS_ADDRESS is set.
-  installSdkRuntime({ logger: temporalLogger(), telemetryOptions: { logging: { forward: {} } }, sdkMetricsAddress: env.LEADRELAY_SDK_METRICS_ADDRESS });
-  if (env.LEADRELAY_SDK_METRICS_ADDRESS) log.info('Temporal SDK metrics', { url: `http://${env.LEADRELAY_SDK_METRICS_ADDRESS}/metrics` });
-  const dataDir = path.resolve(PROJECT_ROOT, env.LEADRELAY_DATA_DIR);
+  const basics = initProcess();
+  const { env, dataDir } = basics;
   // Payloads are encrypted before they reach Temporal (src/temporal/codec.ts): LEADRELAY_ENCRYPTION_KEY,
   // or with the sandbox a development key made in the data folder.
-  const encryption = loadDeploymentKeys({ env: process.env, dataDir, sandbox: env.LEADRELAY_SANDBOX });
-  log.info('payload encryption on', { deploymentKey: encryption.source === 'LEADRELAY_ENCRYPTION_KEY' ? encryption.source : path.relative(PROJECT_ROOT, encryption.source) });
+  const encryption = loadEncryption(basics);
   // Where the Web UI's browser reaches the codec server (the API's /codec).
   const localApiUrl = `http://${env.API_HOST === '0.0.0.0' ? '127.0.0.1' : env.API_HOST}:${env.API_PORT}`;
-  process.on('SIGINT', () => void shutdown('received SIGINT', 0));
-  process.on('SIGTERM', () => void shutdown('received SIGTERM', 0));
+  stopOnSignals();
 
   let temporalAddress = env.TEMPORAL_ADDRESS;
   let webUiUrl: string | null = null;
@@ -77,7 +49,7 @@ async function main(): Promise<void> {
       codecEndpoint: `${localApiUrl}/codec`,
       log: (message) => log.warn(message),
     });
-    stops.push(() => server.stop());
+    onShutdown(() => server.stop());
     temporalAddress = server.address;
     webUiUrl = server.uiUrl;
     log.info('Temporal dev server ready', { address: server.address, ui: server.uiUrl ?? 'off' });
@@ -85,7 +57,7 @@ async function main(): Promise<void> {
     log.info('using an external Temporal server', { address: temporalAddress });
   }
 
-  const tenants = env.LEADRELAY_TENANTS_FILE ? TenantRegistry.fromFile(env.LEADRELAY_TENANTS_FILE) : new TenantRegistry();
+  const tenants = loadTenants(env);
   let sandbox: RunningSandbox | null = null;
   let marketplace: RunningMarketplace | null = null;
   if (env.LEADRELAY_SANDBOX) {
@@ -99,7 +71,7 @@ async function main(): Promise<void> {
       latency: { crm: latency, hris: latency, calendar: latency, messaging: latency, enrichment: latency, auth: latency },
     });
     const running = sandbox;
-    stops.push(() => running.close());
+    onShutdown(() => running.close());
     const apiUrl = `http://${env.API_HOST === '0.0.0.0' ? '127.0.0.1' : env.API_HOST}:${env.API_PORT}`;
     for (const stack of STACKS) {
       const consoleSettings = demoConsole(stack);
@@ -109,57 +81,14 @@ async function main(): Promise<void> {
     // The demo tenant's lead buyers (distribution), on a port of their own.
     marketplace = await startMarketplace({ port: env.SANDBOX_MARKETPLACE_PORT });
     const runningMarketplace = marketplace;
-    stops.push(() => runningMarketplace.close());
+    onShutdown(() => runningMarketplace.close());
     log.info('sandbox marketplace ready', { url: marketplace.url, buyers: marketplace.buyers().length });
   }
-  if (tenants.list().length === 0) throw new Error('no tenants: set LEADRELAY_TENANTS_FILE or leave the sandbox on');
-  // Dedupe marks are named by a keyed hash of contact details: with the public development key,
-  // anyone who can list workflows could test emails and phone numbers against them.
-  if (!env.LEADRELAY_SANDBOX && !process.env['LEADRELAY_DEDUPE_KEY']) {
-    throw new Error('set LEADRELAY_DEDUPE_KEY (a long random secret) to run without the sandbox: it keys the hashes that name dedupe marks');
-  }
-  // Console sessions are signed with this key; the sandbox makes one in the data folder.
-  const session = loadSessionKey({ env: process.env, dataDir, sandbox: env.LEADRELAY_SANDBOX });
-  if (!session && tenants.hasConsoleUsers()) {
-    throw new Error('set LEADRELAY_SESSION_KEY (a long random secret, at least 32 characters) to run without the sandbox: tenants have console users, and it signs their sessions');
-  }
-  if (session) log.info('console sessions enabled', { key: session.source === 'LEADRELAY_SESSION_KEY' ? session.source : path.relative(PROJECT_ROOT, session.source) });
-  else log.info('console sign-in disabled: no tenant has console users and LEADRELAY_SESSION_KEY is not set');
-
-  const environmentOverrides = env.LEADRELAY_MAPPING_OVERRIDES
-    ? (JSON.parse(readFileSync(env.LEADRELAY_MAPPING_OVERRIDES, 'utf8')) as Record<string, DefinitionOverride>)
-    : undefined;
-  const distributionTemplates = loadDistributionTemplates(env.LEADRELAY_DISTRIBUTION_TEMPLATES);
-  // OpenTelemetry traces, only when a collector is named (LEADRELAY_OTEL_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT).
-  const tracing = tracingFromEnv(process.env);
-  if (tracing) {
-    stops.push(() => tracing.shutdown());
-    log.info('tracing on', { traces: tracesUrl(process.env) ?? '' });
-  }
-  const stack: RunningStack = await startStack({
-    temporalAddress,
-    namespace: env.TEMPORAL_NAMESPACE,
-    taskQueue: env.LEADRELAY_TASK_QUEUE,
-    tenants,
-    apiHost: env.API_HOST,
-    apiPort: env.API_PORT,
-    bodyLimit: env.API_BODY_LIMIT,
-    webUiUrl,
-    ...(environmentOverrides ? { environmentOverrides } : {}),
-    ...(distributionTemplates ? { distributionTemplates } : {}),
-    // The sandbox marketplace's buyers are on loopback; elsewhere only when the operator says so.
-    allowPrivateBuyerUrls: env.LEADRELAY_SANDBOX || env.LEADRELAY_ALLOW_PRIVATE_BUYER_URLS,
-    ...(env.LEADRELAY_TRUST_PROXY ? { trustProxy: /^\d+$/.test(env.LEADRELAY_TRUST_PROXY) ? Number(env.LEADRELAY_TRUST_PROXY) : env.LEADRELAY_TRUST_PROXY } : {}),
-    // Sign-outs outlive a restart: kept beside the session key (session IDs and expiries only).
-    ...(session ? { sessionKey: session.key, sessionRevocationsFile: path.join(dataDir, 'session-revocations.json') } : {}),
-    retentionDays: env.LEADRELAY_RETENTION_DAYS,
-    encryption: encryption.keys,
-    codecCorsOrigins: (env.LEADRELAY_CODEC_CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
-    quarantineHoldMs: env.LEADRELAY_QUARANTINE_HOLD_DAYS * 24 * 60 * 60 * 1000,
-    backlogPollSeconds: env.LEADRELAY_BACKLOG_POLL_SECONDS,
-    ...(tracing ? { tracing } : {}),
-  });
-  stops.push(() => stack.close());
+  const session = loadSecrets(basics, tenants);
+  const options = stackOptionsFromEnv(basics, { temporalAddress, webUiUrl, tenants, encryption, session });
+  const { distributionTemplates } = options;
+  const stack: RunningStack = await startStack(options);
+  onShutdown(() => stack.close());
   if (sandbox) for (const demo of STACKS) await publishDemoPolicy(stack, demo);
   if (marketplace) {
     // Validated as PUT /v1/buyers validates the demo tenant's: its templates over the environment's and the platform's.
