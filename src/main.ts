@@ -14,7 +14,7 @@ import { startStack, type RunningStack } from './stack';
 import { dataDirFiles, PROJECT_ROOT, resolveTemporalCli, startDevServer, type RunningDevServer } from './temporal/devServer';
 import { retryUntil } from './temporal/connection';
 import { currentPolicy, publishPolicy } from './temporal/entities';
-import { initProcess, loadEncryption, loadSecrets, loadTenants, onShutdown, shutdown, stackOptionsFromEnv, stopOnSignals } from './startup';
+import { initProcess, loadEncryption, loadSecrets, loadTenants, loadTracing, onShutdown, shutdown, stackOptionsFromEnv, stopOnSignals } from './startup';
 
 const log = logger('leadrelay');
 
@@ -85,7 +85,8 @@ async function main(): Promise<void> {
     log.info('sandbox marketplace ready', { url: marketplace.url, buyers: marketplace.buyers().length });
   }
   const session = loadSecrets(basics, tenants);
-  const options = stackOptionsFromEnv(basics, { temporalAddress, webUiUrl, tenants, encryption, session });
+  const tracing = loadTracing();
+  const options = stackOptionsFromEnv(basics, { temporalAddress, webUiUrl, tenants, encryption, session, tracing });
   const { distributionTemplates } = options;
   const stack: RunningStack = await startStack(options);
   onShutdown(() => stack.close());

@@ -1,15 +1,16 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Runtime } from '@temporalio/worker';
 import { loadSessionKey } from './api/session';
 import { loadEnv, type Env } from './config';
 import type { DefinitionOverride } from './connectors/definition';
 import { loadDistributionTemplates } from './distribution/environmentTemplates';
 import { logger, setLogLevel, temporalLogger } from './log';
+import { installSdkRuntime } from './metrics/sdkRuntime';
 import type { StackOptions } from './stack';
 import { loadDeploymentKeys } from './temporal/codec';
 import { PROJECT_ROOT } from './temporal/devServer';
 import { TenantRegistry } from './tenants/registry';
+import { tracesUrl, tracingFromEnv, type Tracing } from './tracing/tracing';
 
 /**
  * What every Leadrelay process reads and checks at start-up, the same way: `npm start` (src/main.ts,
@@ -29,8 +30,10 @@ export interface ProcessBasics {
 export function initProcess(source: Record<string, string | undefined> = process.env): ProcessBasics {
   const env = loadEnv(source);
   setLogLevel(env.LOG_LEVEL);
-  // The Temporal SDK's own logs (worker state, activity retries, Core's warnings) through the same logger.
-  Runtime.install({ logger: temporalLogger(), telemetryOptions: { logging: { forward: {} } } });
+  // The Temporal SDK's own logs (worker state, activity retries, Core's warnings) through the same
+  // logger, and its own Prometheus metrics when LEADRELAY_SDK_METRICS_ADDRESS is set.
+  installSdkRuntime({ logger: temporalLogger(), telemetryOptions: { logging: { forward: {} } }, sdkMetricsAddress: env.LEADRELAY_SDK_METRICS_ADDRESS });
+  if (env.LEADRELAY_SDK_METRICS_ADDRESS) log.info('Temporal SDK metrics', { url: `http://${env.LEADRELAY_SDK_METRICS_ADDRESS}/metrics` });
   return { env, dataDir: path.resolve(PROJECT_ROOT, env.LEADRELAY_DATA_DIR) };
 }
 
@@ -92,6 +95,19 @@ export function loadSecrets({ env, dataDir }: ProcessBasics, tenants: TenantRegi
   return session;
 }
 
+/**
+ * OpenTelemetry traces, only when a collector is named (LEADRELAY_OTEL_ENDPOINT or
+ * OTEL_EXPORTER_OTLP_ENDPOINT); flushed and shut down at shutdown, after what is started later.
+ */
+export function loadTracing(): Tracing | null {
+  const tracing = tracingFromEnv(process.env);
+  if (tracing) {
+    onShutdown(() => tracing.shutdown());
+    log.info('tracing on', { traces: tracesUrl(process.env) ?? '' });
+  }
+  return tracing;
+}
+
 /** The stack's options as the environment sets them (src/stack.ts); the caller adds where Temporal is and which parts run. */
 export function stackOptionsFromEnv(
   { env, dataDir }: ProcessBasics,
@@ -101,6 +117,7 @@ export function stackOptionsFromEnv(
     tenants: TenantRegistry;
     encryption: ReturnType<typeof loadDeploymentKeys>;
     session: ReturnType<typeof loadSessionKey>;
+    tracing?: Tracing | null;
   },
 ): StackOptions {
   const environmentOverrides = env.LEADRELAY_MAPPING_OVERRIDES
@@ -128,5 +145,7 @@ export function stackOptionsFromEnv(
     encryption: parts.encryption.keys,
     codecCorsOrigins: (env.LEADRELAY_CODEC_CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
     quarantineHoldMs: env.LEADRELAY_QUARANTINE_HOLD_DAYS * 24 * 60 * 60 * 1000,
+    backlogPollSeconds: env.LEADRELAY_BACKLOG_POLL_SECONDS,
+    ...(parts.tracing ? { tracing: parts.tracing } : {}),
   };
 }
