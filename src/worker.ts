@@ -79,6 +79,8 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
     // Bound the workflow cache: leads stay open for their hold-open window.
     maxCachedWorkflows: 2000,
     maxConcurrentActivityTaskExecutions: 200,
+    // A lean lead run's four upstream reads are local activities (workflows/steps.ts).
+    maxConcurrentLocalActivityExecutions: 400,
     maxConcurrentWorkflowTaskExecutions: 100,
   };
   const pools: WorkerOptions = { ...base, taskQueue: entityTaskQueue(setup.taskQueue), maxCachedWorkflows: 100 };

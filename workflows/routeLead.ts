@@ -1,4 +1,4 @@
-import { patched, sleep, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
+import { patched, sleep, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { normalizeLead } from '../src/domain/lead';
 import type { RouteLeadInput, RouteLeadResult } from '../src/domain/leadState';
 import { decidePolicy, recordPoolSkips, type PolicyDecision, type PolicyTrace, type Via } from '../src/domain/policy/engine';
@@ -33,13 +33,23 @@ export async function routeLead(input: RouteLeadInput): Promise<RouteLeadResult>
   // run (and replay) here.
   if (input.followUp) return followUpRun(run, input, input.followUp);
 
+  // A lean history: the upstream reads run as local activities (each read's answer is still in
+  // history, as a marker), and search attributes and memo change only with the statuses that
+  // matter, together (see LeadRun.lean). Runs recorded before it replay the way they ran.
+  run.lean = patched('lean-lead-history');
+  run.holdOwner = run.lean;
+  t.localReads = run.lean;
+
   const lead = normalizeLead(input.lead);
   t.state.lead = lead;
-  upsertSearchAttributes([
-    { key: LeadTenant, value: tenantId },
-    { key: LeadDomain, value: lead.companyDomain ?? lead.emailDomain },
-    { key: RoutingStatus, value: 'received' },
-  ]);
+  // The API starts a lead with these already set: a lean run sets them only if its starter did not.
+  if (!run.lean || workflowInfo().typedSearchAttributes.get(LeadTenant) === undefined) {
+    upsertSearchAttributes([
+      { key: LeadTenant, value: tenantId },
+      { key: LeadDomain, value: lead.companyDomain ?? lead.emailDomain },
+      { key: RoutingStatus, value: 'received' },
+    ]);
+  }
 
   const { config, policy } = await loadRouting(t, tenantId);
   t.state.policyVersion = policy.version;
@@ -80,11 +90,14 @@ export async function routeLead(input: RouteLeadInput): Promise<RouteLeadResult>
   const owner = await claimOwner(t, tenantId, input.leadId, decision, policy);
   t.state.decision = { ...decision.trace, ownerId: owner.id, via: owner.via };
   const ruleId = owner.via === 'fallback' && decision.trace.flagged ? null : (decision.trace.rule?.id ?? null);
-  upsertSearchAttributes([{ key: RoutingRule, value: ruleId ?? 'fallback' }]);
   // The decision's trace goes into history itself (a memo change is a history event), so the
   // Web UI and the audit show why, even once the run is closed. Patched: runs already in flight
-  // replay without it.
-  if (patched('decision-in-history')) upsertMemo({ decision: memoOf(t.state.decision) });
+  // replay without it. A lean run sends both with the status `assigning`, in one step.
+  if (run.lean) run.stage([{ key: RoutingRule, value: ruleId ?? 'fallback' }], { decision: memoOf(t.state.decision) });
+  else {
+    upsertSearchAttributes([{ key: RoutingRule, value: ruleId ?? 'fallback' }]);
+    if (patched('decision-in-history')) upsertMemo({ decision: memoOf(t.state.decision) });
+  }
 
   // From here on the lead's urgency sets how long its writes may retry.
   const writes = writesFor(decision.trace.urgency, policy);
@@ -101,6 +114,7 @@ export async function routeLead(input: RouteLeadInput): Promise<RouteLeadResult>
     // The CRM refused the write: tell the triage channel so a person picks the lead up.
     t.fail(leadSteps.assignCrm, failureOf(err));
     setStatus('failed');
+    run.holdOwner = false;
     const ctx = lifecycleContext(run, input, { config, policy }, t.state.decision, lead);
     if (decision.plan.kind === 'pool' && owner.via !== 'fallback' && patched('crm-refusal-returns-pool-credit')) {
       // The pool counted the lead for a rep the CRM never got it for: the credit goes back.
@@ -142,7 +156,9 @@ export async function routeLead(input: RouteLeadInput): Promise<RouteLeadResult>
   }
 
   t.state.routedAt = new Date(t.now()).toISOString();
+  // A lean run's owner, its memo and the status go out here together.
   setStatus('routed');
+  run.holdOwner = false;
 
   return followThroughAndClose(lifecycleContext(run, input, { config, policy }, t.state.decision, lead));
 }

@@ -1,5 +1,5 @@
-import { proxyActivities, proxyLocalActivities, type RetryPolicy } from '@temporalio/workflow';
-import type { Duration } from '@temporalio/common';
+import { ActivityFailure, ApplicationFailure, proxyActivities, proxyLocalActivities, sleep, type RetryPolicy } from '@temporalio/workflow';
+import { msToNumber, type Duration } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { matchDomains, type NormalizedLead } from '../src/domain/lead';
 import type { EffectivePolicy } from '../src/domain/policy/store';
@@ -30,6 +30,42 @@ export const gating = proxyActivities<Activities>({ startToCloseTimeout: '5s', s
 /** Enrichment is nice to have: a small budget (the tenant's), and its failure never blocks routing. */
 function enrichmentWithin(budgetSeconds: number) {
   return proxyActivities<Activities>({ startToCloseTimeout: '4s', scheduleToCloseTimeout: `${budgetSeconds}s`, retry: retry('2s', 3) });
+}
+/**
+ * A lean run's first try of each read (see LeadTracker.localReads): one local attempt, in the
+ * worker, within the workflow task. Its answer, or its failure with type and the upstream's
+ * wait, is a marker in history.
+ */
+const firstTry = proxyLocalActivities<Activities>({ startToCloseTimeout: '5s', retry: { maximumAttempts: 1 } });
+
+/**
+ * The wait an upstream asked for (`Retry-After`): the failure's `nextRetryDelay`, which reaches
+ * workflow code only through the details the connector attaches (src/connectors/failure.ts).
+ */
+function upstreamWaitMs(failure: ApplicationFailure): number {
+  if (failure.nextRetryDelay != null) return msToNumber(failure.nextRetryDelay);
+  const waitMs = (failure.details?.[0] as { waitMs?: unknown } | undefined)?.waitMs;
+  return typeof waitMs === 'number' && waitMs > 0 ? waitMs : 0;
+}
+
+/**
+ * Reads an upstream: in a lean run, first locally; if that one try fails with something worth
+ * retrying, the run waits what the upstream asked (`Retry-After`, a durable timer) and reads
+ * again as an activity with the step's own retry policy, so every retry and its reason stays in
+ * history for the audit. Runs recorded before it read as activities from the start.
+ */
+async function read<T>(t: LeadTracker, what: string, local: () => Promise<T>, durable: () => Promise<T>): Promise<T> {
+  if (!t.localReads) return durable();
+  try {
+    return await local();
+  } catch (err) {
+    // A local activity's failure may come unwrapped (the ApplicationFailure itself).
+    const cause = err instanceof ActivityFailure ? err.cause : err;
+    if (cause instanceof ApplicationFailure && (cause.nonRetryable || (PERMANENT_FAILURES as readonly string[]).includes(cause.type ?? ''))) throw err;
+    const waitMs = cause instanceof ApplicationFailure ? upstreamWaitMs(cause) : 0;
+    if (waitMs > 0) await sleep(waitMs, summary(`${what}: the upstream asked to wait ${Math.ceil(waitMs / 1000)} s (${cause instanceof ApplicationFailure ? cause.type : 'failure'}) before reading again`));
+    return durable();
+  }
 }
 /** The pool entity serializes every claim of its pool: give it time under load rather than retrying into it. */
 export const claims = proxyActivities<Activities>({ startToCloseTimeout: '30s', scheduleToCloseTimeout: '2m', retry: retry('5s') });
@@ -75,7 +111,13 @@ export async function enrich(t: LeadTracker, tenantId: string, lead: NormalizedL
   const budget = config.enrichmentBudgetSeconds ?? 12;
   return t.optionalStep(
     leadSteps.enrich,
-    () => enrichmentWithin(budget).enrichCompany.executeWithOptions(summary(`enrich ${domain}`), [{ tenantId, domain }]),
+    () =>
+      read(
+        t,
+        `enrich ${domain}`,
+        () => firstTry.enrichCompany.executeWithOptions(summary(`enrich ${domain}`), [{ tenantId, domain }]),
+        () => enrichmentWithin(budget).enrichCompany.executeWithOptions(summary(`enrich ${domain}`), [{ tenantId, domain }]),
+      ),
     (err): EnrichmentFacts => ({ status: 'unavailable', reason: failureOf(err).message }),
   );
 }
@@ -85,7 +127,13 @@ export async function matchAccount(t: LeadTracker, tenantId: string, lead: Norma
   if (domains.length === 0) return t.skipStep(leadSteps.matchAccount, { status: 'none', domains: [] } as AccountMatch);
   return t.optionalStep(
     leadSteps.matchAccount,
-    () => gating.matchAccount.executeWithOptions(summary(`match account ${domains.join(', ')}`), [{ tenantId, domains }]),
+    () =>
+      read(
+        t,
+        `match account ${domains.join(', ')}`,
+        () => firstTry.matchAccount.executeWithOptions(summary(`match account ${domains.join(', ')}`), [{ tenantId, domains }]),
+        () => gating.matchAccount.executeWithOptions(summary(`match account ${domains.join(', ')}`), [{ tenantId, domains }]),
+      ),
     (err): AccountMatch => ({ status: 'unavailable', reason: failureOf(err).message }),
   );
 }
@@ -99,12 +147,24 @@ export async function checkAvailability(t: LeadTracker, tenantId: string, config
   const [hris, calendar] = await Promise.all([
     t.optionalStep(
       leadSteps.checkHris(round),
-      () => gating.lookupEmployees.executeWithOptions(summary(`HRIS status of ${emails.length} reps`), [{ tenantId, emails }]),
+      () =>
+        read(
+          t,
+          'HRIS',
+          () => firstTry.lookupEmployees.executeWithOptions(summary(`HRIS status of ${emails.length} reps`), [{ tenantId, emails }]),
+          () => gating.lookupEmployees.executeWithOptions(summary(`HRIS status of ${emails.length} reps`), [{ tenantId, emails }]),
+        ),
       (err): HrisFacts => ({ status: 'unavailable', reason: failureOf(err).message }),
     ),
     t.optionalStep(
       leadSteps.checkCalendar(round),
-      () => gating.lookupCalendars.executeWithOptions(summary(`calendars of ${emails.length} reps`), [{ tenantId, emails, start, end }]),
+      () =>
+        read(
+          t,
+          'calendars',
+          () => firstTry.lookupCalendars.executeWithOptions(summary(`calendars of ${emails.length} reps`), [{ tenantId, emails, start, end }]),
+          () => gating.lookupCalendars.executeWithOptions(summary(`calendars of ${emails.length} reps`), [{ tenantId, emails, start, end }]),
+        ),
       (err): CalendarFacts => ({ status: 'unavailable', reason: failureOf(err).message }),
     ),
   ]);

@@ -3,6 +3,8 @@ import type { AcceptRequest, ClaimRequest, ClaimResult, LeadState, ReassignReque
 import type { EffectivePolicy } from '../domain/policy/store';
 import type { AccountMatch, CalendarFacts, EmployeeRecord, EnrichmentFacts, RoutingConfig } from '../domain/routing';
 import type { CallMeta } from '../domain/upstream';
+import { normalizeLead } from '../domain/lead';
+import { PERMANENT_FAILURES } from '../protocol/failures';
 import { readMessageKey, readMoveKey, type OwnerMove } from '../protocol/keys';
 import { asObject, decode, describeFailure, enumName, first, iso, plural, RETRY_STATES, ROUTINE_TASK_FAILURES, tsMs, type Failure, type HistoryEvent, type Payload } from './history';
 import { calendarSummary, decisionEntry, employeesSummary, rateLimitText } from './summaries';
@@ -27,6 +29,9 @@ interface StartInput {
   idempotencyKey?: string;
   followUp?: { reassign?: ReassignRequest; previous?: { owner?: { id?: string } | null; accepted?: unknown; status?: string } };
 }
+
+/** The reads a lean run makes as local activities (workflows/steps.ts `reads`). */
+const LOCAL_READS: ReadonlySet<string> = new Set(['enrichCompany', 'matchAccount', 'lookupEmployees', 'lookupCalendars']);
 
 interface Scheduled {
   type: string;
@@ -54,6 +59,8 @@ class Renderer {
   private run = '';
   private leadId = '';
   private scheduled = new Map<string, Scheduled>();
+  /** The lead's company domain, which a local enrichment read's marker does not repeat. */
+  private companyDomain: string | null = null;
   private timers = new Map<string, { purpose: TimerPurpose; owner: string | null }>();
   private requests = new Map<string, ReassignRequest>();
   private status: string | null = null;
@@ -98,7 +105,8 @@ class Renderer {
   private markDecisionPoint(): void {
     if (this.decisionAt !== null) return;
     const start = this.task?.start ?? this.entries.length;
-    let index = start;
+    // A lean run gathers its facts (local reads) in the same task that commits the decision: after them.
+    let index = this.lastFactIndex !== null && this.lastFactIndex >= start ? this.lastFactIndex + 1 : start;
     while (this.entries[index]?.kind === 'status' && this.entries[index]?.data?.['to'] === 'deciding') index++;
     this.decisionAt = index;
     // Recorded with the task's commands: at its change to `deciding` when it has one.
@@ -224,6 +232,11 @@ class Renderer {
     const receivedMs = input.receivedAt ? Date.parse(input.receivedAt) : at;
     if (this.receivedMs === null) this.receivedMs = receivedMs;
     const lead = input.lead ?? {};
+    try {
+      this.companyDomain = normalizeLead(lead as Parameters<typeof normalizeLead>[0]).companyDomain;
+    } catch {
+      this.companyDomain = null;
+    }
     const source = lead.source ?? 'api';
     this.push(
       at,
@@ -241,12 +254,27 @@ class Renderer {
     const meta = asObject(first(m.details?.['data']));
     const type = String(meta['activity_type'] ?? 'local activity');
     const attempt = Number(meta['attempt'] ?? 1);
+    const read: Scheduled | null = LOCAL_READS.has(type) ? { type, input: type === 'enrichCompany' ? { domain: this.companyDomain } : {}, summary: null } : null;
+    if (read && m.failure) {
+      // A lean run's read failed its one local try: if it was worth retrying, the run read again
+      // as an activity (after the upstream's wait, a timer): that is the read's next attempt.
+      const f = describeFailure(m.failure);
+      if (!f.nonRetryable && !(PERMANENT_FAILURES as readonly string[]).includes(f.type)) {
+        this.retry(read, attempt + 1, m.failure, at, e.eventId);
+        return;
+      }
+    }
     if (m.failure) {
       const f = describeFailure(m.failure);
       this.push(at, 'failure', null, `${type} failed (${f.type}): ${f.message}`, { activity: type, attempt, failureType: f.type, message: f.message }, e.eventId);
       return;
     }
     const result = asObject(first(m.details?.['result']));
+    if (read) {
+      // A lean run's upstream reads (local activities): their answers read like the activities'.
+      this.activityCompleted(read, result, at, e.eventId);
+      return;
+    }
     if (type !== 'loadRoutingConfig') {
       this.push(at, 'activity', null, `${type} completed`, { activity: type, attempt }, e.eventId);
       return;

@@ -166,13 +166,24 @@ describe('GET /v1/leads/:leadId/audit', () => {
   it('labels the SLA, grace period and reassignment window timers, and the policy’s local activity, in history', async () => {
     const handle = t.stack.temporal.client.workflow.getHandle(workflowId);
     const timers = await historySummaries(handle, 'timer');
+    // First the wait the CRM asked for (its 429's Retry-After) before the account match read again.
+    expect(timers.shift()).toMatch(/^match account audit\.example: the upstream asked to wait 1 s \(UpstreamRateLimited\) before reading again$/);
     expect(timers.slice(0, 2)).toEqual([
       expect.stringMatching(new RegExp(`^SLA: ${owner} must accept by `)),
       expect.stringMatching(new RegExp(`^grace period: the lead moves on from ${owner} at .+ unless accepted$`)),
     ]);
     expect(timers).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^SLA: ${target} must accept by `)), expect.stringMatching(/^reassignment window: the run stays open until /)]));
     expect(timers).not.toContain('(none)');
-    expect(await historySummaries(handle, 'local activity')).toEqual([`routing config and policy of ${t.tenant.id}`]);
+    // The policy, then each read's first (local) try, labelled too; the escalation reads availability again.
+    expect(await historySummaries(handle, 'local activity')).toEqual([
+      `routing config and policy of ${t.tenant.id}`,
+      'enrich audit.example',
+      'match account audit.example',
+      'HRIS status of 5 reps',
+      'calendars of 5 reps',
+      'HRIS status of 5 reps',
+      'calendars of 5 reps',
+    ]);
     await recordHistory('escalated-reassigned-owner-in-memo', handle);
   });
 

@@ -107,10 +107,16 @@ describe('routing a lead end to end', () => {
     expect(lookups.map((e) => e.status)).toEqual([429, 200]);
     expect(lookups[1]!.receivedAt - lookups[0]!.receivedAt).toBeGreaterThanOrEqual(2000);
 
-    // The history records the rate-limited attempt with its type: the audit shows why it waited.
-    const history = await t.stack.temporal.client.workflow.getHandle(workflowId).fetchHistory();
-    const retried = history.events?.find((e) => e.activityTaskStartedEventAttributes?.attempt === 2);
-    expect(retried?.activityTaskStartedEventAttributes?.lastFailure?.applicationFailureInfo?.type).toBe('UpstreamRateLimited');
+    // The history records the rate-limited attempt with its type (the read's first, local try),
+    // the wait the upstream asked for as a timer, then the read again as an activity: the audit
+    // shows why it waited.
+    const events = (await t.stack.temporal.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+    const limited = events.findIndex((e) => e.markerRecordedEventAttributes?.failure?.applicationFailureInfo?.type === 'UpstreamRateLimited');
+    expect(limited).toBeGreaterThan(0);
+    const wait = events.slice(limited).find((e) => e.timerStartedEventAttributes)?.timerStartedEventAttributes?.startToFireTimeout;
+    expect(Number(wait?.seconds ?? 0) * 1000 + (wait?.nanos ?? 0) / 1e6).toBeGreaterThanOrEqual(2000);
+    const again = events.slice(limited).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'matchAccount');
+    expect(again).toHaveLength(1);
     await recordHistory('rate-limited-retry', t.stack.temporal.client.workflow.getHandle(workflowId));
   });
 
