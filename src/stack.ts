@@ -1,6 +1,8 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Worker } from '@temporalio/worker';
+import { Client } from '@temporalio/client';
+import { Admission, visibilityQueueCounter } from './api/admission';
 import { createApp } from './api/app';
 import { Sessions } from './api/session';
 import { businessClock, type BusinessClock } from './clock';
@@ -191,6 +193,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     ...(options.sessionKey ? { sessions: new Sessions(options.sessionKey, options.sessionRevocationsFile ? { revocationsFile: options.sessionRevocationsFile } : {}) } : {}),
     codec,
     codecCorsOrigins: options.codecCorsOrigins ?? [],
+    admission: new Admission(visibilityQueueCounter(temporal.client)),
+    // Eager start needs the worker's own connection (see ApiContext.eagerStartClient).
+    ...(workers.length ? { eagerStartClient: new Client({ connection: temporal.native, namespace: options.namespace, dataConverter, ...(options.tracing ? { interceptors: options.tracing.clientInterceptors() } : {}) }) } : {}),
     ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}),
     ...(options.quarantineHoldMs !== undefined ? { quarantineHoldMs: options.quarantineHoldMs } : {}),
     onError: (err) => log.error('unexpected API error', { error: err instanceof Error ? err.stack ?? err.message : String(err) }),

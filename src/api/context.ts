@@ -1,3 +1,4 @@
+import type { Admission } from './admission';
 import type { Client } from '@temporalio/client';
 import type { BusinessClock } from '../clock';
 import type { Connectors } from '../connectors/registry';
@@ -55,6 +56,13 @@ export interface ApiContext {
   codecCorsOrigins?: string[];
   /** How long a quarantined source payload is held before it expires (default 30 days; see src/quarantine). */
   quarantineHoldMs?: number;
+  /** Pushes back (429) when a tenant has too much queued (see admission.ts); absent: every lead is admitted. */
+  admission?: Admission;
+  /**
+   * A client on the worker's own connection, when this process runs the lead worker: leads start
+   * with eager workflow start, their first workflow task handed straight to this worker.
+   */
+  eagerStartClient?: Client;
 }
 
 export function runUrl(ctx: ApiContext, workflowId: string): string | null {

@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'csrf_failed'
   | 'forbidden'
   | 'too_many_requests'
+  | 'too_many_queued'
   | 'not_found'
   | 'conflict'
   | 'not_the_owner'
@@ -36,6 +37,8 @@ export class ApiError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly details?: FieldIssue[] | Record<string, unknown>,
+    /** Seconds the client is asked to wait before retrying (`Retry-After`), e.g. for a 429. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
   }
@@ -141,9 +144,10 @@ function unreadableRequest(err: { type?: unknown; status?: unknown; expose?: unk
 /** Seconds a client is asked to wait (`Retry-After`) before retrying a 503. */
 export const RETRY_AFTER_SECONDS = 2;
 
-/** Writes the one error envelope; a 503 also says when to retry. */
+/** Writes the one error envelope; a 503 (and a push-back 429) also says when to retry. */
 export function sendError(res: Response, apiError: ApiError): void {
-  if (apiError.status === 503) res.set('Retry-After', String(RETRY_AFTER_SECONDS));
+  if (apiError.retryAfterSeconds !== undefined) res.set('Retry-After', String(apiError.retryAfterSeconds));
+  else if (apiError.status === 503) res.set('Retry-After', String(RETRY_AFTER_SECONDS));
   res.status(apiError.status).json({
     error: { code: apiError.code, message: apiError.message, ...(apiError.details ? { details: apiError.details } : {}) },
   });

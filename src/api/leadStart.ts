@@ -4,7 +4,9 @@ import { normalizeLead } from '../domain/lead';
 import type { LeadInput } from '../domain/leadSchema';
 import type { RouteLeadInput } from '../domain/leadState';
 import { leadWorkflowId } from '../protocol/ids';
-import { LeadDomain, LeadTenant, RoutingStatus } from '../temporal/searchAttributes';
+import { laneOf, PRIORITY_KEYS } from '../domain/lane';
+import { LeadDomain, LeadLane, LeadTenant, RoutingStatus } from '../temporal/searchAttributes';
+import { DEFAULT_INTAKE } from './admission';
 import { routeLead } from '../../workflows';
 import type { ApiContext } from './context';
 import { runUrl } from './context';
@@ -72,13 +74,35 @@ export async function startLead(ctx: ApiContext, tenantId: string, lead: LeadInp
   // redelivery of its event, a retried POST): its erasure record is the tombstone.
   if (keyed) await refuseErased(ctx, tenantId, leadId);
 
+  const lane = laneOf(lead);
+  if (ctx.admission) {
+    const intake = ctx.tenants.get(tenantId)?.intake;
+    const limits = { maxQueuedLeads: intake?.maxQueuedLeads ?? DEFAULT_INTAKE.maxQueuedLeads, bulkInFlight: intake?.bulkInFlight ?? DEFAULT_INTAKE.bulkInFlight };
+    const answer = await ctx.admission.admit(tenantId, lane, limits);
+    if (!answer.admitted) {
+      const what = answer.limitName === 'bulkInFlight' ? `${answer.queued} bulk leads are queued (the bulk window is ${answer.limit})` : `${answer.queued} leads are queued (the limit is ${answer.limit})`;
+      throw new ApiError(
+        429,
+        'too_many_queued',
+        `Tenant ${tenantId} has too much routing waiting: ${what}; retry after ${answer.retryAfterSeconds} s${keyed ? ' with the same Idempotency-Key' : ''}. Nothing was started.`,
+        { lane, queued: answer.queued, limit: answer.limit, limitName: answer.limitName },
+        answer.retryAfterSeconds,
+      );
+    }
+  }
+
   const normalized = normalizeLead(lead);
   const input: RouteLeadInput = { leadId, tenantId, lead, receivedAt: new Date((ctx.clock ?? businessClock).now()).toISOString(), idempotencyKey };
   try {
-    await ctx.client.workflow.start(routeLead, {
+    // With a worker in this process, its connection starts the lead eagerly: the first workflow
+    // task comes back in the start's answer, with no trip through the task queue.
+    await (ctx.eagerStartClient ?? ctx.client).workflow.start(routeLead, {
       workflowId,
       taskQueue: ctx.taskQueue,
       args: [input],
+      ...(ctx.eagerStartClient ? { requestEagerStart: true } : {}),
+      // The lane's task priority: its workflow and activity tasks go ahead of (or behind) other leads'.
+      priority: { priorityKey: PRIORITY_KEYS[lane] },
       // A concurrent duplicate fails here and gets the duplicate check below; a finished lead is never restarted.
       workflowIdConflictPolicy: 'FAIL',
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
@@ -89,9 +113,11 @@ export async function startLead(ctx: ApiContext, tenantId: string, lead: LeadInp
         { key: LeadTenant, value: tenantId },
         { key: LeadDomain, value: normalized.companyDomain ?? normalized.emailDomain },
         { key: RoutingStatus, value: 'received' },
+        { key: LeadLane, value: lane },
         ...leadSearchAttributes(tenantId, normalized),
       ],
     });
+    ctx.admission?.started(tenantId, lane);
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     // Lost a race with the same key: the first answer (or, for POST /v1/leads, 409 for another body).

@@ -14,6 +14,11 @@ export const LeadInputSchema = z
   .object({
     externalId: line(200).min(1).optional(),
     source: z.enum(['form', 'webhook', 'product', 'import', 'api', 'chat', 'event']).default('api'),
+    /**
+     * How soon the lead must be worked on, when the source alone does not say (see
+     * src/domain/lane.ts): `high` takes the interactive lane, `bulk` the throttled bulk lane.
+     */
+    priority: z.enum(['high', 'normal', 'bulk']).optional(),
     email: EmailSchema,
     firstName: line(100).optional(),
     lastName: line(100).optional(),

@@ -8,6 +8,8 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
  * lower-cased, `LeadSource` the lead's source. No plain email, name or phone is ever one of them.
  * Quarantined source payloads (workflows/quarantine.ts) carry `LeadTenant`, `LeadSource` (the
  * source's ID) and `QuarantineStatus` (held, replayed, discarded or expired): never the payload.
+ * `LeadLane` is the lead's lane (interactive, standard, bulk; see src/domain/lane.ts): the API
+ * counts a tenant's queued leads by it to push back (src/api/admission.ts).
  */
 export const SEARCH_ATTRIBUTES = {
   LeadTenant: 'Keyword',
@@ -19,6 +21,7 @@ export const SEARCH_ATTRIBUTES = {
   LeadCompany: 'Keyword',
   LeadSource: 'Keyword',
   QuarantineStatus: 'Keyword',
+  LeadLane: 'Keyword',
 } as const;
 
 export type SearchAttributeName = keyof typeof SEARCH_ATTRIBUTES;
@@ -32,3 +35,4 @@ export const LeadEmailHash = defineSearchAttributeKey('LeadEmailHash', SearchAtt
 export const LeadCompany = defineSearchAttributeKey('LeadCompany', SearchAttributeType.KEYWORD);
 export const LeadSource = defineSearchAttributeKey('LeadSource', SearchAttributeType.KEYWORD);
 export const QuarantineStatus = defineSearchAttributeKey('QuarantineStatus', SearchAttributeType.KEYWORD);
+export const LeadLane = defineSearchAttributeKey('LeadLane', SearchAttributeType.KEYWORD);

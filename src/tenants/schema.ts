@@ -187,6 +187,17 @@ export const TenantSchema = z
       })
       .strict(),
     routing: RoutingSettingsSchema,
+    /**
+     * How much of the tenant's routing may wait at once before the API pushes back with 429 and
+     * Retry-After (see src/api/admission.ts): queued leads in all lanes, and the bulk lane's window.
+     */
+    intake: z
+      .object({
+        maxQueuedLeads: z.number().int().min(1).max(1_000_000).optional(),
+        bulkInFlight: z.number().int().min(1).max(100_000).optional(),
+      })
+      .strict()
+      .optional(),
     /** How owners accept leads from their notifications (Slack button, signed link). */
     accept: z
       .object({
