@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * Entry point of `npm start`, `npm test` and `npm run bench` on any machine, fresh clone included:
+ * Entry point of `npm start`, `npm test`, `npm run bench`, `npm run cluster`, `npm run worker` and
+ * `npm run api` on any machine, fresh clone included:
  * installs the npm dependencies when they are missing or older than package-lock.json, then runs
  * the command. (The Temporal CLI is installed by the command itself when it needs a server.)
  * Plain Node, no dependencies: it runs before anything is installed.
@@ -121,8 +122,17 @@ async function main() {
     case 'bench':
       code = await run(bin('tsx'), ['bench/bench.ts', ...args]);
       break;
+    case 'cluster':
+      // A Temporal cluster (Temporal Server built from source, PostgreSQL): scripts/cluster.ts.
+      code = await run(bin('tsx'), ['scripts/cluster.ts', ...args]);
+      break;
+    case 'worker':
+    case 'api':
+      // The production entry points, against an external Temporal: src/serve.ts.
+      code = await run(bin('tsx'), ['src/serve.ts', command, ...args]);
+      break;
     default:
-      console.error(`unknown command ${command}: use start, test or bench`);
+      console.error(`unknown command ${command}: use start, test, bench, cluster, worker or api`);
       code = 2;
   }
   process.exit(code);

@@ -10,12 +10,17 @@
  * argv: <temporal cli> <arguments…>. The server writes to our stdout and stderr (the log file).
  * We send the parent `{ pid }` once the server runs. Plain Node, no dependencies and no
  * TypeScript loader: it must start fast and keep nothing but the server alive.
+ * `npm run cluster` (scripts/cluster.ts) runs its PostgreSQL and Temporal Server through it too:
+ * LEADRELAY_WATCHDOG_NAME names the process in our messages, LEADRELAY_WATCHDOG_STOP_SIGNAL is
+ * the signal that stops it (default SIGTERM; PostgreSQL's fast shutdown is SIGINT).
  */
 'use strict';
 const { spawn } = require('node:child_process');
 const { constants } = require('node:os');
 
 const GRACE_MS = 10_000;
+const NAME = process.env.LEADRELAY_WATCHDOG_NAME || 'the Temporal dev server';
+const STOP_SIGNAL = process.env.LEADRELAY_WATCHDOG_STOP_SIGNAL || 'SIGTERM';
 const [cli, ...args] = process.argv.slice(2);
 if (!cli) {
   process.stderr.write('usage: devServerWatchdog.js <temporal cli> <arguments…>\n');
@@ -26,14 +31,16 @@ if (!cli) {
 const env = { ...process.env };
 delete env.NODE_CHANNEL_FD;
 delete env.NODE_CHANNEL_SERIALIZATION_MODE;
+delete env.LEADRELAY_WATCHDOG_NAME;
+delete env.LEADRELAY_WATCHDOG_STOP_SIGNAL;
 const server = spawn(cli, args, { stdio: ['ignore', 'inherit', 'inherit'], env });
 
 let stopping = false;
 function stop(why) {
   if (stopping) return;
   stopping = true;
-  process.stderr.write(`[leadrelay watchdog] ${why}: stopping the Temporal dev server (pid ${server.pid})\n`);
-  server.kill('SIGTERM');
+  process.stderr.write(`[leadrelay watchdog] ${why}: stopping ${NAME} (pid ${server.pid})\n`);
+  server.kill(STOP_SIGNAL);
   setTimeout(() => server.kill('SIGKILL'), GRACE_MS).unref();
 }
 
