@@ -45,6 +45,8 @@ export interface StackOptions {
   trustProxy?: number | string;
   /** Run the worker in this process (default) — off for an API-only process. */
   runWorker?: boolean;
+  /** Serve the HTTP API from this process (default) — off for a worker-only process (`npm run worker`). */
+  serveApi?: boolean;
   /** What time it is for routing (default the process's business clock; see src/clock.ts). */
   clock?: BusinessClock;
   /** Signs console sessions (see src/api/session.ts); without it the console cannot be signed in to. */
@@ -81,6 +83,7 @@ export interface StackOptions {
 }
 
 export interface RunningStack {
+  /** Empty when the process serves no API (`serveApi: false`). */
   apiUrl: string;
   taskQueue: string;
   tenants: TenantRegistry;
@@ -200,14 +203,16 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     ...(options.quarantineHoldMs !== undefined ? { quarantineHoldMs: options.quarantineHoldMs } : {}),
     onError: (err) => log.error('unexpected API error', { error: err instanceof Error ? err.stack ?? err.message : String(err) }),
   });
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(options.apiPort, options.apiHost, () => resolve(s));
-    s.once('error', reject);
-  });
-  const { port } = server.address() as AddressInfo;
+  const server: Server | null =
+    options.serveApi === false
+      ? null
+      : await new Promise((resolve, reject) => {
+          const s = app.listen(options.apiPort, options.apiHost, () => resolve(s));
+          s.once('error', reject);
+        });
 
   return {
-    apiUrl: `http://${options.apiHost}:${port}`,
+    apiUrl: server ? `http://${options.apiHost}:${(server.address() as AddressInfo).port}` : '',
     taskQueue: options.taskQueue,
     tenants: options.tenants,
     temporal,
@@ -215,9 +220,11 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     workers,
     codec,
     close: async () => {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await closed;
+      if (server) {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections();
+        await closed;
+      }
       await backlog?.stop();
       // In order: the lead worker's activities wait on the entity workflows, so the entities stop last.
       for (const w of workers) {
