@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { DEV_SERVER_DYNAMIC_CONFIG } from '../../src/temporal/devServer';
+import { CLUSTER_DYNAMIC_CONFIG, CLUSTER_HISTORY_SHARDS, CLUSTER_SQL_KEYWORD_COLUMNS, CLUSTER_SQL_PLUGIN, clusterPorts, clusterServerConfig } from '../../src/temporal/cluster';
 
 import { SEARCH_ATTRIBUTES } from '../../src/temporal/searchAttributes';
 import { DEFAULT_RETENTION_DAYS } from '../../src/temporal/retention';
@@ -321,7 +322,8 @@ describe('docker-compose.temporal.yml', () => {
       mount?.source ?? '',
       path.posix.relative(mount?.target ?? '', containerPath),
     );
-    expect(path.relative(repoRoot, hostPath)).toBe(path.join('deploy', 'temporal', 'dynamicconfig', 'development.yaml'));
+    // The file npm run cluster loads too (src/temporal/cluster.ts).
+    expect(path.relative(repoRoot, hostPath)).toBe(CLUSTER_DYNAMIC_CONFIG);
     expect(existsSync(hostPath)).toBe(true);
 
     const dynamicConfig: unknown = parse(readFileSync(hostPath, 'utf8'));
@@ -332,6 +334,41 @@ describe('docker-compose.temporal.yml', () => {
       const entries = (dynamicConfig as Dict)[key];
       expect({ key, entries }).toEqual({ key, entries: [{ value, constraints: {} }] });
     }
+  });
+
+  describe('agrees with npm run cluster (scripts/cluster.ts)', () => {
+    const cluster = clusterServerConfig({
+      ports: clusterPorts(7233),
+      postgres: { host: '127.0.0.1', port: 55432, user: 'temporal', password: 'x' },
+      dynamicConfigFile: path.join(repoRoot, CLUSTER_DYNAMIC_CONFIG),
+    }) as { persistence: { numHistoryShards: number; datastores: Record<string, { sql: { pluginName: string } }> }; dynamicConfigClient: { filepath: string } };
+
+    test('runs as many history shards', () => {
+      expect(cluster.persistence.numHistoryShards).toBe(CLUSTER_HISTORY_SHARDS);
+      expect(CLUSTER_HISTORY_SHARDS).toBeGreaterThan(1);
+      expect(envOf(service('temporal')).NUM_HISTORY_SHARDS).toBe(String(CLUSTER_HISTORY_SHARDS));
+    });
+
+    test('keeps persistence and visibility in PostgreSQL through the same SQL plugin', () => {
+      expect(Object.values(cluster.persistence.datastores).map((d) => d.sql.pluginName)).toEqual([CLUSTER_SQL_PLUGIN, CLUSTER_SQL_PLUGIN]);
+      expect(envOf(service('temporal')).DB).toBe(CLUSTER_SQL_PLUGIN);
+    });
+
+    test('loads the dynamic config file the compose file mounts', () => {
+      expect(path.relative(repoRoot, cluster.dynamicConfigClient.filepath)).toBe(CLUSTER_DYNAMIC_CONFIG);
+      const mounted = mountsOf(service('temporal')).find((m) => m.type === 'bind');
+      expect(path.relative(repoRoot, path.resolve(repoRoot, mounted?.source ?? ''))).toBe(path.dirname(CLUSTER_DYNAMIC_CONFIG));
+    });
+
+    test('registers the search attributes from the same list (ensureSearchAttributes registers SEARCH_ATTRIBUTES, as the compose file does above)', () => {
+      const script = readFileSync(path.join(repoRoot, 'scripts', 'cluster.ts'), 'utf8');
+      expect(script).toMatch(/ensureSearchAttributes\(connection, NAMESPACE\)/);
+    });
+
+    test('fits the search attributes in SQL visibility’s columns', () => {
+      const keywords = Object.values(SEARCH_ATTRIBUTES).filter((type) => type === 'Keyword');
+      expect(keywords.length).toBeLessThanOrEqual(CLUSTER_SQL_KEYWORD_COLUMNS);
+    });
   });
 
   test('every depends_on names a defined service', () => {
