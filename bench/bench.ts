@@ -20,6 +20,11 @@
  * Temporal (./plain.ts), alternated at each offered rate, one table and the knee (see ./curve.ts).
  *   npm run bench -- curve --rates 10,20,30,40,60 --leads-per-rate 400 --latency 50 --jitter 25 [--lead-timeout 120] [--knee-p99 <ms>]
  *
+ * priority (only when named): hot leads behind a bulk import (see ./priority.ts): form leads at
+ * --form-rate/s, idle (--idle-forms of them), then while --imports `import` leads are posted by
+ * --import-concurrency clients as fast as the API takes them (honouring its 429 push-back).
+ *   npm run bench -- priority --imports 5000 --form-rate 2 [--bulk-window 40] [--max-queued 2000]
+ *
  * Temporal, every mode: --temporal <host:port> runs against that server (e.g. `npm run cluster`'s)
  * instead of a fresh dev server; payloads are then encrypted with a key kept in .data/bench/, so the
  * demo tenant's entity workflows from an earlier run stay readable.
@@ -47,6 +52,8 @@ import { freePort } from '../test/support/ports';
 import { REAL_QUOTAS } from '../sandbox/quotaPresets';
 import { describeQuotas, QUOTA_MODES, quotasFor, type QuotaMode } from '../sandbox/quotas';
 import { runCurve } from './curve';
+import { countLeadHistory } from './events';
+import { runPriority } from './priority';
 import { runDistributionBench, type BenchMethod } from './distribution';
 import { createPlainPipeline } from './plain';
 import { postLead } from './poster';
@@ -77,11 +84,18 @@ const { values: args, positionals } = parseArgs({
     rates: { type: 'string', default: '10,20,30,40,60' },
     'leads-per-rate': { type: 'string', default: '400' },
     'lead-timeout': { type: 'string', default: '120' },
+    imports: { type: 'string', default: '5000' },
+    'import-concurrency': { type: 'string', default: '32' },
+    'form-rate': { type: 'string', default: '2' },
+    'idle-forms': { type: 'string', default: '60' },
+    /** The tenant's bulk window and queue limit (its intake settings; see src/api/admission.ts). */
+    'bulk-window': { type: 'string' },
+    'max-queued': { type: 'string' },
     'knee-p99': { type: 'string' },
     temporal: { type: 'string' },
   },
 });
-const MODES = ['routing', 'distribution', 'curve'] as const;
+const MODES = ['routing', 'distribution', 'curve', 'priority'] as const;
 type Mode = (typeof MODES)[number];
 for (const p of positionals) if (!(MODES as readonly string[]).includes(p)) throw new Error(`unknown mode ${p}: use ${MODES.join(', ')} (no mode: routing and distribution)`);
 const modes: Mode[] = positionals.length ? (positionals as Mode[]) : ['routing', 'distribution'];
@@ -120,6 +134,12 @@ async function main(): Promise<void> {
   const tenant = demoStackTenant(sandbox.url, STACK);
   // Around the clock, so the figures do not depend on the hour the benchmark runs.
   tenant.routing.team = tenant.routing.team.map((m) => ({ ...m, workingHours: { days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '24:00' } }));
+  if (args['bulk-window'] !== undefined || args['max-queued'] !== undefined) {
+    tenant.intake = {
+      ...(args['bulk-window'] !== undefined ? { bulkInFlight: Number(args['bulk-window']) } : {}),
+      ...(args['max-queued'] !== undefined ? { maxQueuedLeads: Number(args['max-queued']) } : {}),
+    };
+  }
   tenants.add(tenant);
   const stack = await startStack({
     temporalAddress: args.temporal ?? server!.address,
@@ -155,6 +175,20 @@ async function main(): Promise<void> {
       leadsPerRate: Number(args['leads-per-rate']),
       leadTimeoutMs: Number(args['lead-timeout']) * 1000,
       ...(args['knee-p99'] !== undefined ? { kneeBoundMs: Number(args['knee-p99']) } : {}),
+      out: (line) => process.stdout.write(`${line}\n`),
+    });
+  }
+  if (modes.includes('priority')) {
+    process.stdout.write('\n== priority ==\n');
+    await runPriority({
+      stack,
+      sandbox,
+      apiKey: API_KEY,
+      imports: Number(args.imports),
+      importConcurrency: Number(args['import-concurrency']),
+      formRate: Number(args['form-rate']),
+      idleForms: Number(args['idle-forms']),
+      leadTimeoutMs: Number(args['lead-timeout']) * 1000,
       out: (line) => process.stdout.write(`${line}\n`),
     });
   }
@@ -274,6 +308,14 @@ async function runRouting(stack: RunningStack, sandbox: RunningSandbox, limitAns
   const leadIds = new Set(sent.map(({ leadId }) => `lead:${TENANT_ID}:${leadId}`));
   const limited = limitAnswers.filter((a) => a.workflowId !== null && leadIds.has(a.workflowId)).length;
   process.stdout.write(`limit answers (429s) to these leads' calls: ${limited}; to any call: ${sandbox.events().filter((e) => e.rateLimited).length}; POSTs pushed back: ${pushbacks}\n`);
+  process.stdout.write(`${await historyLine(stack, [...leadIds].slice(0, 20))}\n`);
+}
+
+/** Events and workflow tasks per lead, from a sample of the run's histories (see ./events.ts). */
+async function historyLine(stack: RunningStack, workflowIds: string[]): Promise<string> {
+  const counts = await Promise.all(workflowIds.map((id) => countLeadHistory(stack.temporal.client, id)));
+  const median = (pick: (c: (typeof counts)[number]) => number) => percentile(counts.map(pick).sort((a, b) => a - b), 50);
+  return `history per lead (median of ${counts.length}): ${median((c) => c.untilNotified)} events until the owner is notified, ${median((c) => c.workflowTasksUntilNotified)} workflow tasks; ${median((c) => c.total)} events so far`;
 }
 
 main().catch((err) => {

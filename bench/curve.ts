@@ -58,7 +58,7 @@ export function kneeOf(points: readonly CurvePoint[], boundMs?: number): Knee {
 const LEAD_ID = /\b(ld_[0-9a-f]{24}|pl_[0-9a-z]+)\b/;
 
 /** The first notification each lead got, read from the sandbox's event log as it grows. */
-class Notifications {
+export class Notifications {
   private lastSeq = 0;
   readonly at = new Map<string, number>();
 
