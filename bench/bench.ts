@@ -26,8 +26,8 @@
  *   npm run bench -- priority --imports 5000 --form-rate 2 [--bulk-window 40] [--max-queued 2000]
  *
  * Temporal, every mode: --temporal <host:port> runs against that server (e.g. `npm run cluster`'s)
- * instead of a fresh dev server; payloads are then encrypted with a key kept in .data/bench/, so the
- * demo tenant's entity workflows from an earlier run stay readable.
+ * instead of a fresh dev server; the demo tenant then runs under an ID of the run's own (a server that
+ * outlives the run keeps its entity workflows).
  *
  * Emulated quotas, every mode: --quotas off|sandbox|real (default off: the providers' limits are
  * lifted, so the figures are the engine's capacity; sandbox: the sandbox's own 1000 requests per
@@ -45,8 +45,7 @@ import type { LeadState } from '../src/domain/leadState';
 import { DEMO_STACK_TENANTS, DEMO_STACKS, demoStackTenant, demoStackWorkspace, type DemoStack } from '../sandbox/demoTenant';
 import { startSandbox, type RunningSandbox } from '../sandbox/server';
 import { startStack, type RunningStack } from '../src/stack';
-import { loadDeploymentKeys } from '../src/temporal/codec';
-import { PROJECT_ROOT, resolveTemporalCli, startDevServer } from '../src/temporal/devServer';
+import { resolveTemporalCli, startDevServer } from '../src/temporal/devServer';
 import { TenantRegistry } from '../src/tenants/registry';
 import { freePort } from '../test/support/ports';
 import { REAL_QUOTAS } from '../sandbox/quotaPresets';
@@ -105,7 +104,11 @@ const methods = args.methods.split(',').map((m) => m.trim());
 for (const m of methods) if (m !== 'auction' && m !== 'waterfall') throw new Error(`--methods: ${m} is not auction or waterfall`);
 if (!(args.stack in DEMO_STACKS)) throw new Error(`--stack must be one of ${Object.keys(DEMO_STACKS).join(', ')}`);
 const STACK = args.stack as DemoStack;
-const { apiKey: API_KEY, tenantId: TENANT_ID } = DEMO_STACK_TENANTS[STACK];
+const { apiKey: API_KEY, tenantId: DEMO_TENANT_ID } = DEMO_STACK_TENANTS[STACK];
+// On an external Temporal the tenant and the task queue are this run's own: entity workflows
+// (pool, policy) and unfinished leads outlive a run, and another process (npm start) may own the demo tenant's.
+const RUN = args.temporal ? `-run-${randomBytes(4).toString('hex')}` : '';
+const TENANT_ID = `${DEMO_TENANT_ID}${RUN}`;
 const N = Number(args.leads);
 const RATE = Number(args.rate);
 const LATENCY = Number(args.latency);
@@ -140,11 +143,11 @@ async function main(): Promise<void> {
       ...(args['max-queued'] !== undefined ? { maxQueuedLeads: Number(args['max-queued']) } : {}),
     };
   }
-  tenants.add(tenant);
+  tenants.add({ ...tenant, id: TENANT_ID });
   const stack = await startStack({
     temporalAddress: args.temporal ?? server!.address,
     namespace: 'default',
-    taskQueue: 'bench',
+    taskQueue: `bench${RUN}`,
     tenants,
     apiHost: '127.0.0.1',
     apiPort: 0,
@@ -152,7 +155,7 @@ async function main(): Promise<void> {
     // The marketplace's buyers are local emulators.
     allowPrivateBuyerUrls: true,
     // Payloads encrypted as in production (a key of this run's own: its dev server is in memory).
-    encryption: { active: args.temporal ? loadDeploymentKeys({ env: {}, dataDir: path.join(PROJECT_ROOT, '.data', 'bench'), sandbox: true }).keys.active : randomBytes(32) },
+    encryption: { active: randomBytes(32) },
   });
 
   const limits = watchRateLimits(stack.connectors);
