@@ -273,14 +273,14 @@ interface Supervised {
  * process dies, however it dies, the watchdog stops it. Detached, so a Ctrl-C reaches only us and
  * we stop the parts in order. Output goes to its log file.
  */
-async function supervise(name: string, command: string, args: string[], logFile: string, pidFile: string, stopSignal = 'SIGTERM'): Promise<Supervised> {
+async function supervise(name: string, command: string, args: string[], logFile: string, pidFile: string, stop: { signal?: string; graceMs?: number } = {}): Promise<Supervised> {
   const fd = openSync(logFile, 'a');
   let watchdog: ChildProcess;
   try {
     watchdog = spawn(process.execPath, [WATCHDOG, command, ...args], {
       stdio: ['ignore', fd, fd, 'ipc'],
       detached: true,
-      env: { ...process.env, LEADRELAY_WATCHDOG_NAME: name, LEADRELAY_WATCHDOG_STOP_SIGNAL: stopSignal },
+      env: { ...process.env, LEADRELAY_WATCHDOG_NAME: name, LEADRELAY_WATCHDOG_STOP_SIGNAL: stop.signal ?? 'SIGTERM', LEADRELAY_WATCHDOG_GRACE_MS: String(stop.graceMs ?? 10_000) },
     });
   } finally {
     closeSync(fd);
@@ -305,7 +305,7 @@ function recordPid(part: Supervised, port: number): void {
 async function stopPart(part: Supervised): Promise<void> {
   if (part.watchdog.exitCode === null && part.watchdog.signalCode === null) {
     part.watchdog.kill('SIGTERM');
-    const done = await Promise.race([part.exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 30_000))]);
+    const done = await Promise.race([part.exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 90_000))]);
     if (!done) {
       if (part.identity) await stopProcess(part.identity, 0);
       part.watchdog.kill('SIGKILL');
@@ -397,7 +397,7 @@ async function startCluster(): Promise<RunningCluster> {
       '-c', 'synchronous_commit=off',
     ]);
     say(`starting PostgreSQL on 127.0.0.1:${settings.pgPort} (log ${path.relative(PROJECT_ROOT, files.pgLog)})`);
-    const pg = await supervise('PostgreSQL', pgCmd, pgArgs, files.pgLog, files.pgPid, 'SIGINT');
+    const pg = await supervise('PostgreSQL', pgCmd, pgArgs, files.pgLog, files.pgPid, { signal: 'SIGINT', graceMs: 30_000 });
     parts.push(pg);
     const ready = path.join(bin, 'pg_isready');
     await waitFor('PostgreSQL to accept connections', 60_000, () => run(ready, ['-q', '-h', '127.0.0.1', '-p', String(settings.pgPort)]).status === 0, parts);
@@ -415,7 +415,8 @@ async function startCluster(): Promise<RunningCluster> {
     );
     chmodSync(files.serverConfig, 0o600);
     say(`starting Temporal Server ${CLUSTER_SERVER_VERSION} on ${address} (${CLUSTER_HISTORY_SHARDS} history shards; log ${path.relative(PROJECT_ROOT, files.serverLog)})`);
-    const temporal = await supervise('the Temporal Server', server, ['--config-file', files.serverConfig, '--allow-no-auth', 'start'], files.serverLog, files.serverPid);
+    // Its services drain and hand their shards over on the way out: more than 10 s on a busy machine.
+    const temporal = await supervise('the Temporal Server', server, ['--config-file', files.serverConfig, '--allow-no-auth', 'start'], files.serverLog, files.serverPid, { graceMs: 60_000 });
     parts.push(temporal);
     await waitFor(`the Temporal frontend on ${address}`, 120_000, () => portOpen(settings.ports.frontend), parts);
     recordPid(temporal, settings.ports.frontend);

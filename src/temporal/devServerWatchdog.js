@@ -12,13 +12,14 @@
  * TypeScript loader: it must start fast and keep nothing but the server alive.
  * `npm run cluster` (scripts/cluster.ts) runs its PostgreSQL and Temporal Server through it too:
  * LEADRELAY_WATCHDOG_NAME names the process in our messages, LEADRELAY_WATCHDOG_STOP_SIGNAL is
- * the signal that stops it (default SIGTERM; PostgreSQL's fast shutdown is SIGINT).
+ * the signal that stops it (default SIGTERM; PostgreSQL's fast shutdown is SIGINT),
+ * LEADRELAY_WATCHDOG_GRACE_MS how long it may take before SIGKILL (default 10 s).
  */
 'use strict';
 const { spawn } = require('node:child_process');
 const { constants } = require('node:os');
 
-const GRACE_MS = 10_000;
+const GRACE_MS = Number(process.env.LEADRELAY_WATCHDOG_GRACE_MS) || 10_000;
 const NAME = process.env.LEADRELAY_WATCHDOG_NAME || 'the Temporal dev server';
 const STOP_SIGNAL = process.env.LEADRELAY_WATCHDOG_STOP_SIGNAL || 'SIGTERM';
 const [cli, ...args] = process.argv.slice(2);
@@ -33,6 +34,7 @@ delete env.NODE_CHANNEL_FD;
 delete env.NODE_CHANNEL_SERIALIZATION_MODE;
 delete env.LEADRELAY_WATCHDOG_NAME;
 delete env.LEADRELAY_WATCHDOG_STOP_SIGNAL;
+delete env.LEADRELAY_WATCHDOG_GRACE_MS;
 const server = spawn(cli, args, { stdio: ['ignore', 'inherit', 'inherit'], env });
 
 let stopping = false;
