@@ -22,7 +22,7 @@ export function createPoolActivities(deps: PoolActivityDeps) {
   const { temporal, clock } = deps;
   return {
     /** Claims the next owner from the pool's entity workflow, starting it if it is not running. */
-    async claimFromPool(input: { tenantId: string; request: ClaimRequest }): Promise<ClaimResult> {
+    async claimFromPool(input: { tenantId: string; request: ClaimRequest }): Promise<ClaimResult & { claimedFrom?: ClaimedFrom }> {
       const poolId = input.request.pool.id;
       const startOperation = new WithStartWorkflowOperation(leadPool, {
         workflowId: poolWorkflowId(input.tenantId, poolId),
@@ -31,9 +31,12 @@ export function createPoolActivities(deps: PoolActivityDeps) {
         args: [{ tenantId: input.tenantId, poolId }],
       });
       try {
-        return await cancellable(temporal, () =>
+        const result = await cancellable(temporal, () =>
           temporal.workflow.executeUpdateWithStart(claimUpdate, { args: [input.request], startWorkflowOperation: startOperation }),
         );
+        // What it claimed from, for the audit of a lean run, whose first try is a local activity
+        // (its marker records the result, not the request).
+        return { ...result, claimedFrom: { poolId, strategy: input.request.pool.strategy, eligible: input.request.eligible } };
       } catch (err) {
         // The pool's validator rejected the claim: asking again cannot help.
         if (err instanceof WorkflowUpdateFailedError) {
@@ -61,4 +64,11 @@ export function createPoolActivities(deps: PoolActivityDeps) {
       return cancellable(temporal, () => temporal.workflow.getHandle(poolWorkflowId(input.tenantId, input.poolId)).executeUpdate(transferClaimUpdate, { args: [input.request] }));
     },
   };
+}
+
+/** The pool a claim was made in and who was eligible: echoed in the activity's result. */
+export interface ClaimedFrom {
+  poolId: string;
+  strategy: string;
+  eligible: string[];
 }

@@ -7,7 +7,7 @@ import { LeadDomain, LeadTenant, RoutingRule, RoutingStatus } from '../src/tempo
 import { assignNamedOwner, followThroughAndClose, lifecycleContext, releaseCredit } from './lifecycle';
 import { followUpRun } from './followUp';
 import { openLeadRun } from './leadRun';
-import { checkAvailability, claims, enrich, loadRouting, matchAccount, ownerNameOf, summary, writesFor } from './steps';
+import { checkAvailability, claimFirstTry, claims, enrich, firstTryLocally, loadRouting, matchAccount, ownerNameOf, summary, writesFor } from './steps';
 
 import { describeFailure as failureOf, type LeadTracker } from './tracker';
 
@@ -175,12 +175,17 @@ async function claimOwner(t: LeadTracker, tenantId: string, leadId: string, deci
   const fallback = policy.policy.fallback;
   if (plan.kind === 'direct' || plan.kind === 'fallback') return { id: plan.ownerId, via: plan.via };
   if (plan.kind === 'defer') return { id: fallback.ownerId, via: 'fallback' };
+  const request = { tenantId, request: { leadId, pool: plan.pool, eligible: plan.eligible, timeZone: policy.policy.timezone, ...t.clockFields() } };
+  const what = `${plan.via} claim in pool ${plan.pool.id}`;
   const claimed = await t.optionalStep(
     leadSteps.claimFromPool,
     () =>
-      claims.claimFromPool.executeWithOptions(summary(`${plan.via} claim in pool ${plan.pool.id}`), [
-        { tenantId, request: { leadId, pool: plan.pool, eligible: plan.eligible, timeZone: policy.policy.timezone, ...t.clockFields() } },
-      ]),
+      firstTryLocally(
+        t,
+        what,
+        () => claimFirstTry.claimFromPool.executeWithOptions(summary(what), [request]),
+        () => claims.claimFromPool.executeWithOptions(summary(what), [request]),
+      ),
     // The pool entity could not answer in time: the fallback owner takes the lead rather than nobody.
     (err) => ({ ok: false as const, skipped: [], error: failureOf(err).message }),
   );

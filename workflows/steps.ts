@@ -37,6 +37,8 @@ function enrichmentWithin(budgetSeconds: number) {
  * wait, is a marker in history.
  */
 const firstTry = proxyLocalActivities<Activities>({ startToCloseTimeout: '5s', retry: { maximumAttempts: 1 } });
+/** A lean run's first try of its pool claim: an Update of the pool entity, idempotent by lead ID, so a durable retry after it gets the same answer. */
+export const claimFirstTry = proxyLocalActivities<Activities>({ startToCloseTimeout: '30s', retry: { maximumAttempts: 1 } });
 
 /**
  * The wait an upstream asked for (`Retry-After`): the failure's `nextRetryDelay`, which reaches
@@ -49,12 +51,12 @@ function upstreamWaitMs(failure: ApplicationFailure): number {
 }
 
 /**
- * Reads an upstream: in a lean run, first locally; if that one try fails with something worth
+ * Reads an upstream (or claims from a pool): in a lean run, first locally; if that one try fails with something worth
  * retrying, the run waits what the upstream asked (`Retry-After`, a durable timer) and reads
  * again as an activity with the step's own retry policy, so every retry and its reason stays in
  * history for the audit. Runs recorded before it read as activities from the start.
  */
-async function read<T>(t: LeadTracker, what: string, local: () => Promise<T>, durable: () => Promise<T>): Promise<T> {
+export async function firstTryLocally<T>(t: LeadTracker, what: string, local: () => Promise<T>, durable: () => Promise<T>): Promise<T> {
   if (!t.localReads) return durable();
   try {
     return await local();
@@ -112,7 +114,7 @@ export async function enrich(t: LeadTracker, tenantId: string, lead: NormalizedL
   return t.optionalStep(
     leadSteps.enrich,
     () =>
-      read(
+      firstTryLocally(
         t,
         `enrich ${domain}`,
         () => firstTry.enrichCompany.executeWithOptions(summary(`enrich ${domain}`), [{ tenantId, domain }]),
@@ -128,7 +130,7 @@ export async function matchAccount(t: LeadTracker, tenantId: string, lead: Norma
   return t.optionalStep(
     leadSteps.matchAccount,
     () =>
-      read(
+      firstTryLocally(
         t,
         `match account ${domains.join(', ')}`,
         () => firstTry.matchAccount.executeWithOptions(summary(`match account ${domains.join(', ')}`), [{ tenantId, domains }]),
@@ -148,7 +150,7 @@ export async function checkAvailability(t: LeadTracker, tenantId: string, config
     t.optionalStep(
       leadSteps.checkHris(round),
       () =>
-        read(
+        firstTryLocally(
           t,
           'HRIS',
           () => firstTry.lookupEmployees.executeWithOptions(summary(`HRIS status of ${emails.length} reps`), [{ tenantId, emails }]),
@@ -159,7 +161,7 @@ export async function checkAvailability(t: LeadTracker, tenantId: string, config
     t.optionalStep(
       leadSteps.checkCalendar(round),
       () =>
-        read(
+        firstTryLocally(
           t,
           'calendars',
           () => firstTry.lookupCalendars.executeWithOptions(summary(`calendars of ${emails.length} reps`), [{ tenantId, emails, start, end }]),

@@ -30,8 +30,8 @@ interface StartInput {
   followUp?: { reassign?: ReassignRequest; previous?: { owner?: { id?: string } | null; accepted?: unknown; status?: string } };
 }
 
-/** The reads a lean run makes as local activities (workflows/steps.ts `reads`). */
-const LOCAL_READS: ReadonlySet<string> = new Set(['enrichCompany', 'matchAccount', 'lookupEmployees', 'lookupCalendars']);
+/** What a lean run tries first as local activities (workflows/steps.ts `firstTryLocally`): the reads and the pool claim. */
+const LOCAL_READS: ReadonlySet<string> = new Set(['enrichCompany', 'matchAccount', 'lookupEmployees', 'lookupCalendars', 'claimFromPool']);
 
 interface Scheduled {
   type: string;
@@ -248,13 +248,24 @@ class Renderer {
     );
   }
 
+  /**
+   * The input a local first try's marker does not record, from what the run knows: the lead's
+   * domain for enrichment; for a claim, what the activity echoes (`claimedFrom`).
+   */
+  private localInput(type: string, result: Record<string, unknown>): Record<string, unknown> {
+    if (type === 'enrichCompany') return { domain: this.companyDomain };
+    if (type !== 'claimFromPool') return {};
+    const from = asObject(result['claimedFrom']);
+    return { request: { leadId: this.leadId, pool: { id: from['poolId'] ?? 'unknown', strategy: from['strategy'] ?? null }, eligible: Array.isArray(from['eligible']) ? from['eligible'] : [] } };
+  }
+
   private marker(e: HistoryEvent, at: number | null): void {
     const m = e.markerRecordedEventAttributes!;
     if (m.markerName !== 'core_local_activity') return;
     const meta = asObject(first(m.details?.['data']));
     const type = String(meta['activity_type'] ?? 'local activity');
     const attempt = Number(meta['attempt'] ?? 1);
-    const read: Scheduled | null = LOCAL_READS.has(type) ? { type, input: type === 'enrichCompany' ? { domain: this.companyDomain } : {}, summary: null } : null;
+    const read: Scheduled | null = LOCAL_READS.has(type) ? { type, input: this.localInput(type, asObject(first(m.details?.['result']))), summary: null } : null;
     if (read && m.failure) {
       // A lean run's read failed its one local try: if it was worth retrying, the run read again
       // as an activity (after the upstream's wait, a timer): that is the read's next attempt.

@@ -174,13 +174,14 @@ describe('GET /v1/leads/:leadId/audit', () => {
     ]);
     expect(timers).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^SLA: ${target} must accept by `)), expect.stringMatching(/^reassignment window: the run stays open until /)]));
     expect(timers).not.toContain('(none)');
-    // The policy, then each read's first (local) try, labelled too; the escalation reads availability again.
+    // The policy, then each read's and the claim's first (local) try, labelled too; the escalation reads availability again.
     expect(await historySummaries(handle, 'local activity')).toEqual([
       `routing config and policy of ${t.tenant.id}`,
       'enrich audit.example',
       'match account audit.example',
       'HRIS status of 5 reps',
       'calendars of 5 reps',
+      'round_robin claim in pool p',
       'HRIS status of 5 reps',
       'calendars of 5 reps',
     ]);
