@@ -227,3 +227,59 @@ describe('timelineCsv', () => {
     expect(csvField('revops@demo')).toBe('revops@demo');
   });
 });
+
+describe('renderTimeline over the same story recorded from a lean run (local first tries, fewer status changes)', () => {
+  const lean = JSON.parse(readFileSync(path.join(HISTORY_FIXTURES, 'lean-lead-429-escalated-reassigned.json'), 'utf8')) as typeof fixture;
+  const leanRuns = [{ runId: lean.runId, events: temporal.api.history.v1.History.decode(Buffer.from(lean.history, 'base64')).events }];
+  const entries = renderTimeline(leanRuns, lean.state).entries;
+  const [leanEscalation] = lean.state.escalations;
+
+  it('tells the same story: the 429 of the local try as a retry, the decision, the pool claim, the writes and who did what', () => {
+    const story = entries
+      .filter((e) => ['received', 'retry', 'decision', 'pool_claim', 'crm_write', 'escalation', 'reassignment', 'accepted'].includes(e.kind))
+      .map((e) => [e.kind, e.actor]);
+    expect(story).toEqual([
+      ['received', `api-key:${lean.state.tenantId}`],
+      ['retry', null],
+      ['decision', null],
+      ['pool_claim', null],
+      ['crm_write', null],
+      ['pool_claim', 'system:sla'],
+      ['escalation', 'system:sla'],
+      ['crm_write', null],
+      ['reassignment', 'revops@demo'],
+      ['crm_write', null],
+      ['accepted', lean.state.accepted!.actor],
+    ]);
+    expect(entries.find((e) => e.kind === 'retry')?.data).toMatchObject({
+      activity: 'matchAccount',
+      attempt: 2,
+      failureType: 'UpstreamRateLimited',
+      status: 429,
+      operation: 'crm.findAccounts',
+      waitMs: 1000,
+      rateLimit: { retryAfterSeconds: 1 },
+    });
+  });
+
+  it('reads the local tries’ answers as the activities’: the facts, then the decision, then the claim with its pool and eligible reps', () => {
+    const kinds = entries.map((e) => e.kind);
+    const decision = kinds.indexOf('decision');
+    expect(decision).toBeGreaterThan(kinds.lastIndexOf('account_match'));
+    expect(decision).toBeGreaterThan(kinds.indexOf('availability'));
+    expect(decision).toBeGreaterThan(kinds.indexOf('enrichment'));
+    expect(kinds[decision + 1]).toBe('pool_claim');
+    expect(entries[decision]!.data).toMatchObject({ rule: { id: 'all' }, ownerId: leanEscalation!.from });
+    expect(entries[decision + 1]!.data).toMatchObject({ poolId: 'p', strategy: 'round_robin', ok: true, owner: leanEscalation!.from, duplicate: false });
+    expect((entries[decision + 1]!.data as { eligible: string[] }).eligible.length).toBeGreaterThan(0);
+    expect(entries.find((e) => e.kind === 'enrichment')?.summary).toContain('enrichment of audit.example');
+    // The calls of every local try and activity, as the lead's upstream log has them.
+    const calls = entries.filter((e) => e.kind === 'upstream_call').map((e) => `${data(e)['operation']} ${data(e)['status']}`);
+    expect(calls).toEqual(lean.state.upstream.map((c) => `${c.operation} ${c.status}`));
+  });
+
+  it('lists every entry in the order it happened', () => {
+    const times = entries.map((e) => Date.parse(e.at));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+  });
+});
