@@ -51,7 +51,12 @@ export function createCrmActivities(deps: CrmActivityDeps) {
      * for CRMs with neither (Pipedrive), a search for the lead's email first and an owner update
      * when it is already there.
      */
-    async assignOwner(input: { tenantId: string; lead: NormalizedLead; ownerId: string; idempotencyKey: string }): Promise<{ crmLeadId: string; replayed: boolean } & Upstream> {
+    /**
+     * The lead's CRM record with its owner. The result repeats the owner and the idempotency key:
+     * a lean run writes first as a local activity, whose marker records the result, not the input.
+     */
+    async assignOwner(input: { tenantId: string; lead: NormalizedLead; ownerId: string; idempotencyKey: string }): Promise<{ crmLeadId: string; replayed: boolean; assigned?: { ownerId: string; idempotencyKey: string } } & Upstream> {
+      const assigned = { ownerId: input.ownerId, idempotencyKey: input.idempotencyKey };
       const crm = client(input.tenantId, 'crm');
       const calls: CallMeta[] = [];
       if (crm.supports('crm.findLead')) {
@@ -61,11 +66,11 @@ export function createCrmActivities(deps: CrmActivityDeps) {
         if (existing) {
           const updated = existing.ownerId === input.ownerId ? null : await crm.call('crm.updateLeadOwner', { ...input, crmLeadId: existing.crmLeadId });
           if (updated) calls.push(updated.meta);
-          return { crmLeadId: existing.crmLeadId, replayed: true, calls };
+          return { crmLeadId: existing.crmLeadId, replayed: true, assigned, calls };
         }
       }
       const result = await crm.call('crm.createLead', input);
-      return { crmLeadId: result.data.crmLeadId, replayed: result.meta.replayed, calls: [...calls, result.meta] };
+      return { crmLeadId: result.data.crmLeadId, replayed: result.meta.replayed, assigned, calls: [...calls, result.meta] };
     },
 
     /** `move` says what the change is, for the audit (inputs recorded before it carry none). */

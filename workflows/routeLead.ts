@@ -7,7 +7,7 @@ import { LeadDomain, LeadTenant, RoutingRule, RoutingStatus } from '../src/tempo
 import { assignNamedOwner, followThroughAndClose, lifecycleContext, releaseCredit } from './lifecycle';
 import { followUpRun } from './followUp';
 import { openLeadRun } from './leadRun';
-import { checkAvailability, claimFirstTry, claims, enrich, firstTryLocally, loadRouting, matchAccount, ownerNameOf, summary, writesFor } from './steps';
+import { checkAvailability, claimFirstTry, claims, enrich, firstTryLocally, loadRouting, localWritesFor, matchAccount, ownerNameOf, summary, writesFor } from './steps';
 
 import { describeFailure as failureOf, type LeadTracker } from './tracker';
 
@@ -104,10 +104,15 @@ export async function routeLead(input: RouteLeadInput): Promise<RouteLeadResult>
   setStatus('assigning');
   const ownerName = (id: string) => ownerNameOf(config, policy, id);
   try {
+    const assign = { tenantId, lead, ownerId: owner.id, idempotencyKey: leadKeys.assign(input.leadId) };
+    const what = `assign ${owner.id} in CRM`;
     const written = await t.step(leadSteps.assignCrm, () =>
-      writes.assignOwner.executeWithOptions(summary(`assign ${owner.id} in CRM`), [
-        { tenantId, lead, ownerId: owner.id, idempotencyKey: leadKeys.assign(input.leadId) },
-      ]),
+      firstTryLocally(
+        t,
+        what,
+        () => localWritesFor(decision.trace.urgency, policy).assignOwner.executeWithOptions(summary(what), [assign]),
+        () => writes.assignOwner.executeWithOptions(summary(what), [assign]),
+      ),
     );
     t.state.crmLeadId = written.crmLeadId;
   } catch (err) {

@@ -84,6 +84,17 @@ export function writesFor(urgency: Urgency, policy?: EffectivePolicy) {
   return proxyActivities<Activities>({ startToCloseTimeout: '10s', scheduleToCloseTimeout: budget, retry: retry(urgency === 'hot' ? '10s' : '30s') });
 }
 
+/**
+ * A lean run's first try of its CRM write (see firstTryLocally): one local attempt within the
+ * urgency's budget, so an upstream asking to wait past it fails at once, as the activity would.
+ * The write is idempotent by key (and looks the lead up first), so the durable retry after it,
+ * or a worker's replay of it after a crash, writes nothing twice.
+ */
+export function localWritesFor(urgency: Urgency, policy?: EffectivePolicy) {
+  const seconds = policy?.policy.maxWaitSeconds?.[urgency] ?? DEFAULT_MAX_WAIT_SECONDS[urgency];
+  return proxyLocalActivities<Activities>({ startToCloseTimeout: '10s', scheduleToCloseTimeout: `${seconds}s`, retry: { maximumAttempts: 1 } });
+}
+
 /** A CRM user's display name: a rep's name, the fallback's label, or null for anyone else. */
 export function ownerNameOf(config: RoutingConfig, policy: EffectivePolicy, id: string): string | null {
   return config.team.find((m) => m.id === id)?.name ?? (id === policy.policy.fallback.ownerId ? policy.policy.fallback.label : null);

@@ -30,8 +30,8 @@ interface StartInput {
   followUp?: { reassign?: ReassignRequest; previous?: { owner?: { id?: string } | null; accepted?: unknown; status?: string } };
 }
 
-/** What a lean run tries first as local activities (workflows/steps.ts `firstTryLocally`): the reads and the pool claim. */
-const LOCAL_READS: ReadonlySet<string> = new Set(['enrichCompany', 'matchAccount', 'lookupEmployees', 'lookupCalendars', 'claimFromPool']);
+/** What a lean run tries first as local activities (workflows/steps.ts `firstTryLocally`): the reads, the pool claim and the CRM write. */
+const LOCAL_READS: ReadonlySet<string> = new Set(['enrichCompany', 'matchAccount', 'lookupEmployees', 'lookupCalendars', 'claimFromPool', 'assignOwner']);
 
 interface Scheduled {
   type: string;
@@ -250,10 +250,12 @@ class Renderer {
 
   /**
    * The input a local first try's marker does not record, from what the run knows: the lead's
-   * domain for enrichment; for a claim, what the activity echoes (`claimedFrom`).
+   * domain for enrichment; for a claim and the CRM write, what the activity echoes
+   * (`claimedFrom`, `assigned`).
    */
   private localInput(type: string, result: Record<string, unknown>): Record<string, unknown> {
     if (type === 'enrichCompany') return { domain: this.companyDomain };
+    if (type === 'assignOwner') return asObject(result['assigned']);
     if (type !== 'claimFromPool') return {};
     const from = asObject(result['claimedFrom']);
     return { request: { leadId: this.leadId, pool: { id: from['poolId'] ?? 'unknown', strategy: from['strategy'] ?? null }, eligible: Array.isArray(from['eligible']) ? from['eligible'] : [] } };
@@ -281,8 +283,10 @@ class Renderer {
       return;
     }
     const result = asObject(first(m.details?.['result']));
+    // The decision is taken before the claim or the write it leads to (as when they are scheduled).
+    if (read && (type === 'claimFromPool' || type === 'assignOwner')) this.markDecisionPoint();
     if (read) {
-      // A lean run's upstream reads (local activities): their answers read like the activities'.
+      // A lean run's local first tries: their answers read like the activities'.
       this.activityCompleted(read, result, at, e.eventId);
       return;
     }

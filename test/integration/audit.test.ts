@@ -174,7 +174,7 @@ describe('GET /v1/leads/:leadId/audit', () => {
     ]);
     expect(timers).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^SLA: ${target} must accept by `)), expect.stringMatching(/^reassignment window: the run stays open until /)]));
     expect(timers).not.toContain('(none)');
-    // The policy, then each read's and the claim's first (local) try, labelled too; the escalation reads availability again.
+    // The policy, then each read's, the claim's and the CRM write's first (local) try, labelled too; the escalation reads availability again.
     expect(await historySummaries(handle, 'local activity')).toEqual([
       `routing config and policy of ${t.tenant.id}`,
       'enrich audit.example',
@@ -182,6 +182,7 @@ describe('GET /v1/leads/:leadId/audit', () => {
       'HRIS status of 5 reps',
       'calendars of 5 reps',
       'round_robin claim in pool p',
+      `assign ${owner} in CRM`,
       'HRIS status of 5 reps',
       'calendars of 5 reps',
     ]);
