@@ -15,7 +15,7 @@ export interface IntakeLimits {
   bulkInFlight: number;
 }
 
-export const DEFAULT_INTAKE: IntakeLimits = { maxQueuedLeads: 2000, bulkInFlight: 40 };
+export const DEFAULT_INTAKE: IntakeLimits = { maxQueuedLeads: 2000, bulkInFlight: 8 };
 
 export type AdmissionAnswer =
   | { admitted: true }
