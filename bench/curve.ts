@@ -109,8 +109,8 @@ interface PhaseResult {
   notified: number;
 }
 
-const DOMAINS = ['acme.com', 'globex.com', 'initech.com', 'hooli.com', 'piedpiper.com', 'newco.io'];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const DOMAINS = ['acme.com', 'globex.com', 'initech.com', 'hooli.com', 'piedpiper.com', 'newco.io'];
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const sortedOf = (values: number[]) => [...values].sort((a, b) => a - b);
 
 export async function runCurve(opts: CurveOptions): Promise<void> {
@@ -199,8 +199,13 @@ async function openLoop(n: number, rate: number, start: (i: number) => Promise<v
   return began;
 }
 
-async function waitNotified(opts: CurveOptions, notifications: Notifications, leadIds: string[]): Promise<void> {
-  const deadline = Date.now() + opts.leadTimeoutMs;
+function waitNotified(opts: CurveOptions, notifications: Notifications, leadIds: string[]): Promise<void> {
+  return waitAllNotified(notifications, leadIds, opts.leadTimeoutMs);
+}
+
+/** Until every lead has its first notification, or the timeout passes. */
+export async function waitAllNotified(notifications: Notifications, leadIds: string[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     notifications.poll();
     if (leadIds.every((id) => notifications.at.has(id)) || Date.now() > deadline) return;

@@ -10,7 +10,7 @@
  */
 import type { RunningSandbox } from '../sandbox/server';
 import type { RunningStack } from '../src/stack';
-import { Notifications } from './curve';
+import { DOMAINS, Notifications, sleep, waitAllNotified as waitAll } from './curve';
 import { postLead } from './poster';
 import { fmt, percentile } from './stats';
 
@@ -31,21 +31,9 @@ export interface PriorityOptions {
   out: (line: string) => void;
 }
 
-const DOMAINS = ['acme.com', 'globex.com', 'initech.com', 'hooli.com', 'piedpiper.com', 'newco.io'];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 interface Sent {
   leadId: string;
   t0: number;
-}
-
-async function waitAll(notifications: Notifications, leadIds: string[], timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    notifications.poll();
-    if (leadIds.every((id) => notifications.at.has(id)) || Date.now() > deadline) return;
-    await sleep(100);
-  }
 }
 
 function e2eOf(sent: Sent[], notifications: Notifications): { e2e: number[]; lost: number } {
